@@ -1,0 +1,1 @@
+"""The Streamlit dashboard. Pages call functions in `monitor/`, never SQL or HTTP directly."""

@@ -1,0 +1,434 @@
+"""The `grumble` command. Thin: parses arguments, calls the library, turns errors into messages and codes."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from monitor.config import Config, load_config
+from monitor.errors import ConfigError, GrumbleError
+from monitor.mention import utcnow
+from monitor.store.engine import connect
+
+log = logging.getLogger("grumble")
+
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.verbose:
+        for noisy in ("apscheduler", "alembic", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    command: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return command(args)
+    except ConfigError as exc:
+        print(f"grumble: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except GrumbleError as exc:
+        print(f"grumble: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grumble", description="Self-hosted review and social-media sentiment monitor."
+    )
+    parser.add_argument("--config", "-c", help="path to grumble.toml (default: $GRUMBLE_CONFIG or ./grumble.toml)")
+    parser.add_argument("--database", help="database URL, overriding the config (e.g. sqlite:///x.db)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    init = command("init", cmd_init, "Write a commented example grumble.toml.")
+    init.add_argument("path", nargs="?", default="grumble.toml", help="where to write it (default ./grumble.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    up = command("up", cmd_up, "Set up everything (config, database, demo data) and run scheduler + dashboard.")
+    up.add_argument("--no-dashboard", action="store_true", help="run the scheduler only")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo mentions")
+
+    command("run", cmd_run, "Run the scheduler until SIGINT or SIGTERM.")
+
+    collect = command("collect", cmd_collect, "Collect mentions from the configured sources.")
+    collect.add_argument("--source", action="append", help="only this source (repeatable)")
+    collect.add_argument("--watch", action="append", help="only this watch (repeatable)")
+    collect.add_argument("--once", action="store_true", help="one run of each job now, then exit (default)")
+    collect.add_argument("--no-score", action="store_true", help="do not score what was collected")
+
+    score = command("score", cmd_score, "Score mentions that have no sentiment yet.")
+    score.add_argument("--rescore", action="store_true", help="also re-score mentions scored by another model version")
+    score.add_argument("--model", help="model id or path (default: config, else the bundled model)")
+
+    classify = command("classify", cmd_classify, "Score text: one per line in, one JSON object per line out.")
+    classify.add_argument("--input", "-i", help="file with one text per line (default: stdin)")
+    classify.add_argument("--model", help="model id or path (default: config, else the bundled model)")
+
+    imp = command("import", cmd_import, "Import a CSV or JSONL export of reviews, tickets or surveys.")
+    imp.add_argument("file", help="the CSV or JSONL file")
+    imp.add_argument("--watch", required=True, help="the watch these mentions belong to")
+    imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
+    imp.add_argument("--source", help="source name to store them under (default: the file's 'source' column, else 'file')")
+    imp.add_argument(
+        "--column", action="append", default=[], metavar="FIELD=COLUMN",
+        help="map a field (id, text, author, url, created_at, rating, title, source) to another column",
+    )
+    imp.add_argument("--no-score", action="store_true", help="do not score the imported mentions now")
+
+    export = command("export", cmd_export, "Export stored mentions with every field and score.")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
+    export.add_argument("--since", help="only mentions since a date (2024-05-01) or an age (7d, 12h, 30m)")
+    export.add_argument("--label", action="append", choices=["negative", "neutral", "positive"], help="repeatable")
+    export.add_argument("--watch", action="append", help="only this watch (repeatable)")
+    export.add_argument("--source", action="append", help="only this source (repeatable)")
+    export.add_argument("--output", "-o", help="write to a file instead of stdout")
+
+    command("dashboard", cmd_dashboard, "Open the Streamlit dashboard.")
+    command("status", cmd_status, "Per source: last success, last error, mentions stored, pending scoring.")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config, database_url=args.database)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        raise ConfigError(f"{path} already exists; pass --force to overwrite it")
+    path.write_text(_example_config(), encoding="utf-8")
+    print(f"wrote {path}: edit the watches, then run `grumble collect --once`")
+    return 0
+
+
+def _example_config() -> str:
+    return resources.files("monitor").joinpath("example_config.toml").read_text(encoding="utf-8")
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from monitor.collect import collect
+    from monitor.scheduler import Jobs, ModelHolder
+    from monitor.scoring import load_model, score_pending
+
+    config = _config(args)
+    engine = connect(config.database_url)
+    jobs = Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
+    selected = [
+        (watch, source)
+        for watch, source in config.jobs()
+        if (not args.source or source in args.source) and (not args.watch or watch.name in args.watch)
+    ]
+    if not selected:
+        raise ConfigError(f"{config.path or 'configuration'}: no (watch, source) pair matches; check the watches' sources")
+    failures = 0
+    for watch, source_name in selected:
+        result = collect(engine, watch, jobs.source(source_name), force=True)
+        if result.ok:
+            print(f"{watch.name}/{source_name}: {result.fetched} fetched, {result.kept} kept, {result.new} new")
+        else:
+            failures += 1
+            print(f"{watch.name}/{source_name}: FAILED: {result.error}", file=sys.stderr)
+    if not args.no_score:
+        scored = score_pending(engine, jobs.model.get(), batch_size=config.model.batch_size)
+        print(f"scored {scored} mentions")
+    return EXIT_ERROR if failures else 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from monitor.scoring import load_model, score_pending
+
+    config = _config(args)
+    engine = connect(config.database_url)
+    model = load_model(args.model or config.model.name)
+    scored = score_pending(engine, model, batch_size=config.model.batch_size, rescore=args.rescore)
+    print(f"scored {scored} mentions with {model.version}")
+    return 0
+
+
+def _lines(args: argparse.Namespace) -> Iterator[str]:
+    if args.input:
+        try:
+            handle: TextIO = open(args.input, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as exc:
+            raise GrumbleError(f"cannot read {args.input}: {exc.strerror}") from None
+    else:
+        handle = sys.stdin
+    with handle:
+        for line in handle:
+            yield line.rstrip("\r\n")
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from monitor.scoring import load_model
+
+    config = load_config(args.config) if args.config else None
+    model = load_model(args.model or (config.model.name if config else None))
+    batch: list[str] = []
+
+    def flush() -> None:
+        for score in model.predict(batch):
+            probabilities = {
+                "negative": round(score.negative, 4),
+                "neutral": round(score.neutral, 4),
+                "positive": round(score.positive, 4),
+            }
+            print(json.dumps({"label": score.label, "scores": probabilities, "language": score.language}))
+        sys.stdout.flush()
+        batch.clear()
+
+    for line in _lines(args):
+        batch.append(line)
+        if len(batch) >= 256:
+            flush()
+    flush()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from monitor.importer import read_file
+    from monitor.store.mentions import import_mentions
+
+    config = _config(args)
+    engine = connect(config.database_url)
+    columns = {}
+    for item in args.column:
+        field, sep, column = item.partition("=")
+        if not sep or not field or not column:
+            raise GrumbleError(f"--column {item!r}: write FIELD=COLUMN, e.g. --column text=review_body")
+        columns[field.strip()] = column.strip()
+    batch = read_file(Path(args.file), columns=columns, source=args.source, file_format=args.format)
+    for warning in batch.warnings:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+    for problem in batch.problems:
+        print(f"{args.file}: skipped {problem}", file=sys.stderr)
+    new = import_mentions(engine, args.watch, batch.mentions)
+    print(
+        f"imported {new} new mentions into watch {args.watch!r} "
+        f"({len(batch.mentions) - new} already stored, {len(batch.problems)} rows skipped)"
+    )
+    if new and not args.no_score:
+        from monitor.scoring import load_model, score_pending
+
+        score_pending(engine, load_model(config.model.name), batch_size=config.model.batch_size)
+    return EXIT_ERROR if batch.problems and not batch.mentions else 0
+
+
+AGE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+
+
+def parse_since(value: str) -> datetime:
+    from monitor.importer import parse_time
+
+    match = AGE.match(value)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return utcnow() - timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise GrumbleError(f"--since {value!r}: expected a date like 2024-05-01 or an age like 7d, 12h, 30m") from None
+
+
+EXPORT_JSON_COLUMNS = ("metrics", "raw", "watches")
+
+
+def _exportable(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"mention_id": row.pop("id")}
+    out["id"] = row.pop("external_id")
+    for key, value in row.items():
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from monitor.store.mentions import MentionFilter, iter_all
+
+    config = _config(args)
+    engine = connect(config.database_url)
+    where = MentionFilter(
+        watches=args.watch or (),
+        sources=args.source or (),
+        labels=args.label or (),
+        since=parse_since(args.since) if args.since else None,
+    )
+    rows = (_exportable(row) for row in iter_all(engine, where))
+    handle: TextIO = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    count = 0
+    try:
+        if args.format == "jsonl":
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+        else:
+            writer: csv.DictWriter[str] | None = None
+            for row in rows:
+                if writer is None:
+                    writer = csv.DictWriter(handle, fieldnames=list(row))
+                    writer.writeheader()
+                for key in EXPORT_JSON_COLUMNS:
+                    if row[key] is not None:
+                        row[key] = json.dumps(row[key], ensure_ascii=False)
+                writer.writerow(row)
+                count += 1
+    finally:
+        if args.output:
+            handle.close()
+    if args.output:
+        print(f"exported {count} mentions to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _format_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.store.collect_state import all_states
+    from monitor.store.mentions import counts_by_source
+
+    config = _config(args)
+    engine = connect(config.database_url)
+    counts = counts_by_source(engine)
+    states = all_states(engine)
+    print(f"database: {engine.url.render_as_string(hide_password=True)}")
+    names = sorted({s.source for s in states} | set(counts) | {source for _, source in config.jobs()})
+    if not names:
+        print("no sources yet: add watches to the config, then run `grumble collect --once`")
+        return 0
+    for name in names:
+        mine = [s for s in states if s.source == name]
+        count = counts.get(name)
+        failing = [s for s in mine if s.consecutive_failures]
+        health = "FAILING" if failing else ("ok" if any(s.last_success_at for s in mine) else "-")
+        last_success = max((s.last_success_at for s in mine if s.last_success_at), default=None)
+        if not mine:
+            health = "no collection job: imported or demo mentions"
+        print(f"\n{name}  [{health}]")
+        print(f"  mentions stored:  {count.stored if count else 0}")
+        print(f"  pending scoring:  {count.pending if count else 0}")
+        if mine:
+            print(f"  last success:     {_format_time(last_success)}")
+        for state in failing:
+            print(
+                f"  last error ({state.watch}): {_format_time(state.last_error_at)}, "
+                f"{state.consecutive_failures} failures in a row, next try {_format_time(state.next_attempt_at)}"
+            )
+            print(f"    {state.last_error}")
+    return 0
+
+
+def _install_stop_handlers() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: Any) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.scheduler import build_scheduler, run_until_stopped
+
+    config = _config(args)
+    engine = connect(config.database_url)
+    if not config.watches:
+        raise ConfigError(f"{config.path or 'configuration'}: no [[watches]]; add one (see `grumble init`)")
+    stop = _install_stop_handlers()
+    run_until_stopped(build_scheduler(config, engine), stop)
+    print("scheduler stopped")
+    return 0
+
+
+def dashboard_command(config: Config) -> list[str]:
+    app = Path(str(resources.files("dashboard").joinpath("app.py")))
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.headless", "true",
+        "--server.address", config.dashboard.host,
+        "--server.port", str(config.dashboard.port),
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
+def _dashboard_env(config: Config) -> dict[str, str]:
+    env = dict(os.environ)
+    if config.path:
+        env["GRUMBLE_CONFIG"] = str(config.path.resolve())
+    env["GRUMBLE_DATABASE_URL"] = config.database_url
+    return env
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    config = _config(args)
+    connect(config.database_url)
+    print(f"dashboard: http://{config.dashboard.host}:{config.dashboard.port}")
+    return subprocess.call(dashboard_command(config), env=_dashboard_env(config))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from monitor.collect import collect
+    from monitor.scheduler import Jobs, ModelHolder, build_scheduler, run_until_stopped
+    from monitor.scoring import load_model
+
+    path = Path(args.config or os.environ.get("GRUMBLE_CONFIG", "grumble.toml"))
+    if not path.exists():
+        path.write_text(_example_config(), encoding="utf-8")
+        print(f"wrote a starter config to {path}")
+    config = load_config(path, database_url=args.database)
+    engine = connect(config.database_url)
+    jobs = Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
+    if not args.no_demo:
+        for watch in config.watches:
+            if "demo" in watch.sources:
+                result = collect(engine, watch, jobs.source("demo"), force=True)
+                print(f"demo data: {result.new} new mentions for watch {watch.name!r}")
+    print("loading the sentiment model and scoring...")
+    jobs.score()
+    stop = _install_stop_handlers()
+    dashboard: subprocess.Popen[bytes] | None = None
+    if not args.no_dashboard:
+        dashboard = subprocess.Popen(dashboard_command(config), env=_dashboard_env(config))
+        print(f"\n  Grumble dashboard: http://{config.dashboard.host}:{config.dashboard.port}\n", flush=True)
+    try:
+        run_until_stopped(build_scheduler(config, engine, jobs), stop)
+    finally:
+        if dashboard is not None:
+            dashboard.terminate()
+            dashboard.wait(timeout=20)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Collect: ask one source for one watch's new mentions, keep those that match, store them with the cursor.
+
+A failing source is recorded (last error, consecutive failures, when to try again) and never raises out
+of `collect`, so one broken API cannot stop the scheduler or the other sources. Retries back off
+exponentially up to a cap, or wait as long as a 429's Retry-After asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from monitor.errors import SourceError, SourceRateLimited
+from monitor.matching import matches
+from monitor.mention import Watch, utcnow
+from monitor.sources.base import Source
+from monitor.store.collect_state import get_state, record_attempt, record_failure, record_success
+from monitor.store.mentions import save_page
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES_PER_RUN = 20
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=1)
+# After this many failures in a row the failure is an alert, not a warning: someone must look.
+ALERT_AFTER_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class CollectResult:
+    watch: str
+    source: str
+    fetched: int = 0
+    kept: int = 0
+    new: int = 0
+    pages: int = 0
+    error: str | None = None
+    skipped_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.skipped_until is None
+
+
+def backoff_delay(failures: int) -> timedelta:
+    """1, 2, 4, ... minutes after each failure in a row, never more than an hour."""
+    return min(BACKOFF_BASE * 2 ** max(failures - 1, 0), BACKOFF_CAP)
+
+
+def collect(
+    engine: Engine,
+    watch: Watch,
+    source: Source,
+    *,
+    force: bool = False,
+    max_pages: int = MAX_PAGES_PER_RUN,
+    now: datetime | None = None,
+) -> CollectResult:
+    """One run of the (watch, source) job. `force` ignores a pending backoff (a manual `collect --once`)."""
+    now = now or utcnow()
+    state = get_state(engine, watch.name, source.name)
+    if not force and state.next_attempt_at is not None and state.next_attempt_at > now:
+        return CollectResult(watch.name, source.name, skipped_until=state.next_attempt_at)
+    record_attempt(engine, watch.name, source.name, now)
+    cursor = state.cursor
+    fetched = kept = new = pages = 0
+    try:
+        for _ in range(max_pages):
+            page = source.fetch(watch, cursor)
+            pages += 1
+            wanted = [m for m in page.mentions if matches(watch, m, need_keyword=page.unsearched)]
+            new += save_page(engine, watch.name, source.name, wanted, page.next_cursor)
+            fetched += len(page.mentions)
+            kept += len(wanted)
+            cursor = page.next_cursor
+            if not page.has_more:
+                break
+    except SourceError as exc:
+        return _failed(engine, watch, source, exc, now, CollectResult(watch.name, source.name, fetched, kept, new, pages))
+    record_success(engine, watch.name, source.name, utcnow())
+    log.info("collected %s/%s: %d fetched, %d kept, %d new", watch.name, source.name, fetched, kept, new)
+    return CollectResult(watch.name, source.name, fetched, kept, new, pages)
+
+
+def _failed(
+    engine: Engine, watch: Watch, source: Source, exc: SourceError, now: datetime, partial: CollectResult
+) -> CollectResult:
+    previous = get_state(engine, watch.name, source.name).consecutive_failures
+    delay = backoff_delay(previous + 1)
+    if isinstance(exc, SourceRateLimited):
+        delay = max(delay, timedelta(seconds=exc.retry_after))
+    failures = record_failure(engine, watch.name, source.name, str(exc), now + delay, utcnow())
+    level = logging.ERROR if failures >= ALERT_AFTER_FAILURES else logging.WARNING
+    log.log(
+        level,
+        "source %s failed for watch %s (%d in a row; next try in %s): %s",
+        source.name,
+        watch.name,
+        failures,
+        delay,
+        exc,
+    )
+    return CollectResult(
+        watch.name, source.name, partial.fetched, partial.kept, partial.new, partial.pages, error=str(exc)
+    )

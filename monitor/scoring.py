@@ -1,0 +1,79 @@
+"""Store <-> model glue: take unscored mentions in batches, predict, write label, probabilities and version."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from monitor.errors import ScoringError
+from monitor.mention import utcnow
+from monitor.store.mentions import save_scores, unscored
+
+log = logging.getLogger(__name__)
+
+
+class ScoreLike(Protocol):
+    label: str
+    negative: float
+    neutral: float
+    positive: float
+    language: str | None
+
+
+class Model(Protocol):
+    version: str
+
+    def predict(self, texts: Sequence[str]) -> Sequence[ScoreLike]: ...
+
+
+def load_model(name_or_path: str | None) -> Model:
+    """The configured model, or the bundled one; load errors become a ScoringError that says what to fix."""
+    # Imported here: torch and onnxruntime take seconds to import, and most commands never score.
+    from models import ModelError, SentimentModel
+
+    try:
+        return SentimentModel.load(name_or_path)
+    except ModelError as exc:
+        raise ScoringError(f"cannot load the sentiment model: {exc}") from None
+
+
+# Two jobs (a collection and the periodic scoring) may both want the model; one at a time keeps the
+# cores for one batch and never scores the same mention twice at once.
+_scoring_lock = threading.Lock()
+
+
+def score_pending(
+    engine: Engine, model: Model, *, batch_size: int = 64, rescore: bool = False, limit: int | None = None
+) -> int:
+    """Score every unscored mention (or, with `rescore`, every one scored by another model version)."""
+    done = 0
+    with _scoring_lock:
+        while limit is None or done < limit:
+            size = batch_size if limit is None else min(batch_size, limit - done)
+            pending = unscored(engine, size, model.version if rescore else None)
+            if not pending:
+                break
+            scores = model.predict([item.text for item in pending])
+            now = utcnow()
+            save_scores(engine, [_row(item.id, score, model.version, now) for item, score in zip(pending, scores, strict=True)])
+            done += len(pending)
+    if done:
+        log.info("scored %d mentions with %s", done, model.version)
+    return done
+
+
+def _row(mention_id: int, score: ScoreLike, version: str, now: Any) -> dict[str, Any]:
+    return {
+        "id": mention_id,
+        "label": score.label,
+        "negative": float(score.negative),
+        "neutral": float(score.neutral),
+        "positive": float(score.positive),
+        "detected_language": score.language,
+        "model_version": version,
+        "scored_at": now,
+    }

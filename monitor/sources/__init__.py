@@ -1,0 +1,1 @@
+"""Sources: one module per API, registered by name in `registry.py`."""

@@ -1,0 +1,28 @@
+"""Sources by name. A new source is one module with a `build(settings)` function and one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from monitor.errors import UnknownSourceError
+from monitor.sources import demo, file
+from monitor.sources.base import Source, SourceSettings
+
+SourceBuilder = Callable[[SourceSettings], Source]
+
+BUILDERS: dict[str, SourceBuilder] = {
+    "demo": demo.build,
+    "file": file.build,
+}
+
+
+def source_names() -> list[str]:
+    return sorted(BUILDERS)
+
+
+def build_source(settings: SourceSettings) -> Source:
+    try:
+        builder = BUILDERS[settings.name]
+    except KeyError:
+        raise UnknownSourceError(settings.name, list(BUILDERS)) from None
+    return builder(settings)

@@ -1,0 +1,231 @@
+"""Writing and reading mentions: idempotent inserts, scores, and the queries the views share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitor.mention import Mention, utcnow
+from monitor.store.collect_state import advance_cursor
+from monitor.store.schema import mention_watches, mentions
+
+# Columns a Mention carries, in the order of its fields: the export writes them in this order too.
+MENTION_COLUMNS = (
+    "source",
+    "external_id",
+    "text",
+    "created_at",
+    "author",
+    "url",
+    "title",
+    "author_reach",
+    "engagement",
+    "rating",
+    "parent_id",
+    "language",
+    "metrics",
+    "raw",
+)
+SCORE_COLUMNS = ("label", "negative", "neutral", "positive", "detected_language", "model_version", "scored_at")
+
+
+def _insert(connection: Connection) -> Any:
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"database {dialect!r} is not supported; use SQLite or PostgreSQL")
+
+
+def _row(mention: Mention, collected_at: datetime) -> dict[str, Any]:
+    row = {column: getattr(mention, column) for column in MENTION_COLUMNS}
+    row["metrics"] = dict(mention.metrics) or None
+    row["raw"] = dict(mention.raw) if mention.raw is not None else None
+    # NUL bytes are valid in Python strings but rejected by PostgreSQL text columns.
+    for key in ("text", "title", "author", "url"):
+        if isinstance(row[key], str):
+            row[key] = row[key].replace("\x00", "\ufffd")
+    row["collected_at"] = collected_at
+    return row
+
+
+def insert_mentions(connection: Connection, watch: str, batch: Sequence[Mention]) -> int:
+    """Store each mention once and link it to `watch`; returns how many were new. Caller owns the transaction."""
+    if not batch:
+        return 0
+    unique = {(m.source, m.external_id): m for m in batch}
+    now = utcnow()
+    insert = _insert(connection)
+    new = 0
+    for source in {key[0] for key in unique}:
+        ids = [key[1] for key in unique if key[0] == source]
+        existing = set(
+            connection.scalars(
+                select(mentions.c.external_id).where(
+                    mentions.c.source == source, mentions.c.external_id.in_(ids)
+                )
+            )
+        )
+        rows = [_row(unique[(source, i)], now) for i in ids if i not in existing]
+        if rows:
+            # ON CONFLICT covers a concurrent writer that inserted between our SELECT and this INSERT.
+            result = connection.execute(
+                insert(mentions).on_conflict_do_nothing(index_elements=["source", "external_id"]), rows
+            )
+            new += max(result.rowcount, 0) if result.rowcount != -1 else len(rows)
+        stored = connection.execute(
+            select(mentions.c.id).where(mentions.c.source == source, mentions.c.external_id.in_(ids))
+        ).scalars()
+        links = [{"mention_id": mention_id, "watch": watch} for mention_id in stored]
+        if links:
+            connection.execute(
+                insert(mention_watches).on_conflict_do_nothing(index_elements=["mention_id", "watch"]), links
+            )
+    return new
+
+
+def save_page(
+    engine: Engine, watch: str, source: str, batch: Sequence[Mention], next_cursor: str | None
+) -> int:
+    """Store a page and advance the cursor in one transaction: a crash repeats work, never loses it."""
+    with engine.begin() as connection:
+        new = insert_mentions(connection, watch, batch)
+        advance_cursor(connection, watch, source, next_cursor, new)
+    return new
+
+
+def import_mentions(engine: Engine, watch: str, batch: Sequence[Mention]) -> int:
+    with engine.begin() as connection:
+        return insert_mentions(connection, watch, batch)
+
+
+@dataclass(frozen=True)
+class PendingText:
+    id: int
+    text: str
+
+
+def scoring_text(title: str | None, text: str) -> str:
+    # A submission's title often carries the complaint ("Acme charged me twice"); score both.
+    return f"{title}\n{text}" if title else text
+
+
+def unscored(engine: Engine, limit: int, model_version: str | None = None) -> list[PendingText]:
+    """Mentions without a score, or (with `model_version`) scored by another version, oldest first."""
+    condition = mentions.c.scored_at.is_(None)
+    if model_version is not None:
+        condition = condition | (mentions.c.model_version != model_version)
+    query = (
+        select(mentions.c.id, mentions.c.title, mentions.c.text)
+        .where(condition)
+        .order_by(mentions.c.id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [PendingText(row.id, scoring_text(row.title, row.text)) for row in connection.execute(query)]
+
+
+def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
+    """`scores`: dicts with `id` and every SCORE_COLUMNS key."""
+    if not scores:
+        return
+    statement = (
+        update(mentions)
+        .where(mentions.c.id == bindparam("mention_id"))
+        .values({column: bindparam(f"v_{column}") for column in SCORE_COLUMNS})
+    )
+    params = [{"mention_id": s["id"], **{f"v_{c}": s[c] for c in SCORE_COLUMNS}} for s in scores]
+    with engine.begin() as connection:
+        connection.execute(statement, params)
+
+
+@dataclass(frozen=True)
+class MentionFilter:
+    watches: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    labels: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(query: Select[Any], where: MentionFilter) -> Select[Any]:
+    if where.watches:
+        linked = select(mention_watches.c.mention_id).where(mention_watches.c.watch.in_(where.watches))
+        query = query.where(mentions.c.id.in_(linked))
+    if where.sources:
+        query = query.where(mentions.c.source.in_(where.sources))
+    if where.labels:
+        query = query.where(mentions.c.label.in_(where.labels))
+    if where.since is not None:
+        query = query.where(mentions.c.created_at >= where.since)
+    if where.until is not None:
+        query = query.where(mentions.c.created_at < where.until)
+    return query
+
+
+def _watch_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    if ids:
+        query = select(mention_watches.c.mention_id, mention_watches.c.watch).where(
+            mention_watches.c.mention_id.in_(ids)
+        )
+        for mention_id, watch in connection.execute(query):
+            names.setdefault(mention_id, []).append(watch)
+    return {key: sorted(value) for key, value in names.items()}
+
+
+def inbox(engine: Engine, where: MentionFilter, limit: int = 200) -> list[dict[str, Any]]:
+    """Negative mentions first, then newest, then most negative: the first inbox's order."""
+    negative_first = case((mentions.c.label == "negative", 0), else_=1)
+    query = _filtered(select(mentions), where).order_by(
+        negative_first, mentions.c.created_at.desc(), mentions.c.negative.desc()
+    )
+    with engine.connect() as connection:
+        rows = [dict(row._mapping) for row in connection.execute(query.limit(limit))]
+        watches = _watch_names(connection, [row["id"] for row in rows])
+    for row in rows:
+        row["watches"] = watches.get(row["id"], [])
+    return rows
+
+
+def iter_all(engine: Engine, where: MentionFilter, chunk: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every stored field of every matching mention, its watches included, in id order, in chunks."""
+    last_id = 0
+    while True:
+        query = _filtered(select(mentions), where).where(mentions.c.id > last_id).order_by(mentions.c.id)
+        with engine.connect() as connection:
+            rows = [dict(row._mapping) for row in connection.execute(query.limit(chunk))]
+            watches = _watch_names(connection, [row["id"] for row in rows])
+        if not rows:
+            return
+        for row in rows:
+            row["watches"] = watches.get(row["id"], [])
+            yield row
+        last_id = rows[-1]["id"]
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    stored: int
+    pending: int
+
+
+def counts_by_source(engine: Engine) -> dict[str, SourceCounts]:
+    pending = func.sum(case((mentions.c.scored_at.is_(None), 1), else_=0))
+    query = select(mentions.c.source, func.count(), pending).group_by(mentions.c.source)
+    with engine.connect() as connection:
+        return {row[0]: SourceCounts(int(row[1]), int(row[2] or 0)) for row in connection.execute(query)}
+
+
+def count_mentions(engine: Engine, source: str | None = None) -> int:
+    query = select(func.count()).select_from(mentions)
+    if source is not None:
+        query = query.where(and_(mentions.c.source == source))
+    with engine.connect() as connection:
+        return int(connection.scalar(query) or 0)

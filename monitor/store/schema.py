@@ -1,0 +1,103 @@
+"""The tables. Changes go through an Alembic migration in `migrations/versions/`, never create_all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("external_id", String(512), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("title", Text),
+    Column("author", String(256)),
+    Column("url", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("collected_at", UTCDateTime(), nullable=False),
+    Column("author_reach", BigInteger),
+    Column("engagement", BigInteger),
+    Column("rating", Float),
+    Column("parent_id", String(512)),
+    Column("language", String(16)),
+    Column("metrics", JSON),
+    Column("raw", JSON),
+    # The current score; re-scoring with another model version overwrites it.
+    Column("label", String(10)),
+    Column("negative", Float),
+    Column("neutral", Float),
+    Column("positive", Float),
+    Column("detected_language", String(16)),
+    Column("model_version", String(128)),
+    Column("scored_at", UTCDateTime()),
+    UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
+    Index("ix_mentions_label_created", "label", "created_at"),
+    Index("ix_mentions_created", "created_at"),
+    Index("ix_mentions_scored_at", "scored_at"),
+)
+
+mention_watches = Table(
+    "mention_watches",
+    metadata,
+    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("watch", String(128), primary_key=True),
+    Index("ix_mention_watches_watch", "watch", "mention_id"),
+)
+
+collect_state = Table(
+    "collect_state",
+    metadata,
+    Column("watch", String(128), primary_key=True),
+    Column("source", String(40), primary_key=True),
+    Column("cursor", Text),
+    Column("last_attempt_at", UTCDateTime()),
+    Column("last_success_at", UTCDateTime()),
+    Column("last_error_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("mentions_collected", BigInteger, nullable=False, default=0),
+)
