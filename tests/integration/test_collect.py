@@ -1,0 +1,76 @@
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from monitor.collect import ALERT_AFTER_FAILURES, backoff_delay, collect
+from monitor.errors import SourceRateLimited, SourceUnavailable
+from monitor.mention import Page, Watch
+from monitor.store.collect_state import get_state
+from monitor.store.mentions import MentionFilter, count_mentions, iter_all
+from tests.factories import BASE_TIME, mention, watch
+from tests.fake_sources import PagedSource
+
+
+def test_pages_are_stored_with_their_cursor_until_the_source_has_no_more(engine: Engine) -> None:
+    source = PagedSource(total=25, page_size=10)
+    result = collect(engine, watch(), source, now=BASE_TIME)
+    assert (result.fetched, result.new, result.pages, result.ok) == (25, 25, 3, True)
+    assert source.calls == [None, '{"next": 10}', '{"next": 20}']
+    assert get_state(engine, "acme", "paged").cursor == '{"next": 25}'
+    again = collect(engine, watch(), source, now=BASE_TIME)
+    assert again.new == 0
+    assert count_mentions(engine) == 25
+
+
+def test_a_failure_keeps_the_cursor_and_what_was_stored_then_backs_off(engine: Engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    source = PagedSource(total=30, page_size=10, fail_at=20, error=SourceUnavailable("paged", "HTTP 503"))
+    result = collect(engine, watch(), source, now=BASE_TIME)
+    assert result.error == "paged: HTTP 503"
+    assert result.new == 20
+    state = get_state(engine, "acme", "paged")
+    assert state.cursor == '{"next": 20}'
+    assert state.consecutive_failures == 1
+    assert state.next_attempt_at == BASE_TIME + timedelta(minutes=1)
+    # Before the backoff expires the job is skipped without asking the source.
+    calls = len(source.calls)
+    skipped = collect(engine, watch(), source, now=BASE_TIME + timedelta(seconds=30))
+    assert skipped.skipped_until == BASE_TIME + timedelta(minutes=1)
+    assert len(source.calls) == calls
+    # A forced run (collect --once) goes anyway; failures pile up into an ERROR-level alert.
+    for _ in range(ALERT_AFTER_FAILURES - 1):
+        collect(engine, watch(), source, force=True, now=BASE_TIME)
+    assert get_state(engine, "acme", "paged").consecutive_failures == ALERT_AFTER_FAILURES
+    assert any(r.levelname == "ERROR" and "paged" in r.getMessage() for r in caplog.records)
+    source.fail_at = None
+    assert collect(engine, watch(), source, force=True, now=BASE_TIME).new == 10
+    assert get_state(engine, "acme", "paged").consecutive_failures == 0
+
+
+def test_retry_after_is_honoured(engine: Engine) -> None:
+    source = PagedSource(total=5, page_size=5, fail_at=0, error=SourceRateLimited("paged", "HTTP 429", 900))
+    collect(engine, watch(), source, now=BASE_TIME)
+    assert get_state(engine, "acme", "paged").next_attempt_at == BASE_TIME + timedelta(seconds=900)
+
+
+def test_backoff_is_exponential_and_capped_even_after_a_long_outage() -> None:
+    assert [backoff_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert backoff_delay(50) == timedelta(hours=1)
+
+
+class ListingSource:
+    name = "listing"
+
+    def fetch(self, watch: Watch, cursor: str | None) -> Page:
+        items = [
+            mention(1, source="listing", text="Acme refund please"),
+            mention(2, source="listing", text="Unrelated post"),
+            mention(3, source="listing", text="Acme jobs board refund"),
+        ]
+        return Page(items, "done", unsearched=True)
+
+
+def test_watch_words_filter_what_is_stored(engine: Engine) -> None:
+    w = Watch(name="acme", keywords=("acme",), excluded=("jobs",))
+    result = collect(engine, w, ListingSource(), now=BASE_TIME)
+    assert (result.fetched, result.kept) == (3, 1)
+    assert [r["external_id"] for r in iter_all(engine, MentionFilter())] == ["m1"]

@@ -1,0 +1,108 @@
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from monitor.config import parse_config
+from monitor.errors import SourceUnavailable
+from monitor.scheduler import Jobs, ModelHolder, build_scheduler
+from monitor.store.collect_state import get_state
+from monitor.store.engine import connect
+from monitor.store.mentions import MentionFilter, counts_by_source, iter_all
+from tests.fake_sources import PagedSource
+
+CONFIG = {
+    "watches": [
+        {"name": "acme", "keywords": ["acme"], "sources": {"demo": {}, "file": {"path": "x.csv"}}},
+        {"name": "rival", "keywords": ["rival"], "sources": {"demo": {}}},
+    ],
+    "schedule": {"collect_every_minutes": 10, "score_every_minutes": 2},
+}
+
+
+def test_one_job_per_watch_and_source_plus_scoring_without_overlap(sqlite_engine: Engine, tiny_model: Any) -> None:
+    config = parse_config(CONFIG, None, {})
+    scheduler = build_scheduler(config, sqlite_engine, Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model)))
+    scheduler.start(paused=True)  # job defaults apply once jobs reach the job store
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    assert set(jobs) == {"collect:acme:demo", "collect:acme:file", "collect:rival:demo", "score"}
+    for job in jobs.values():
+        assert job.max_instances == 1
+        assert job.coalesce is True
+    assert jobs["collect:acme:demo"].trigger.interval.total_seconds() == 600
+    assert jobs["score"].trigger.interval.total_seconds() == 120
+
+
+def test_new_mentions_are_scored_right_after_their_collection(sqlite_engine: Engine, tiny_model: Any) -> None:
+    config = parse_config(CONFIG, None, {})
+    jobs = Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))
+    jobs.collect(config.watches[0], "demo")
+    rows = list(iter_all(sqlite_engine, MentionFilter()))
+    assert rows and all(row["scored_at"] is not None and row["model_version"] for row in rows)
+
+
+def test_a_failing_job_is_logged_with_its_source_and_the_others_go_on(
+    sqlite_engine: Engine, tiny_model: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config(CONFIG, None, {})
+    jobs = Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))
+
+    class Exploding(PagedSource):
+        def fetch(self, watch: Any, cursor: str | None) -> Any:
+            raise RuntimeError("unexpected bug in a parser")
+
+    class ExplodingTwo(Exploding):
+        name = "exploding"
+
+    jobs._sources["file"] = ExplodingTwo(1, 1)
+    jobs._sources["demo"] = PagedSource(total=5, page_size=5, fail_at=0, error=SourceUnavailable("paged", "HTTP 502"))
+    jobs.collect(config.watches[0], "file")
+    jobs.collect(config.watches[0], "demo")
+    assert get_state(sqlite_engine, "acme", "exploding").last_error == (
+        "exploding: unexpected RuntimeError: unexpected bug in a parser"
+    )
+    assert any("exploding for watch acme" in r.getMessage() and r.exc_info for r in caplog.records)
+    assert get_state(sqlite_engine, "acme", "paged").last_error == "paged: HTTP 502"
+    jobs._sources["demo"] = PagedSource(total=5, page_size=5)
+    jobs.collect(config.watches[1], "demo")
+    assert counts_by_source(sqlite_engine)["paged"].stored == 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_run_collects_scores_and_stops_cleanly_on_a_signal(
+    tmp_path: Path, tiny_model_dir: Path, stop_signal: signal.Signals
+) -> None:
+    database = tmp_path / "g.db"
+    config = tmp_path / "grumble.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{database}"\n[model]\nname = "{tiny_model_dir}"\n'
+        '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n',
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    engine = connect(f"sqlite:///{database}")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        counts = counts_by_source(engine)
+        if counts and sum(c.stored for c in counts.values()) == 280 and all(c.pending == 0 for c in counts.values()):
+            break
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        time.sleep(0.2)
+    else:
+        pytest.fail("the scheduler did not collect and score the demo mentions in time")
+    process.send_signal(stop_signal)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "scheduler stopped" in output

@@ -1,0 +1,121 @@
+"""The store on SQLite and on a real PostgreSQL server."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from monitor.store.collect_state import get_state, record_failure, record_success
+from monitor.store.mentions import (
+    MentionFilter,
+    count_mentions,
+    counts_by_source,
+    import_mentions,
+    inbox,
+    iter_all,
+    save_page,
+    save_scores,
+    unscored,
+)
+from tests.factories import BASE_TIME, mention
+
+
+def test_a_mention_is_stored_once_and_linked_to_every_watch(engine: Engine) -> None:
+    assert save_page(engine, "acme", "test", [mention(1), mention(2)], "c1") == 2
+    assert save_page(engine, "acme", "test", [mention(2), mention(3)], "c2") == 1
+    assert save_page(engine, "rival", "test", [mention(1)], "c9") == 0
+    assert count_mentions(engine) == 3
+    rows = {row["external_id"]: row for row in iter_all(engine, MentionFilter())}
+    assert rows["m1"]["watches"] == ["acme", "rival"]
+    assert rows["m3"]["watches"] == ["acme"]
+    assert [r["external_id"] for r in iter_all(engine, MentionFilter(watches=["rival"]))] == ["m1"]
+
+
+def test_duplicates_within_one_batch_and_across_sources(engine: Engine) -> None:
+    batch = [mention(1), mention(1, text="same id twice"), mention(1, source="other")]
+    assert import_mentions(engine, "acme", batch) == 2
+    assert counts_by_source(engine)["test"].stored == 1
+    assert counts_by_source(engine)["other"].stored == 1
+
+
+def test_cursor_moves_with_the_page(engine: Engine) -> None:
+    save_page(engine, "acme", "test", [mention(1)], '{"after": 1}')
+    state = get_state(engine, "acme", "test")
+    assert state.cursor == '{"after": 1}'
+    assert state.mentions_collected == 1
+
+
+def test_every_field_round_trips_including_odd_text(engine: Engine) -> None:
+    odd = "\u202eevil\u202c <script>alert(1)</script> 😀 مرحبا \x00nul"
+    original = mention(
+        1,
+        text=odd,
+        title="T",
+        author_reach=12345678901,
+        engagement=7,
+        rating=1.5,
+        parent_id="p0",
+        language="ar",
+        metrics={"likes": 3},
+        raw={"nested": {"a": [1, 2]}},
+        created_at=datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+    )
+    import_mentions(engine, "acme", [original])
+    [row] = list(iter_all(engine, MentionFilter()))
+    assert row["text"] == odd.replace("\x00", "\ufffd")
+    assert row["created_at"] == original.created_at
+    assert row["created_at"].tzinfo is not None
+    for key in ("title", "author", "url", "author_reach", "engagement", "rating", "parent_id", "language"):
+        assert row[key] == getattr(original, key), key
+    assert row["metrics"] == {"likes": 3}
+    assert row["raw"] == {"nested": {"a": [1, 2]}}
+
+
+def test_scores_and_pending(engine: Engine) -> None:
+    import_mentions(engine, "acme", [mention(1, title="Refund?"), mention(2)])
+    pending = unscored(engine, 10)
+    assert [p.text for p in pending] == ["Refund?\nmention number 1 about acme", "mention number 2 about acme"]
+    now = datetime.now(UTC)
+    save_scores(
+        engine,
+        [
+            {"id": pending[0].id, "label": "negative", "negative": 0.9, "neutral": 0.05, "positive": 0.05,
+             "detected_language": "en", "model_version": "v1", "scored_at": now},
+        ],
+    )
+    assert [p.id for p in unscored(engine, 10)] == [pending[1].id]
+    assert [p.id for p in unscored(engine, 10, model_version="v2")] == [pending[0].id, pending[1].id]
+    assert counts_by_source(engine)["test"].pending == 1
+
+
+def test_inbox_puts_negatives_first_then_newest_then_most_negative(engine: Engine) -> None:
+    import_mentions(engine, "acme", [mention(n) for n in range(1, 6)])
+    ids = {row["external_id"]: row["id"] for row in iter_all(engine, MentionFilter())}
+    labels = {"m1": ("negative", 0.6), "m2": ("negative", 0.99), "m3": ("positive", 0.01), "m4": ("neutral", 0.2)}
+    save_scores(
+        engine,
+        [
+            {"id": ids[key], "label": label, "negative": neg, "neutral": 0.0, "positive": 0.0,
+             "detected_language": None, "model_version": "v", "scored_at": BASE_TIME}
+            for key, (label, neg) in labels.items()
+        ],
+    )
+    order = [row["external_id"] for row in inbox(engine, MentionFilter())]
+    assert order[:2] == ["m2", "m1"]
+    assert set(order[2:]) == {"m3", "m4", "m5"}
+    negatives = inbox(engine, MentionFilter(labels=["negative"]))
+    assert [r["external_id"] for r in negatives] == ["m2", "m1"]
+    since = inbox(engine, MentionFilter(since=BASE_TIME + timedelta(minutes=2)))
+    assert {r["external_id"] for r in since} == {"m2", "m3", "m4", "m5"}
+
+
+def test_health_failures_count_up_and_success_resets(engine: Engine) -> None:
+    later = BASE_TIME + timedelta(minutes=5)
+    assert record_failure(engine, "acme", "reddit", "boom", later, BASE_TIME) == 1
+    assert record_failure(engine, "acme", "reddit", "boom again", later, BASE_TIME) == 2
+    state = get_state(engine, "acme", "reddit")
+    assert (state.last_error, state.consecutive_failures, state.next_attempt_at) == ("boom again", 2, later)
+    record_success(engine, "acme", "reddit", later)
+    state = get_state(engine, "acme", "reddit")
+    assert state.consecutive_failures == 0
+    assert state.last_success_at == later
+    assert state.last_error == "boom again"

@@ -1,0 +1,92 @@
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.errors import ConfigError
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "grumble.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_example_config_from_init_is_valid(tmp_path: Path) -> None:
+    from monitor.cli import main
+
+    path = tmp_path / "grumble.toml"
+    assert main(["init", str(path)]) == 0
+    config = load_config(path, environ={})
+    assert config.database_url == "sqlite:///grumble.db"
+    assert [w.name for w in config.watches] == ["acme"]
+    assert config.jobs()[0][1] == "demo"
+
+
+def test_watch_fields_and_source_options(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[watches]]
+name = "acme"
+keywords = ["acme", "acme app"]
+required = ["refund"]
+excluded = ["jobs"]
+languages = ["EN"]
+[watches.sources.file]
+path = "in/*.csv"
+""",
+    )
+    watch = load_config(path, environ={}).watches[0]
+    assert watch.keywords == ("acme", "acme app")
+    assert watch.required == ("refund",)
+    assert watch.languages == ("en",)
+    assert watch.options_for("file") == {"path": "in/*.csv"}
+
+
+def test_environment_overrides_file_for_secrets_and_database(tmp_path: Path) -> None:
+    path = write(tmp_path, 'database_url = "sqlite:///a.db"\n[sources.demo]\nbase_url = "http://file"\n')
+    config = load_config(
+        path,
+        environ={"GRUMBLE_DATABASE_URL": "sqlite:///b.db", "GRUMBLE_DEMO_BASE_URL": "http://env", "GRUMBLE_DEMO_TOKEN": "s3"},
+    )
+    assert config.database_url == "sqlite:///b.db"
+    assert config.source_settings("demo").base_url == "http://env"
+    assert config.source_settings("demo").options["token"] == "s3"
+    # keyword argument beats both
+    assert load_config(path, environ={}, database_url="sqlite:///c.db").database_url == "sqlite:///c.db"
+
+
+@pytest.mark.parametrize(
+    ("body", "fragments"),
+    [
+        ("databse_url = 'x'\n", ["databse_url", "known keys"]),
+        ("[[watches]]\nname = 'a'\nkeywords = 3\n", ["watches[0].keywords", "list of strings", "int 3"]),
+        ("[[watches]]\nkeywords = ['a']\n", ["watches[0].name", "non-empty string"]),
+        ("[[watches]]\nname='a'\nkeywords=['a']\n[watches.sources.twitter]\n", ["unknown source 'twitter'", "demo"]),
+        ("[schedule]\ncollect_every_minutes = -1\n", ["schedule.collect_every_minutes", "at least"]),
+        ("[[watches]]\nname='a'\n[[watches]]\nname='a'\n", ["watches[1].name", "no other watch"]),
+        ("database_url = \n", ["not valid TOML"]),
+        ("[sources.nope]\n", ["unknown source 'nope'"]),
+    ],
+)
+def test_bad_config_names_file_key_expected_and_found(tmp_path: Path, body: str, fragments: list[str]) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_missing_explicit_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="grumble init"):
+        load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_missing_default_file_gives_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(environ={})
+    assert config.watches == ()
+    assert config.path is None

@@ -1,0 +1,120 @@
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ImportFileError
+from monitor.importer import parse_time, read_file
+
+
+def test_csv_with_default_columns(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        "id,text,author,url,created_at,rating\n"
+        'r1,"Broken, again",ann,https://x/1,2024-05-01T10:00:00Z,1\n'
+        'r2,"multi\nline text",bob,,2024-05-02 11:30,5\n',
+        encoding="utf-8",
+    )
+    batch = read_file(path)
+    assert batch.problems == []
+    first, second = batch.mentions
+    assert (first.external_id, first.text, first.author, first.rating) == ("r1", "Broken, again", "ann", 1.0)
+    assert first.created_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert first.source == "file"
+    assert second.text == "multi\nline text"
+    assert second.url is None
+
+
+def test_bad_rows_are_reported_with_line_numbers_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        "id,text,created_at,rating\n"
+        "a,fine,2024-05-01,4\n"
+        "b,bad date,yesterday-ish,4\n"
+        'c,"two\nlines",2024-05-01,x\n'
+        "d,too,many,fields,here\n"
+        "e,also fine,,\n",
+        encoding="utf-8",
+    )
+    batch = read_file(path)
+    assert [m.external_id for m in batch.mentions] == ["a", "e"]
+    assert [str(p) for p in batch.problems] == [
+        "line 3: created_at 'yesterday-ish' is not a date; use ISO 8601 like 2024-05-01T12:30:00Z",
+        "line 4: rating 'x' is not a number",
+        "line 6: expected 4 fields as in the header, found 5",
+    ]
+
+
+def test_jsonl_bad_lines_and_column_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.jsonl"
+    lines = [
+        json.dumps({"ticket": 1, "body": "Refund me", "stars": 2}),
+        "{not json",
+        "[1, 2]",
+        json.dumps({"ticket": 2, "body": "ok"}),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    batch = read_file(path, columns={"id": "ticket", "text": "body", "rating": "stars"})
+    assert [(m.external_id, m.text, m.rating) for m in batch.mentions] == [("1", "Refund me", 2.0), ("2", "ok", None)]
+    assert [p.line for p in batch.problems] == [2, 3]
+    assert "not valid JSON" in batch.problems[0].message
+
+
+def test_missing_text_column_says_how_to_map_it(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("id,body\n1,hello\n", encoding="utf-8")
+    batch = read_file(path)
+    assert "--column text=COLUMN" in batch.problems[0].message
+
+
+def test_rows_without_id_get_a_stable_content_id(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("text,author\nhello,ann\nhello,bob\n", encoding="utf-8")
+    first = [m.external_id for m in read_file(path).mentions]
+    assert first == [m.external_id for m in read_file(path).mentions]
+    assert len(set(first)) == 2
+
+
+def test_odd_text_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    big = "a" * 1_000_000
+    path.write_bytes(
+        b"id,text\n"
+        b"empty,\n"
+        + b"big," + big.encode() + b"\n"
+        + b"bytes,caf\xe9 broken\n"
+        + "emoji,love it 😍🔥\n".encode()
+        + "rtl,מוצר גרוע מאוד\n".encode()
+    )
+    batch = read_file(path)
+    texts = {m.external_id: m.text for m in batch.mentions}
+    assert batch.problems == []
+    assert texts["empty"] == ""
+    assert len(texts["big"]) == 1_000_000
+    assert texts["bytes"] == "caf\ufffd broken"
+    assert texts["emoji"] == "love it 😍🔥"
+    assert texts["rtl"] == "מוצר גרוע מאוד"
+    assert [w.line for w in batch.warnings] == [4]
+
+
+def test_unknown_format_and_mapping_field_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ImportFileError, match="--format"):
+        read_file(tmp_path / "x.xlsx")
+    path = tmp_path / "x.csv"
+    path.write_text("id,text\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="unknown field 'body'"):
+        read_file(path, columns={"body": "text"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-05-01T10:00:00+02:00", datetime(2024, 5, 1, 8, tzinfo=UTC)),
+        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("1714557600", datetime(2024, 5, 1, 10, tzinfo=UTC)),
+        (1714557600, datetime(2024, 5, 1, 10, tzinfo=UTC)),
+    ],
+)
+def test_time_formats(value: object, expected: datetime) -> None:
+    assert parse_time(value) == expected
