@@ -9,7 +9,5 @@ import streamlit as st
 PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="Grumble", page_icon="📣", layout="wide")
-navigation = st.navigation(
-    [st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True)]
-)
+navigation = st.navigation([st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True)])
 navigation.run()

@@ -43,4 +43,7 @@ def cross_checked(logits: npt.NDArray[np.float32], labels: Sequence[int], seed: 
         after.append(
             report(y[test_idx].tolist(), (logits[test_idx] + offsets).argmax(axis=1).tolist())["macro_recall"]
         )
-    return {"macro_recall_uncalibrated": float(np.mean(before)), "macro_recall_calibrated": float(np.mean(after))}
+    return {
+        "macro_recall_uncalibrated": float(np.mean(before)),
+        "macro_recall_calibrated": float(np.mean(after)),
+    }

@@ -11,7 +11,9 @@ from models.labels import NEG, POS
 from models.preprocess import normalise
 
 DATA_DIR = Path(
-    os.environ.get("GRUMBLE_SENTIMENT_DATA", Path(__file__).resolve().parents[1].parent / "shared/data/sentiment")
+    os.environ.get(
+        "GRUMBLE_SENTIMENT_DATA", Path(__file__).resolve().parents[1].parent / "shared/data/sentiment"
+    )
 )
 # SST-2 train is mostly sub-sentence phrases ("kids , spirit"); whole-sentence-like rows
 # carry the review-style signal we want from it.

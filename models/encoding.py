@@ -44,9 +44,9 @@ class Encoder:
         if not texts:
             return []
         # No truncation here: the tokenizer can only cut one end.
-        raw = self.tokenizer(
-            list(texts), add_special_tokens=False, truncation=False, verbose=False
-        )["input_ids"]
+        raw = self.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)[
+            "input_ids"
+        ]
         return [self.prefix + truncate_ids(list(ids), self.budget) + self.suffix for ids in raw]
 
     def batches(self, encoded: Sequence[list[int]], batch_size: int) -> Iterator[Batch]:

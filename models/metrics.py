@@ -20,7 +20,9 @@ def _safe_div(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDA
     return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
 
 
-def report(y_true: Sequence[int], y_pred: Sequence[int], classes: Sequence[int] = (0, 1, 2)) -> dict[str, float]:
+def report(
+    y_true: Sequence[int], y_pred: Sequence[int], classes: Sequence[int] = (0, 1, 2)
+) -> dict[str, float]:
     """Macro scores average over `classes` only: SST-2 has no neutral gold label, so its macro
     scores average negative and positive (a neutral prediction still counts as wrong)."""
     matrix = confusion(y_true, y_pred).astype(np.float64)

@@ -106,7 +106,9 @@ class SentimentModel:
             return cls._load_local(Path(name_or_path), backend)
         name = str(name_or_path).strip()
         if not name:
-            raise ModelError("empty model name; pass a directory, a Hugging Face id, or None for the bundled one")
+            raise ModelError(
+                "empty model name; pass a directory, a Hugging Face id, or None for the bundled one"
+            )
         expanded = Path(name).expanduser()
         if expanded.exists() or _looks_like_path(name):
             return cls._load_local(expanded, backend)
@@ -115,7 +117,9 @@ class SentimentModel:
     @classmethod
     def _load_local(cls, directory: Path, backend: str) -> SentimentModel:
         if not directory.exists():
-            raise ModelError(f"model path {directory} does not exist; check the path or omit it for the bundled model")
+            raise ModelError(
+                f"model path {directory} does not exist; check the path or omit it for the bundled model"
+            )
         if not directory.is_dir():
             raise ModelError(f"model path {directory} is a file; pass the directory holding config.json")
         if not (directory / "config.json").is_file():
@@ -140,7 +144,9 @@ class SentimentModel:
             else:
                 from models.backends.torch import TorchBackend
 
-                impl = TorchBackend.from_pretrained(str(directory), max_length=max_length, local_files_only=True)
+                impl = TorchBackend.from_pretrained(
+                    str(directory), max_length=max_length, local_files_only=True
+                )
         except LabelMappingError as exc:
             raise ModelError(f"{directory}: {exc}") from exc
         except (OSError, ValueError, KeyError) as exc:
@@ -165,7 +171,8 @@ class SentimentModel:
                 "HF_HUB_OFFLINE is set, so only models already in the Hugging Face cache can load; "
                 "download it once with internet or pass a local directory"
                 if offline
-                else "check the model id (e.g. cardiffnlp/twitter-roberta-base-sentiment-latest) and your connection"
+                else "check the model id (e.g. cardiffnlp/twitter-roberta-base-sentiment-latest) "
+                "and your connection"
             )
             raise ModelError(f"could not load Hugging Face model {model_id!r}: {hint} ({exc})") from exc
         return cls(impl, model_id)

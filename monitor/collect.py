@@ -48,7 +48,8 @@ class CollectResult:
 def backoff_delay(failures: int) -> timedelta:
     """1, 2, 4, ... minutes after each failure in a row, never more than an hour."""
     # The exponent is bounded first: a long outage would otherwise overflow timedelta.
-    return min(BACKOFF_BASE * 2 ** min(max(failures - 1, 0), 16), BACKOFF_CAP)
+    delay: timedelta = BACKOFF_BASE * 2 ** min(max(failures - 1, 0), 16)
+    return min(delay, BACKOFF_CAP)
 
 
 def collect(

@@ -1,17 +1,17 @@
 """Every error Grumble raises on purpose, in one tree. Each message says what went wrong and how to fix it.
 
-    GrumbleError
-    ├── ConfigError              grumble.toml or a GRUMBLE_* variable is wrong (names file, key, expected, found)
-    ├── StoreError               the database cannot be opened, migrated or written
-    ├── ImportFileError          an import file cannot be read at all (bad rows are reported, not raised)
-    ├── ScoringError             the sentiment model cannot be loaded or run
-    ├── UnknownSourceError       a source name that no module registers
-    └── SourceError              one fetch from one source failed; the cursor is kept, the job retries later
-        ├── SourceAuthError      401/403: names the credential to fix
-        ├── SourceNotFound       404: the subreddit, instance, app id or feed does not exist
-        ├── SourceRateLimited    429: carries how long to wait (Retry-After, or backoff)
-        ├── SourceUnavailable    timeouts, connection errors, 5xx
-        └── SourceResponseError  HTML where JSON was expected, malformed or partial JSON
+GrumbleError
+├── ConfigError              grumble.toml or a GRUMBLE_* variable is wrong (names file, key, expected, found)
+├── StoreError               the database cannot be opened, migrated or written
+├── ImportFileError          an import file cannot be read at all (bad rows are reported, not raised)
+├── ScoringError             the sentiment model cannot be loaded or run
+├── UnknownSourceError       a source name that no module registers
+└── SourceError              one fetch from one source failed; the cursor is kept, the job retries later
+    ├── SourceAuthError      401/403: names the credential to fix
+    ├── SourceNotFound       404: the subreddit, instance, app id or feed does not exist
+    ├── SourceRateLimited    429: carries how long to wait (Retry-After, or backoff)
+    ├── SourceUnavailable    timeouts, connection errors, 5xx
+    └── SourceResponseError  HTML where JSON was expected, malformed or partial JSON
 """
 
 from __future__ import annotations

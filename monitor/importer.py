@@ -64,7 +64,9 @@ def parse_time(value: Any) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"created_at {text!r} is not a date; use ISO 8601 like 2024-05-01T12:30:00Z") from None
+        raise ValueError(
+            f"created_at {text!r} is not a date; use ISO 8601 like 2024-05-01T12:30:00Z"
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

@@ -1,11 +1,11 @@
-"""Store <-> model glue: take unscored mentions in batches, predict, write label, probabilities and version."""
+"""Store <-> model glue: unscored mentions in batches, predicted, stored with probabilities and version."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -13,21 +13,19 @@ from monitor.errors import ScoringError
 from monitor.mention import utcnow
 from monitor.store.mentions import save_scores, unscored
 
+if TYPE_CHECKING:
+    from models import Score
+
 log = logging.getLogger(__name__)
 
 
-class ScoreLike(Protocol):
-    label: str
-    negative: float
-    neutral: float
-    positive: float
-    language: str | None
-
-
 class Model(Protocol):
-    version: str
+    """What scoring needs of a model: `models.SentimentModel`, or a stand-in in fast unit tests."""
 
-    def predict(self, texts: Sequence[str]) -> Sequence[ScoreLike]: ...
+    @property
+    def version(self) -> str: ...
+
+    def predict(self, texts: Sequence[str]) -> Sequence[Score]: ...
 
 
 def load_model(name_or_path: str | None) -> Model:
@@ -59,14 +57,20 @@ def score_pending(
                 break
             scores = model.predict([item.text for item in pending])
             now = utcnow()
-            save_scores(engine, [_row(item.id, score, model.version, now) for item, score in zip(pending, scores, strict=True)])
+            save_scores(
+                engine,
+                [
+                    _row(item.id, score, model.version, now)
+                    for item, score in zip(pending, scores, strict=True)
+                ],
+            )
             done += len(pending)
     if done:
         log.info("scored %d mentions with %s", done, model.version)
     return done
 
 
-def _row(mention_id: int, score: ScoreLike, version: str, now: Any) -> dict[str, Any]:
+def _row(mention_id: int, score: Score, version: str, now: Any) -> dict[str, Any]:
     return {
         "id": mention_id,
         "label": score.label,

@@ -57,7 +57,12 @@ def _row(data: dict[str, Any], now: datetime) -> InboxRow:
         positive=data["positive"],
         language=data["detected_language"] or data["language"],
         priority=priority(
-            data["negative"], data["created_at"], data["author_reach"], data["engagement"], data["rating"], now
+            data["negative"],
+            data["created_at"],
+            data["author_reach"],
+            data["engagement"],
+            data["rating"],
+            now,
         ),
         watches=data["watches"],
     )

@@ -15,7 +15,9 @@ class PagedSource:
 
     name: ClassVar[str] = "paged"
 
-    def __init__(self, total: int, page_size: int, fail_at: int | None = None, error: SourceError | None = None):
+    def __init__(
+        self, total: int, page_size: int, fail_at: int | None = None, error: SourceError | None = None
+    ):
         self.total = total
         self.page_size = page_size
         self.fail_at = fail_at

@@ -50,9 +50,11 @@ else:
     st.dataframe(
         table,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
-            "negative": st.column_config.ProgressColumn("negative", min_value=0.0, max_value=1.0, format="%.2f"),
+            "negative": st.column_config.ProgressColumn(
+                "negative", min_value=0.0, max_value=1.0, format="%.2f"
+            ),
             "neutral": st.column_config.NumberColumn(format="%.2f"),
             "positive": st.column_config.NumberColumn(format="%.2f"),
             "link": st.column_config.LinkColumn("link", display_text="open"),
@@ -66,7 +68,14 @@ else:
             if row.title:
                 st.text(row.title)
             st.text(row.text)
-            scores = f"negative {row.negative or 0:.2f} · neutral {row.neutral or 0:.2f} · positive {row.positive or 0:.2f}"
+            scores = " · ".join(
+                f"{name} {value or 0:.2f}"
+                for name, value in (
+                    ("negative", row.negative),
+                    ("neutral", row.neutral),
+                    ("positive", row.positive),
+                )
+            )
             st.text(scores + (f" · language {row.language}" if row.language else ""))
             link = safe_link(row.url)
             if link:

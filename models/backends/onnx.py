@@ -33,7 +33,9 @@ class FastTokenizer:
         # Truncation and padding are done by Encoder (head + tail, per batch).
         self._tok.no_truncation()
         self._tok.no_padding()
-        self.pad_token_id = self._tok.token_to_id("[PAD]") if self._tok.token_to_id("[PAD]") is not None else 0
+        self.pad_token_id = (
+            self._tok.token_to_id("[PAD]") if self._tok.token_to_id("[PAD]") is not None else 0
+        )
 
     def __call__(
         self, texts: str | list[str], *, add_special_tokens: bool = True, **_: Any
@@ -77,7 +79,9 @@ class OnnxBackend:
 
         path = onnx_file or onnx_path(directory)
         if not path.is_file():
-            log.warning("building the int8 ONNX model for %s once (about 20 s); cached at %s", directory, path)
+            log.warning(
+                "building the int8 ONNX model for %s once (about 20 s); cached at %s", directory, path
+            )
             build_onnx(directory, path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or cpu_count()

@@ -28,7 +28,9 @@ class FileSource:
         options = watch.options_for(self.name)
         pattern = options.get("path")
         if not isinstance(pattern, str) or not pattern:
-            raise SourceResponseError(self.name, f"watch {watch.name!r} needs [watches.sources.file] path = '...'")
+            raise SourceResponseError(
+                self.name, f"watch {watch.name!r} needs [watches.sources.file] path = '...'"
+            )
         seen: dict[str, list[float]] = json.loads(cursor) if cursor else {}
         paths = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         if not paths or not all(Path(p).exists() for p in paths):

@@ -60,6 +60,8 @@ class HackerNewsSource:
         token: Mapping[str, Any] = state.token if state.pending and isinstance(state.token, Mapping) else {}
         page = as_int(token.get("page")) or 0
         pin = as_int(token.get("until"))
+        # Page numbers only line up while the page size stays the same for the whole pass.
+        per_page = as_int(token.get("per_page")) or min(self.page_size, self.settings.max_backfill)
         filters = []
         if state.mark is not None:
             filters.append(f"created_at_i>={int(state.mark)}")
@@ -68,7 +70,7 @@ class HackerNewsSource:
         params: dict[str, str | int] = {
             "query": term,
             "tags": tags,
-            "hitsPerPage": min(self.page_size, state.room(self.settings.max_backfill)),
+            "hitsPerPage": per_page,
             "page": page,
         }
         if filters:
@@ -96,7 +98,7 @@ class HackerNewsSource:
         nb_pages = as_int(data.get("nbPages"))
         if items and nb_pages is not None and page + 1 < nb_pages:
             newest = max(key for key, _ in items)
-            next_token = {"page": page + 1, "until": pin if pin is not None else int(newest)}
+            next_token = {"page": page + 1, "until": pin if pin is not None else int(newest), "per_page": per_page}
         return Batch(items=items, next_token=next_token)
 
 

@@ -49,7 +49,9 @@ def get_state(engine: Engine, watch: str, source: str) -> CollectState:
 
 def all_states(engine: Engine) -> list[CollectState]:
     with engine.connect() as connection:
-        rows = connection.execute(select(collect_state).order_by(collect_state.c.source, collect_state.c.watch))
+        rows = connection.execute(
+            select(collect_state).order_by(collect_state.c.source, collect_state.c.watch)
+        )
         return [CollectState(**row._mapping) for row in rows]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.mention import Mention, utcnow
@@ -31,7 +31,15 @@ MENTION_COLUMNS = (
     "metrics",
     "raw",
 )
-SCORE_COLUMNS = ("label", "negative", "neutral", "positive", "detected_language", "model_version", "scored_at")
+SCORE_COLUMNS = (
+    "label",
+    "negative",
+    "neutral",
+    "positive",
+    "detected_language",
+    "model_version",
+    "scored_at",
+)
 
 
 def _insert(connection: Connection) -> Any:
@@ -56,7 +64,9 @@ def _row(mention: Mention, collected_at: datetime) -> dict[str, Any]:
 
 
 def insert_mentions(connection: Connection, watch: str, batch: Sequence[Mention]) -> int:
-    """Store each mention once and link it to `watch`; returns how many were new. Caller owns the transaction."""
+    """Store each mention once and link it to `watch`; returns how many were new.
+
+    The caller owns the transaction."""
     if not batch:
         return 0
     unique = {(m.source, m.external_id): m for m in batch}
@@ -118,7 +128,7 @@ def scoring_text(title: str | None, text: str) -> str:
 
 def unscored(engine: Engine, limit: int, model_version: str | None = None) -> list[PendingText]:
     """Mentions without a score, or (with `model_version`) scored by another version, oldest first."""
-    condition = mentions.c.scored_at.is_(None)
+    condition: ColumnElement[bool] = mentions.c.scored_at.is_(None)
     if model_version is not None:
         condition = condition | (mentions.c.model_version != model_version)
     query = (

@@ -13,11 +13,11 @@ from monitor.cli import build_parser, main
 
 IMPORT_CSV = (
     "id,text,author,url,created_at,rating\n"
-    "r1,\"The app deleted my notes, furious\",ann,https://shop.example/r1,2024-05-01T10:00:00+00:00,1.0\n"
+    'r1,"The app deleted my notes, furious",ann,https://shop.example/r1,2024-05-01T10:00:00+00:00,1.0\n'
     "r2,Works great 😍,bob,https://shop.example/r2,2024-05-02T11:30:00+00:00,5.0\n"
     "r3,,carol,,2024-05-03T09:00:00+00:00,\n"
     "r4,broken row,dave,,not a date,2\n"
-    "r5,\"מוצר גרוע, לא ממליץ\",eve,https://shop.example/r5,2024-05-04T08:15:00+00:00,2.0\n"
+    'r5,"מוצר גרוע, לא ממליץ",eve,https://shop.example/r5,2024-05-04T08:15:00+00:00,2.0\n'
 )
 
 
@@ -28,7 +28,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Pat
     monkeypatch.delenv("GRUMBLE_DATABASE_URL", raising=False)
     (tmp_path / "grumble.toml").write_text(
         f"""
-database_url = "sqlite:///{tmp_path / 'g.db'}"
+database_url = "sqlite:///{tmp_path / "g.db"}"
 [model]
 name = "{tiny_model_dir}"
 [[watches]]
@@ -50,13 +50,26 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def subcommands() -> list[str]:
     parser = build_parser()
-    action = next(a for a in parser._actions if a.dest == "==SUPPRESS==" or a.__class__.__name__ == "_SubParsersAction")
+    action = next(
+        a for a in parser._actions if a.dest == "==SUPPRESS==" or a.__class__.__name__ == "_SubParsersAction"
+    )
     return list(action.choices)  # type: ignore[attr-defined]
 
 
 def test_every_subcommand_has_help() -> None:
     names = subcommands()
-    assert set(names) >= {"init", "up", "run", "collect", "score", "classify", "import", "export", "dashboard", "status"}
+    assert set(names) >= {
+        "init",
+        "up",
+        "run",
+        "collect",
+        "score",
+        "classify",
+        "import",
+        "export",
+        "dashboard",
+        "status",
+    }
     for name in names:
         result = subprocess.run(
             [sys.executable, "-m", "monitor.cli", name, "--help"], capture_output=True, text=True, check=False
@@ -89,13 +102,17 @@ def test_import_then_export_round_trips_every_field_and_reimport_adds_nothing(
         assert row["source"] == "file"
         assert json.loads(row["watches"]) == ["acme"]
         assert row["label"] in ("negative", "neutral", "positive")
-        assert float(row["negative"]) + float(row["neutral"]) + float(row["positive"]) == pytest.approx(1, abs=1e-3)
+        assert float(row["negative"]) + float(row["neutral"]) + float(row["positive"]) == pytest.approx(
+            1, abs=1e-3
+        )
         assert row["model_version"]
         assert json.loads(row["raw"])["id"] == row["id"]
 
     # An export is itself importable: importing it elsewhere gives the same mentions.
     Path("export.csv").write_text(out, encoding="utf-8")
-    code, out2, _ = run(capsys, "--database", f"sqlite:///{workdir / 'copy.db'}", "import", "export.csv", "--watch", "acme")
+    code, out2, _ = run(
+        capsys, "--database", f"sqlite:///{workdir / 'copy.db'}", "import", "export.csv", "--watch", "acme"
+    )
     assert "imported 4 new mentions" in out2
 
 

@@ -1,4 +1,4 @@
-"""A collection killed with SIGKILL at any point repeats work on the next run; it never loses or doubles it."""
+"""A collection killed with SIGKILL at any point repeats work on the next run, never loses or doubles it."""
 
 import json
 import signal
@@ -40,12 +40,14 @@ def test_kill_9_mid_collection_then_rerun_stores_every_mention_exactly_once(data
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         assert worker.returncode == -signal.SIGKILL, "the worker finished before it could be killed"
-        # The cursor moved exactly with the stored mentions: nothing stored past it, nothing missing before it.
+        # The cursor moved exactly with the stored mentions: nothing past it, nothing missing before it.
         position = cursor_position(engine)
         assert stored(engine) == position
         assert position % PAGE_SIZE == 0
     assert stored(engine) < TOTAL
-    result = collect(engine, watch(), PagedSource(total=TOTAL, page_size=PAGE_SIZE), force=True, max_pages=10_000)
+    result = collect(
+        engine, watch(), PagedSource(total=TOTAL, page_size=PAGE_SIZE), force=True, max_pages=10_000
+    )
     assert result.ok
     assert stored(engine) == TOTAL
     assert cursor_position(engine) == TOTAL

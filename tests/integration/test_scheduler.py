@@ -25,9 +25,13 @@ CONFIG = {
 }
 
 
-def test_one_job_per_watch_and_source_plus_scoring_without_overlap(sqlite_engine: Engine, tiny_model: Any) -> None:
+def test_one_job_per_watch_and_source_plus_scoring_without_overlap(
+    sqlite_engine: Engine, tiny_model: Any
+) -> None:
     config = parse_config(CONFIG, None, {})
-    scheduler = build_scheduler(config, sqlite_engine, Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model)))
+    scheduler = build_scheduler(
+        config, sqlite_engine, Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))
+    )
     scheduler.start(paused=True)  # job defaults apply once jobs reach the job store
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
@@ -61,7 +65,9 @@ def test_a_failing_job_is_logged_with_its_source_and_the_others_go_on(
         name = "exploding"
 
     jobs._sources["file"] = ExplodingTwo(1, 1)
-    jobs._sources["demo"] = PagedSource(total=5, page_size=5, fail_at=0, error=SourceUnavailable("paged", "HTTP 502"))
+    jobs._sources["demo"] = PagedSource(
+        total=5, page_size=5, fail_at=0, error=SourceUnavailable("paged", "HTTP 502")
+    )
     jobs.collect(config.watches[0], "file")
     jobs.collect(config.watches[0], "demo")
     assert get_state(sqlite_engine, "acme", "exploding").last_error == (
@@ -96,7 +102,11 @@ def test_run_collects_scores_and_stops_cleanly_on_a_signal(
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         counts = counts_by_source(engine)
-        if counts and sum(c.stored for c in counts.values()) == 280 and all(c.pending == 0 for c in counts.values()):
+        if (
+            counts
+            and sum(c.stored for c in counts.values()) == 280
+            and all(c.pending == 0 for c in counts.values())
+        ):
             break
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
         time.sleep(0.2)

@@ -73,13 +73,24 @@ def test_every_field_round_trips_including_odd_text(engine: Engine) -> None:
 def test_scores_and_pending(engine: Engine) -> None:
     import_mentions(engine, "acme", [mention(1, title="Refund?"), mention(2)])
     pending = unscored(engine, 10)
-    assert [p.text for p in pending] == ["Refund?\nmention number 1 about acme", "mention number 2 about acme"]
+    assert [p.text for p in pending] == [
+        "Refund?\nmention number 1 about acme",
+        "mention number 2 about acme",
+    ]
     now = datetime.now(UTC)
     save_scores(
         engine,
         [
-            {"id": pending[0].id, "label": "negative", "negative": 0.9, "neutral": 0.05, "positive": 0.05,
-             "detected_language": "en", "model_version": "v1", "scored_at": now},
+            {
+                "id": pending[0].id,
+                "label": "negative",
+                "negative": 0.9,
+                "neutral": 0.05,
+                "positive": 0.05,
+                "detected_language": "en",
+                "model_version": "v1",
+                "scored_at": now,
+            },
         ],
     )
     assert [p.id for p in unscored(engine, 10)] == [pending[1].id]
@@ -90,12 +101,25 @@ def test_scores_and_pending(engine: Engine) -> None:
 def test_inbox_puts_negatives_first_then_newest_then_most_negative(engine: Engine) -> None:
     import_mentions(engine, "acme", [mention(n) for n in range(1, 6)])
     ids = {row["external_id"]: row["id"] for row in iter_all(engine, MentionFilter())}
-    labels = {"m1": ("negative", 0.6), "m2": ("negative", 0.99), "m3": ("positive", 0.01), "m4": ("neutral", 0.2)}
+    labels = {
+        "m1": ("negative", 0.6),
+        "m2": ("negative", 0.99),
+        "m3": ("positive", 0.01),
+        "m4": ("neutral", 0.2),
+    }
     save_scores(
         engine,
         [
-            {"id": ids[key], "label": label, "negative": neg, "neutral": 0.0, "positive": 0.0,
-             "detected_language": None, "model_version": "v", "scored_at": BASE_TIME}
+            {
+                "id": ids[key],
+                "label": label,
+                "negative": neg,
+                "neutral": 0.0,
+                "positive": 0.0,
+                "detected_language": None,
+                "model_version": "v",
+                "scored_at": BASE_TIME,
+            }
             for key, (label, neg) in labels.items()
         ],
     )

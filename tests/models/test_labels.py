@@ -40,7 +40,7 @@ def test_known_label_schemes_map_to_ours(id2label: dict[int, str], expected: lis
 def test_binary_model_gives_zero_neutral() -> None:
     matrix = label_matrix({0: "NEGATIVE", 1: "POSITIVE"})
     ours = np.array([[0.3, 0.7]], dtype=np.float32) @ matrix
-    assert ours.tolist() == pytest.approx([[0.3, 0.0, 0.7]])
+    assert ours[0].tolist() == pytest.approx([0.3, 0.0, 0.7])
 
 
 def test_star_probabilities_are_summed() -> None:

@@ -83,7 +83,9 @@ def test_empty_is_neutral_without_calling_the_model(tiny_model_dir: Path) -> Non
 
 
 def test_language_flag(tiny: SentimentModel) -> None:
-    en, de, empty = tiny.predict(["this is the worst service ever", "Das ist wirklich ein schlechter Service", ""])
+    en, de, empty = tiny.predict(
+        ["this is the worst service ever", "Das ist wirklich ein schlechter Service", ""]
+    )
     assert en.language == "en"
     assert de.language == "de"
     assert empty.language is None
@@ -134,7 +136,7 @@ def test_file_and_non_model_dir_errors(tmp_path: Path) -> None:
     file.write_bytes(b"x")
     with pytest.raises(ModelError, match="is a file"):
         SentimentModel.load(file)
-    with pytest.raises(ModelError, match="no config.json"):
+    with pytest.raises(ModelError, match=r"no config\.json"):
         SentimentModel.load(tmp_path)
 
 

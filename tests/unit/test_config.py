@@ -48,7 +48,11 @@ def test_environment_overrides_file_for_secrets_and_database(tmp_path: Path) -> 
     path = write(tmp_path, 'database_url = "sqlite:///a.db"\n[sources.demo]\nbase_url = "http://file"\n')
     config = load_config(
         path,
-        environ={"GRUMBLE_DATABASE_URL": "sqlite:///b.db", "GRUMBLE_DEMO_BASE_URL": "http://env", "GRUMBLE_DEMO_TOKEN": "s3"},
+        environ={
+            "GRUMBLE_DATABASE_URL": "sqlite:///b.db",
+            "GRUMBLE_DEMO_BASE_URL": "http://env",
+            "GRUMBLE_DEMO_TOKEN": "s3",
+        },
     )
     assert config.database_url == "sqlite:///b.db"
     assert config.source_settings("demo").base_url == "http://env"
@@ -63,14 +67,19 @@ def test_environment_overrides_file_for_secrets_and_database(tmp_path: Path) -> 
         ("databse_url = 'x'\n", ["databse_url", "known keys"]),
         ("[[watches]]\nname = 'a'\nkeywords = 3\n", ["watches[0].keywords", "list of strings", "int 3"]),
         ("[[watches]]\nkeywords = ['a']\n", ["watches[0].name", "non-empty string"]),
-        ("[[watches]]\nname='a'\nkeywords=['a']\n[watches.sources.twitter]\n", ["unknown source 'twitter'", "demo"]),
+        (
+            "[[watches]]\nname='a'\nkeywords=['a']\n[watches.sources.twitter]\n",
+            ["unknown source 'twitter'", "demo"],
+        ),
         ("[schedule]\ncollect_every_minutes = -1\n", ["schedule.collect_every_minutes", "at least"]),
         ("[[watches]]\nname='a'\n[[watches]]\nname='a'\n", ["watches[1].name", "no other watch"]),
         ("database_url = \n", ["not valid TOML"]),
         ("[sources.nope]\n", ["unknown source 'nope'"]),
     ],
 )
-def test_bad_config_names_file_key_expected_and_found(tmp_path: Path, body: str, fragments: list[str]) -> None:
+def test_bad_config_names_file_key_expected_and_found(
+    tmp_path: Path, body: str, fragments: list[str]
+) -> None:
     path = write(tmp_path, body)
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})

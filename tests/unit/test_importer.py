@@ -56,7 +56,10 @@ def test_jsonl_bad_lines_and_column_mapping(tmp_path: Path) -> None:
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     batch = read_file(path, columns={"id": "ticket", "text": "body", "rating": "stars"})
-    assert [(m.external_id, m.text, m.rating) for m in batch.mentions] == [("1", "Refund me", 2.0), ("2", "ok", None)]
+    assert [(m.external_id, m.text, m.rating) for m in batch.mentions] == [
+        ("1", "Refund me", 2.0),
+        ("2", "ok", None),
+    ]
     assert [p.line for p in batch.problems] == [2, 3]
     assert "not valid JSON" in batch.problems[0].message
 
@@ -82,7 +85,9 @@ def test_odd_text_is_kept(tmp_path: Path) -> None:
     path.write_bytes(
         b"id,text\n"
         b"empty,\n"
-        + b"big," + big.encode() + b"\n"
+        + b"big,"
+        + big.encode()
+        + b"\n"
         + b"bytes,caf\xe9 broken\n"
         + "emoji,love it 😍🔥\n".encode()
         + "rtl,מוצר גרוע מאוד\n".encode()
