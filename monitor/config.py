@@ -40,6 +40,8 @@ class ModelSettings:
 class DashboardSettings:
     host: str = "localhost"
     port: int = 8501
+    # Where people reach the dashboard, for links in digests and alerts.
+    public_url: str = "http://localhost:8501"
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def parse_config(
     model_reader = root.sub("model")
     model_reader.reject_unknown({"name", "batch_size"})
     dashboard_reader = root.sub("dashboard")
-    dashboard_reader.reject_unknown({"host", "port"})
+    dashboard_reader.reject_unknown({"host", "port", "public_url"})
     return Config(
         path=path,
         database_url=url or DEFAULT_DATABASE_URL,
@@ -192,11 +194,15 @@ def parse_config(
             name=model_reader.string("name") or environ.get(f"{ENV_PREFIX}MODEL") or None,
             batch_size=model_reader.integer("batch_size", 64, minimum=1),
         ),
-        dashboard=DashboardSettings(
-            host=dashboard_reader.string("host", "localhost") or "localhost",
-            port=dashboard_reader.integer("port", 8501, minimum=1),
-        ),
+        dashboard=_dashboard(dashboard_reader),
     )
+
+
+def _dashboard(reader: _Reader) -> DashboardSettings:
+    host = reader.string("host", "localhost") or "localhost"
+    port = reader.integer("port", 8501, minimum=1)
+    public_url = reader.string("public_url") or f"http://{host}:{port}"
+    return DashboardSettings(host=host, port=port, public_url=public_url.rstrip("/"))
 
 
 def _check_source_name(where: str, key: str, name: str) -> None:

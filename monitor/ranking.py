@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 
 from monitor.mention import as_utc, utcnow
 
@@ -23,6 +23,44 @@ def reach_factor(author_reach: int | None, engagement: int | None, rating: float
 def freshness(created_at: datetime, now: datetime | None = None) -> float:
     age_hours = max(((now or utcnow()) - as_utc(created_at)).total_seconds() / 3600.0, 0.0)
     return float(0.5 ** (age_hours / FRESHNESS_HALF_LIFE_HOURS))
+
+
+_LN2 = math.log(2.0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _decay(moment: datetime) -> float:
+    """ln(freshness) at `moment` of a mention made at the epoch; differences give any mention's decay."""
+    hours = (as_utc(moment) - _EPOCH).total_seconds() / 3600.0
+    return _LN2 * hours / FRESHNESS_HALF_LIFE_HOURS
+
+
+def rank_key(
+    negative: float | None,
+    created_at: datetime,
+    author_reach: int | None = None,
+    engagement: int | None = None,
+    rating: float | None = None,
+) -> float | None:
+    """ln(priority) plus a term that grows with time alike for every mention.
+
+    Freshness decays exponentially, so every mention's priority shrinks by the same factor as time
+    passes: the order never changes, and the store can keep this key in an index and sort a million
+    mentions by priority without computing one. `priority_from_key` turns it back into a priority.
+    """
+    if negative is None:
+        return None
+    return (
+        math.log(max(negative, 1e-12))
+        + math.log(reach_factor(author_reach, engagement, rating))
+        + _decay(created_at)
+    )
+
+
+def priority_from_key(key: float | None, now: datetime | None = None) -> float:
+    if key is None:
+        return 0.0
+    return math.exp(key - _decay(now or utcnow()))
 
 
 def priority(

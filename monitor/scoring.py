@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
 from monitor.errors import ScoringError
 from monitor.mention import utcnow
-from monitor.store.mentions import save_scores, unscored
+from monitor.ranking import rank_key
+from monitor.store.mentions import PendingText, save_scores, unscored
 
 if TYPE_CHECKING:
     from models import Score
@@ -59,10 +61,7 @@ def score_pending(
             now = utcnow()
             save_scores(
                 engine,
-                [
-                    _row(item.id, score, model.version, now)
-                    for item, score in zip(pending, scores, strict=True)
-                ],
+                [_row(item, score, model.version, now) for item, score in zip(pending, scores, strict=True)],
             )
             done += len(pending)
     if done:
@@ -70,9 +69,9 @@ def score_pending(
     return done
 
 
-def _row(mention_id: int, score: Score, version: str, now: Any) -> dict[str, Any]:
+def _row(item: PendingText, score: Score, version: str, now: datetime) -> dict[str, Any]:
     return {
-        "id": mention_id,
+        "id": item.id,
         "label": score.label,
         "negative": float(score.negative),
         "neutral": float(score.neutral),
@@ -80,4 +79,7 @@ def _row(mention_id: int, score: Score, version: str, now: Any) -> dict[str, Any
         "detected_language": score.language,
         "model_version": version,
         "scored_at": now,
+        "rank_key": rank_key(
+            float(score.negative), item.created_at, item.author_reach, item.engagement, item.rating
+        ),
     }

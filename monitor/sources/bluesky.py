@@ -120,14 +120,12 @@ class BlueskySource:
         if state.pending and isinstance(state.token, str):
             params["cursor"] = state.token
         data = expect_mapping(self.name, self._search(params, term), "a searchPosts answer")
+        posts = expect_list(self.name, data.get("posts"), "posts")
         skips = SkipLog(self.name)
-        items = [
-            item
-            for item in (parse_post(p, skips) for p in expect_list(self.name, data.get("posts"), "posts"))
-            if item is not None
-        ]
+        items = [item for item in (parse_post(p, skips) for p in posts) if item is not None]
         skips.report(f"the search for {term!r}")
-        return Batch(items=items, next_token=as_str(data.get("cursor")))
+        # Some servers keep sending a cursor after the last result; an empty page ends the pass.
+        return Batch(items=items, next_token=as_str(data.get("cursor")) if posts else None)
 
 
 def permalink(uri: str, handle: str | None) -> str:

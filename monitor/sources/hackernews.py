@@ -87,18 +87,17 @@ class HackerNewsSource:
             ),
             "a search_by_date answer",
         )
+        hits = expect_list(self.name, data.get("hits"), "hits")
         skips = SkipLog(self.name)
-        items = []
-        for hit in expect_list(self.name, data.get("hits"), "hits"):
-            parsed = parse_hit(hit, skips)
-            if parsed is not None:
-                items.append(parsed)
+        items = [item for item in (parse_hit(hit, skips) for hit in hits) if item is not None]
         skips.report(f"the search for {term!r}")
         next_token = None
         nb_pages = as_int(data.get("nbPages"))
-        if items and nb_pages is not None and page + 1 < nb_pages:
-            newest = max(key for key, _ in items)
-            next_token = {"page": page + 1, "until": pin if pin is not None else int(newest), "per_page": per_page}
+        if hits and nb_pages is not None and page + 1 < nb_pages:
+            if pin is None:
+                stamps = [as_int(h.get("created_at_i")) for h in hits if isinstance(h, Mapping)]
+                pin = max((s for s in stamps if s is not None), default=None)
+            next_token = {"page": page + 1, "until": pin, "per_page": per_page}
         return Batch(items=items, next_token=next_token)
 
 

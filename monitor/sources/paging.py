@@ -122,7 +122,7 @@ class Batch:
     """
 
     items: list[tuple[float, Mention]]
-    next_token: Any = None
+    next_token: Any = None  # None ends the pass: only for an empty or last page, not one of unusable items
 
 
 def _newest(
@@ -159,7 +159,7 @@ def advance(
     taken = state.taken + len(fresh)
     pages = state.pages + 1
     bounded = taken >= max_backfill or pages >= max_pages
-    done = reached_known or batch.next_token is None or not batch.items or bounded
+    done = reached_known or batch.next_token is None or bounded
     if not done:
         return (
             [m for _, m in fresh],

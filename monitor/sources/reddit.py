@@ -186,7 +186,14 @@ def translate(source: str, exc: Exception, what: str) -> SourceError:
         kind = "timed out" if isinstance(original, requests.Timeout) else "failed"
         return SourceUnavailable(source, f"request for {what} {kind}: {type(original).__name__}: {original}")
     if isinstance(exc, core.BadJSON):
-        return SourceResponseError(source, f"not JSON from {what}{_response_detail(response)}")
+        content_type = response.headers.get("content-type", "") if response is not None else ""
+        body = (response.content or b"") if response is not None else b""
+        kind = (
+            "HTML" if "html" in content_type or body.lstrip()[:1] == b"<" else "malformed or truncated JSON"
+        )
+        return SourceResponseError(
+            source, f"{kind} where JSON was expected from {what}{_response_detail(response)}"
+        )
     if isinstance(exc, core.ResponseException):
         status = response.status_code if response is not None else 0
         # Raised for the token request itself: wrong client id or secret come back as 401.

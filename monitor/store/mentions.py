@@ -117,8 +117,14 @@ def import_mentions(engine: Engine, watch: str, batch: Sequence[Mention]) -> int
 
 @dataclass(frozen=True)
 class PendingText:
+    """A mention waiting for a score, with what its priority needs besides the score."""
+
     id: int
     text: str
+    created_at: datetime
+    author_reach: int | None = None
+    engagement: int | None = None
+    rating: float | None = None
 
 
 def scoring_text(title: str | None, text: str) -> str:
@@ -131,14 +137,25 @@ def unscored(engine: Engine, limit: int, model_version: str | None = None) -> li
     condition: ColumnElement[bool] = mentions.c.scored_at.is_(None)
     if model_version is not None:
         condition = condition | (mentions.c.model_version != model_version)
+    c = mentions.c
     query = (
-        select(mentions.c.id, mentions.c.title, mentions.c.text)
+        select(c.id, c.title, c.text, c.created_at, c.author_reach, c.engagement, c.rating)
         .where(condition)
-        .order_by(mentions.c.id)
+        .order_by(c.id)
         .limit(limit)
     )
     with engine.connect() as connection:
-        return [PendingText(row.id, scoring_text(row.title, row.text)) for row in connection.execute(query)]
+        return [
+            PendingText(
+                row.id,
+                scoring_text(row.title, row.text),
+                row.created_at,
+                row.author_reach,
+                row.engagement,
+                row.rating,
+            )
+            for row in connection.execute(query)
+        ]
 
 
 def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
@@ -150,7 +167,7 @@ def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
         .where(mentions.c.id == bindparam("mention_id"))
         .values({column: bindparam(f"v_{column}") for column in SCORE_COLUMNS})
     )
-    params = [{"mention_id": s["id"], **{f"v_{c}": s[c] for c in SCORE_COLUMNS}} for s in scores]
+    params = [{"mention_id": s["id"], **{f"v_{c}": s.get(c) for c in SCORE_COLUMNS}} for s in scores]
     with engine.begin() as connection:
         connection.execute(statement, params)
 

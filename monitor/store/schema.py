@@ -74,10 +74,32 @@ mentions = Table(
     Column("detected_language", String(16)),
     Column("model_version", String(128)),
     Column("scored_at", UTCDateTime()),
+    # log(priority) without its time-dependent term: ordering by it is ordering by priority (ranking.py).
+    Column("rank_key", Float),
+    # Triage: open, handled, or dismissed (spam, not about us).
+    Column("triage", String(16), nullable=False, server_default="open"),
+    Column("triaged_at", UTCDateTime()),
+    Column("triaged_by", String(128)),
     UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
     Index("ix_mentions_label_created", "label", "created_at"),
     Index("ix_mentions_created", "created_at"),
     Index("ix_mentions_scored_at", "scored_at"),
+    Index("ix_mentions_inbox", "triage", "label", "rank_key"),
+    Index("ix_mentions_author", "source", "author", "created_at"),
+    Index("ix_mentions_parent", "source", "parent_id"),
+)
+
+label_feedback = Table(
+    "label_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("model_label", String(10)),
+    Column("model_version", String(128)),
+    Column("corrected_label", String(10), nullable=False),
+    Column("corrected_by", String(128), nullable=False),
+    Column("corrected_at", UTCDateTime(), nullable=False),
+    Index("ix_label_feedback_mention", "mention_id"),
 )
 
 mention_watches = Table(

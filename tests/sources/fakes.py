@@ -36,6 +36,8 @@ def _after(items: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any], ma
     """Index just past the item whose id is `marker` (the client's after=/max_id=/cursor)."""
     if not marker:
         return 0
+    if marker.startswith("idx:"):
+        return int(marker[4:]) + 1
     for index, item in enumerate(items):
         if key(item) == marker:
             return index + 1
@@ -96,8 +98,8 @@ def install_reddit(adapter: Adapter) -> None:
         start = _after(adapter.items, _reddit_name, request.query.get("after"))
         children = adapter.items[start : start + limit]
         more = start + limit < len(adapter.items)
-        named = [n for n in (_reddit_name(c) for c in children) if n]
-        after = named[-1] if more and named else None
+        # Reddit's `after` is the last child's fullname; a nameless broken child gets a position marker.
+        after = (_reddit_name(children[-1]) or f"idx:{start + len(children) - 1}") if more else None
         return Reply.json(
             {"kind": "Listing", "data": {"after": after, "dist": len(children), "modhash": "", "geo_filter": "",
                                          "children": children, "before": None}},

@@ -9,6 +9,7 @@ import json
 import re
 from datetime import UTC
 
+import httpx
 import pytest
 
 from monitor.errors import (
@@ -146,7 +147,8 @@ def test_server_errors_are_unavailable(adapter: Adapter, status: int) -> None:
 
 
 def test_timeout_is_unavailable(adapter: Adapter) -> None:
-    _inject(adapter, Reply.json({}, headers={}) if False else Reply(200, b"{}", {"Content-Type": "application/json"}, delay_s=0.6))
+    # Answers only after the client's 0.2 s timeout: the one deliberate wait in these tests.
+    _inject(adapter, Reply(200, b"{}", {"Content-Type": "application/json"}, delay_s=0.6))
     error = _fails(adapter, SourceUnavailable, timeout_s=0.2)
     assert re.search(r"timed out|timeout", str(error), re.IGNORECASE)
 
@@ -162,8 +164,6 @@ def test_truncated_body(adapter: Adapter) -> None:
     good.fetch(adapter.watch(), None)
     recorded = adapter.server.requests_to(adapter.server.requests[-1].path)[-1]
     # Ask the fake for its real answer, then cut it in half, as a dropped connection would.
-    import httpx
-
     full = httpx.get(adapter.server.url + recorded.raw_path, headers=dict(recorded.headers)).content
     content_type = "application/atom+xml" if adapter.name == "rss" else "application/json"
     _inject(adapter, Reply(200, full[: len(full) // 2], {"Content-Type": content_type}))

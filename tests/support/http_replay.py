@@ -114,7 +114,10 @@ class ReplayServer:
         self._httpd.daemon_threads = True
         # Do not wait for a deliberately slow handler when the test is over.
         self._httpd.block_on_close = False
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval, once per test.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="replay-server", daemon=True
+        )
         self._thread.start()
 
     @property

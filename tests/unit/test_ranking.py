@@ -21,3 +21,24 @@ def test_one_star_reviews_count_as_loud_and_unscored_is_zero() -> None:
 def test_freshness_halves_every_half_life() -> None:
     assert abs(freshness(BASE_TIME - timedelta(hours=12), BASE_TIME) - 0.5) < 1e-9
     assert freshness(BASE_TIME + timedelta(hours=1), BASE_TIME) == 1.0
+
+
+def test_rank_key_orders_exactly_as_priority_at_any_time() -> None:
+    from monitor.ranking import priority_from_key, rank_key
+
+    cases = [
+        (0.9, BASE_TIME - timedelta(hours=30), 50_000, 10, None),
+        (0.99, BASE_TIME - timedelta(hours=2), 10, 0, None),
+        (0.6, BASE_TIME, None, None, 1.0),
+        (0.3, BASE_TIME - timedelta(minutes=5), 1_000_000, 500, None),
+    ]
+    for now in (BASE_TIME, BASE_TIME + timedelta(days=3)):
+        direct = [priority(n, t, r, e, s, now=now) for n, t, r, e, s in cases]
+        from_key = [priority_from_key(rank_key(n, t, r, e, s), now) for n, t, r, e, s in cases]
+        for a, b in zip(direct, from_key, strict=True):
+            assert abs(a - b) <= 1e-9 * max(a, 1e-300)
+    keys = [rank_key(n, t, r, e, s) for n, t, r, e, s in cases]
+    by_key = sorted(range(len(cases)), key=lambda i: keys[i])
+    by_priority = sorted(range(len(cases)), key=lambda i: priority(*cases[i], now=BASE_TIME))
+    assert by_key == by_priority
+    assert rank_key(None, BASE_TIME) is None
