@@ -1,4 +1,4 @@
-"""Entry point for `streamlit run`: the navigation, with the inbox first."""
+"""Entry point for `streamlit run`: the login gate, then the navigation with the inbox first."""
 
 from __future__ import annotations
 
@@ -6,8 +6,24 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).parent / "pages"
+from dashboard.auth import gate, sign_out
+
+PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="Grumble", page_icon="📣", layout="wide")
-navigation = st.navigation([st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True)])
-navigation.run()
+user = gate()
+if user is None:
+    st.stop()
+assert user is not None
+
+pages = [
+    st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True, url_path="inbox"),
+    st.Page(str(PAGES / "mention.py"), title="Mention", icon="💬", url_path="mention", visibility="hidden"),
+    st.Page(str(PAGES / "trends.py"), title="Trends", icon="📈", url_path="trends"),
+    st.Page(str(PAGES / "sources.py"), title="Sources", icon="🩺", url_path="sources"),
+]
+with st.sidebar:
+    st.caption(f"Signed in as {user.name} ({user.role})")
+    if user.name != "local":
+        st.button("Sign out", on_click=sign_out)
+st.navigation(pages).run()

@@ -1,23 +1,40 @@
-"""Mention text, author names and URLs are attacker-controlled: helpers that keep them inert."""
+"""Mention text, author names and URLs are attacker-controlled: helpers that keep them inert.
+
+Streamlit never renders HTML without `unsafe_allow_html` (which Grumble never passes); these close what
+Markdown itself could do: links (javascript: ones included), images that load a beacon, Streamlit's
+`:color[...]` directives, emoji shortcodes and LaTeX.
+"""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlparse
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash every character Markdown (and Streamlit's extensions) could act on."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """Backslash every ASCII punctuation Markdown could act on; keep line breaks as line breaks."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
 
 def safe_link(url: str | None) -> str | None:
-    """The URL when it is plain http(s); None for javascript:, data: and anything else."""
+    """The URL when it is plain http(s) with a host; None for javascript:, data: and anything else."""
     if not url:
         return None
-    parsed = urlparse(url.strip())
+    candidate = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in candidate):
+        return None
+    parsed = urlparse(candidate)
     if parsed.scheme.lower() in ("http", "https") and parsed.netloc:
-        return url.strip()
+        return candidate
     return None
+
+
+def plain(text: str | None, limit: int | None = None) -> str:
+    """Text for labels and captions (which also parse Markdown): escaped and optionally shortened."""
+    value = text or ""
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return escape_markdown(value)

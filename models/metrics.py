@@ -10,7 +10,7 @@ import numpy.typing as npt
 from models.labels import NEG
 
 
-def confusion(y_true: Sequence[int], y_pred: Sequence[int], n: int = 3) -> npt.NDArray[np.int64]:
+def confusion(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, n: int = 3) -> npt.NDArray[np.int64]:
     matrix = np.zeros((n, n), dtype=np.int64)
     np.add.at(matrix, (np.asarray(y_true), np.asarray(y_pred)), 1)
     return matrix
@@ -21,7 +21,7 @@ def _safe_div(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDA
 
 
 def report(
-    y_true: Sequence[int], y_pred: Sequence[int], classes: Sequence[int] = (0, 1, 2)
+    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, classes: Sequence[int] = (0, 1, 2)
 ) -> dict[str, float]:
     """Macro scores average over `classes` only: SST-2 has no neutral gold label, so its macro
     scores average negative and positive (a neutral prediction still counts as wrong)."""

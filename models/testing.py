@@ -34,7 +34,6 @@ def build_tiny_model(directory: Path, *, id2label: dict[int, str] | None = None,
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=128,
-        num_labels=len(labels),
         id2label=labels,
         label2id={v: k for k, v in labels.items()},
     )

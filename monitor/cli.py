@@ -293,7 +293,8 @@ def _exportable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from monitor.store.mentions import MentionFilter, iter_all
+    from monitor.store.filters import MentionFilter
+    from monitor.store.mentions import iter_all
 
     config = _config(args)
     engine = connect(config.database_url)

@@ -9,12 +9,17 @@ Secrets can stay out of the file: `GRUMBLE_<SOURCE>_<KEY>` (e.g. GRUMBLE_REDDIT_
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor.auth import ROLES, User, is_password_hash
 from monitor.errors import ConfigError
 from monitor.mention import Watch
 from monitor.sources.base import SourceSettings
@@ -44,6 +49,64 @@ class DashboardSettings:
     public_url: str = "http://localhost:8501"
 
 
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How digests and alerts leave: `host` None means mail is not set up."""
+
+    host: str | None = None
+    port: int = 587
+    security: str = "starttls"  # one of SMTP_SECURITY
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    from_address: str = "grumble@localhost"
+    timeout_s: float = 30.0
+    max_attempts: int = 3  # tries within one send before the digest waits for the retry job
+    ca_file: str | None = None  # a CA bundle to trust besides the system's (a private mail server)
+
+
+DIGEST_FREQUENCIES = ("hourly", "daily", "weekly")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class DigestList:
+    """One `[[digests]]` entry: who gets which watches' negative mentions, and when."""
+
+    name: str
+    recipients: tuple[str, ...]
+    watches: tuple[str, ...] = ()  # empty: every watch
+    every: str = "daily"  # one of DIGEST_FREQUENCIES
+    at: time = time(8, 0)  # local time of day (hourly: only the minute counts)
+    weekday: str = "monday"  # for weekly digests
+    timezone: str = "UTC"
+    min_priority: float = 0.0
+    send_when_quiet: bool = False
+
+    @property
+    def period(self) -> timedelta:
+        return {"hourly": timedelta(hours=1), "weekly": timedelta(days=7)}.get(self.every, timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    recipients: tuple[str, ...] = ()
+    webhook_url: str | None = field(default=None, repr=False)  # Slack-compatible; the URL is a secret
+    spike_window_minutes: float = 60.0
+    spike_baseline_days: int = 7
+    spike_min_count: int = 10
+    spike_sigma: float = 4.0
+    loud_priority: float = 4.0
+    source_failing_minutes: float = 60.0
+    check_every_minutes: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.recipients or self.webhook_url)
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None
@@ -53,6 +116,12 @@ class Config:
     schedule: Schedule = field(default_factory=Schedule)
     model: ModelSettings = field(default_factory=ModelSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    # Dashboard users; none means local use without a login. `oidc` signs in through st.login.
+    users: tuple[User, ...] = ()
+    oidc: bool = False
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    digests: tuple[DigestList, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def watch(self, name: str) -> Watch:
         for watch in self.watches:
@@ -132,7 +201,8 @@ class _Reader:
         return _Reader(self.where, value, self._key(key))
 
 
-TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "model", "dashboard"}
+TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "model", "dashboard", "users", "auth"}
+TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts"}
 WATCH_KEYS = {"name", "keywords", "required", "excluded", "languages", "sources"}
 SOURCE_KNOWN_KEYS = {"base_url", "max_backfill", "timeout_s"}
 
@@ -195,6 +265,11 @@ def parse_config(
             batch_size=model_reader.integer("batch_size", 64, minimum=1),
         ),
         dashboard=_dashboard(dashboard_reader),
+        users=_parse_users(root, where),
+        oidc=_oidc(root),
+        smtp=_parse_smtp(root, environ),
+        digests=_parse_digests(root, where, watches),
+        alerts=_parse_alerts(root, environ),
     )
 
 
@@ -276,3 +351,216 @@ def _parse_watches(root: _Reader, where: str) -> tuple[Watch, ...]:
             )
         )
     return tuple(watches)
+
+
+def _oidc(root: _Reader) -> bool:
+    reader = root.sub("auth")
+    reader.reject_unknown({"oidc"})
+    value = reader.table.get("oidc", False)
+    if not isinstance(value, bool):
+        raise reader.fail("oidc", "true or false", value)
+    return value
+
+
+def _parse_users(root: _Reader, where: str) -> tuple[User, ...]:
+    raw = root.table.get("users", [])
+    if not isinstance(raw, list):
+        raise root.fail("users", "an array of tables ([[users]])", raw)
+    users: list[User] = []
+    for index, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise root.fail(f"users[{index}]", "a table", table)
+        reader = _Reader(where, table, f"users[{index}]")
+        reader.reject_unknown({"name", "role", "password_hash", "email"})
+        name = reader.string("name")
+        if not name:
+            raise reader.fail("name", "a user name", table.get("name"))
+        role = reader.string("role", "viewer") or "viewer"
+        if role not in ROLES:
+            raise reader.fail("role", f"one of {', '.join(ROLES)}", role)
+        password_hash = reader.string("password_hash")
+        email = reader.string("email")
+        if password_hash is not None and not is_password_hash(password_hash):
+            raise reader.fail(
+                "password_hash", "a hash from `grumble hash-password` (never the password)", "text"
+            )
+        if password_hash is None and email is None:
+            raise reader.fail("password_hash", "a password hash, or an email for OpenID Connect", None)
+        users.append(User(name=name, role=role, password_hash=password_hash, email=email))
+    return tuple(users)
+
+
+SMTP_KEYS = {
+    "host",
+    "port",
+    "security",
+    "username",
+    "password",
+    "from_address",
+    "timeout_s",
+    "max_attempts",
+    "ca_file",
+}
+DIGEST_KEYS = {
+    "name",
+    "recipients",
+    "watches",
+    "every",
+    "at",
+    "weekday",
+    "timezone",
+    "min_priority",
+    "send_when_quiet",
+}
+ALERT_KEYS = {
+    "recipients",
+    "webhook_url",
+    "spike_window_minutes",
+    "spike_baseline_days",
+    "spike_min_count",
+    "spike_sigma",
+    "loud_priority",
+    "source_failing_minutes",
+    "check_every_minutes",
+}
+# No whitespace, commas or angle brackets: an address goes into a header, where a newline would let a
+# config value write headers of its own.
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+")
+
+
+def _with_env(
+    reader: _Reader, environ: Mapping[str, str], section: str, keys: set[str], numbers: Mapping[str, type]
+) -> _Reader:
+    """`GRUMBLE_<SECTION>_<KEY>` beats the file. The environment holds text, so numbers are converted
+    here, and a bad one names the variable rather than the file."""
+    table = dict(reader.table)
+    for key in keys:
+        var = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+        if var not in environ:
+            continue
+        value: Any = environ[var]
+        kind = numbers.get(key)
+        if kind is not None:
+            try:
+                value = kind(value)
+            except ValueError:
+                noun = "a whole number" if kind is int else "a number"
+                raise ConfigError(f"environment variable {var}: expected {noun}, found {value!r}") from None
+        table[key] = value
+    return _Reader(reader.where, table, reader.key_path)
+
+
+def _boolean(reader: _Reader, key: str, default: bool) -> bool:
+    value = reader.table.get(key, default)
+    if not isinstance(value, bool):
+        raise reader.fail(key, "true or false", value)
+    return value
+
+
+def _addresses(reader: _Reader, key: str, required: bool) -> tuple[str, ...]:
+    addresses = reader.words(key)
+    if required and not addresses:
+        raise reader.fail(key, "at least one email address", reader.table.get(key, []))
+    for address in addresses:
+        if not _ADDRESS.fullmatch(address):
+            raise reader.fail(key, "email addresses like ops@example.com", address)
+    return addresses
+
+
+def _parse_smtp(root: _Reader, environ: Mapping[str, str]) -> SmtpSettings:
+    numbers = {"port": int, "timeout_s": float, "max_attempts": int}
+    reader = _with_env(root.sub("smtp"), environ, "smtp", SMTP_KEYS, numbers)
+    reader.reject_unknown(SMTP_KEYS)
+    security = (reader.string("security", "starttls") or "starttls").lower()
+    if security not in SMTP_SECURITY:
+        raise reader.fail("security", f"one of {', '.join(SMTP_SECURITY)}", security)
+    from_address = reader.string("from_address", "grumble@localhost") or "grumble@localhost"
+    if not _ADDRESS.fullmatch(parseaddr(from_address)[1]) or "\n" in from_address:
+        raise reader.fail("from_address", "an address like grumble@example.com", from_address)
+    default_port = {"tls": 465, "none": 25}.get(security, 587)
+    return SmtpSettings(
+        host=reader.string("host") or None,
+        port=reader.integer("port", default_port, minimum=1),
+        security=security,
+        username=reader.string("username") or None,
+        password=reader.string("password") or None,
+        from_address=from_address,
+        timeout_s=reader.number("timeout_s", 30.0, minimum=0.1),
+        max_attempts=reader.integer("max_attempts", 3, minimum=1),
+        ca_file=reader.string("ca_file") or None,
+    )
+
+
+def _time_of_day(reader: _Reader, key: str) -> time:
+    value = reader.string(key, "08:00") or "08:00"
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise reader.fail(key, 'a time of day like "08:00"', value)
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _parse_digests(root: _Reader, where: str, watches: tuple[Watch, ...]) -> tuple[DigestList, ...]:
+    raw = root.table.get("digests", [])
+    if not isinstance(raw, list):
+        raise root.fail("digests", "an array of tables ([[digests]])", raw)
+    known_watches = {watch.name for watch in watches}
+    lists: list[DigestList] = []
+    for index, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise root.fail(f"digests[{index}]", "a table", table)
+        reader = _Reader(where, table, f"digests[{index}]")
+        reader.reject_unknown(DIGEST_KEYS)
+        name = (reader.string("name") or "").strip()
+        if not name or len(name) > 100:
+            raise reader.fail("name", "a name of 1 to 100 characters for this recipient list", name)
+        if any(other.name == name for other in lists):
+            raise reader.fail("name", "a name no other digest list has", name)
+        digest_watches = reader.words("watches")
+        for watch_name in digest_watches:
+            if watch_name not in known_watches:
+                known = ", ".join(sorted(known_watches)) or "none"
+                raise reader.fail("watches", f"names of configured watches ({known})", watch_name)
+        every = (reader.string("every", "daily") or "daily").lower()
+        if every not in DIGEST_FREQUENCIES:
+            raise reader.fail("every", f"one of {', '.join(DIGEST_FREQUENCIES)}", every)
+        weekday = (reader.string("weekday", "monday") or "monday").lower()
+        if weekday not in WEEKDAYS:
+            raise reader.fail("weekday", "a day name like monday", weekday)
+        timezone = reader.string("timezone", "UTC") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise reader.fail("timezone", 'an IANA time zone like "Europe/Berlin"', timezone) from None
+        lists.append(
+            DigestList(
+                name=name,
+                recipients=_addresses(reader, "recipients", required=True),
+                watches=digest_watches,
+                every=every,
+                at=_time_of_day(reader, "at"),
+                weekday=weekday,
+                timezone=timezone,
+                min_priority=reader.number("min_priority", 0.0),
+                send_when_quiet=_boolean(reader, "send_when_quiet", False),
+            )
+        )
+    return tuple(lists)
+
+
+def _parse_alerts(root: _Reader, environ: Mapping[str, str]) -> AlertSettings:
+    reader = _with_env(root.sub("alerts"), environ, "alerts", {"webhook_url"}, {})
+    reader.reject_unknown(ALERT_KEYS)
+    webhook_url = reader.string("webhook_url") or None
+    if webhook_url is not None and not webhook_url.startswith(("https://", "http://")):
+        raise reader.fail("webhook_url", "an http(s) URL (a Slack-compatible incoming webhook)", "text")
+    return AlertSettings(
+        recipients=_addresses(reader, "recipients", required=False),
+        webhook_url=webhook_url,
+        spike_window_minutes=reader.number("spike_window_minutes", 60.0, minimum=1.0),
+        spike_baseline_days=reader.integer("spike_baseline_days", 7, minimum=2),
+        spike_min_count=reader.integer("spike_min_count", 10, minimum=1),
+        spike_sigma=reader.number("spike_sigma", 4.0, minimum=0.5),
+        loud_priority=reader.number("loud_priority", 4.0, minimum=0.01),
+        source_failing_minutes=reader.number("source_failing_minutes", 60.0, minimum=1.0),
+        check_every_minutes=reader.number("check_every_minutes", 5.0, minimum=0.1),
+    )

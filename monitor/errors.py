@@ -6,6 +6,13 @@ GrumbleError
 ├── ImportFileError          an import file cannot be read at all (bad rows are reported, not raised)
 ├── ScoringError             the sentiment model cannot be loaded or run
 ├── UnknownSourceError       a source name that no module registers
+├── DeliveryError            a digest or alert was not delivered; it is kept and retried with backoff
+│   ├── MailNotConfigured    no [smtp] host, or nobody to send to
+│   ├── SmtpAuthError        the server refused the login: names the setting to fix
+│   ├── SmtpTlsError         TLS or STARTTLS failed (certificate, protocol): names ca_file / security
+│   ├── SmtpUnavailable      cannot reach the server, timeouts, 4xx answers: worth retrying soon
+│   ├── SmtpRejected         the server refused the sender, every recipient or the message (5xx)
+│   └── WebhookError         the alert webhook could not be reached or answered with an error
 └── SourceError              one fetch from one source failed; the cursor is kept, the job retries later
     ├── SourceAuthError      401/403: names the credential to fix
     ├── SourceNotFound       404: the subreddit, instance, app id or feed does not exist
@@ -72,3 +79,33 @@ class SourceUnavailable(SourceError):
 
 class SourceResponseError(SourceError):
     pass
+
+
+class DeliveryError(GrumbleError):
+    """Mail or a webhook post failed. `transient` says whether trying again soon may help."""
+
+    transient = False
+
+
+class MailNotConfigured(DeliveryError):
+    pass
+
+
+class SmtpAuthError(DeliveryError):
+    pass
+
+
+class SmtpTlsError(DeliveryError):
+    pass
+
+
+class SmtpUnavailable(DeliveryError):
+    transient = True
+
+
+class SmtpRejected(DeliveryError):
+    pass
+
+
+class WebhookError(DeliveryError):
+    transient = True

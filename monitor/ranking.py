@@ -29,7 +29,7 @@ _LN2 = math.log(2.0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _decay(moment: datetime) -> float:
+def now_offset(moment: datetime) -> float:
     """ln(freshness) at `moment` of a mention made at the epoch; differences give any mention's decay."""
     hours = (as_utc(moment) - _EPOCH).total_seconds() / 3600.0
     return _LN2 * hours / FRESHNESS_HALF_LIFE_HOURS
@@ -53,14 +53,14 @@ def rank_key(
     return (
         math.log(max(negative, 1e-12))
         + math.log(reach_factor(author_reach, engagement, rating))
-        + _decay(created_at)
+        + now_offset(created_at)
     )
 
 
 def priority_from_key(key: float | None, now: datetime | None = None) -> float:
     if key is None:
         return 0.0
-    return math.exp(key - _decay(now or utcnow()))
+    return math.exp(key - now_offset(now or utcnow()))
 
 
 def priority(

@@ -1,73 +1,107 @@
-"""View models the dashboard shows: store rows turned into display rows, ranked. No Streamlit here."""
+"""What the dashboard shows, as plain values: store rows turned into display rows. No Streamlit here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from monitor.mention import utcnow
-from monitor.ranking import priority
-from monitor.store.mentions import MentionFilter, inbox
+from monitor.ranking import priority_from_key
+from monitor.store.filters import MentionFilter
+from monitor.store.inbox import ranked
+
+SOURCE_ICONS = {
+    "reddit": "👽",
+    "hackernews": "🟧",
+    "mastodon": "🐘",
+    "bluesky": "🦋",
+    "appstore": "",
+    "rss": "📰",
+    "file": "📄",
+    "demo": "🎭",
+}
+
+
+def age(moment: datetime, now: datetime | None = None) -> str:
+    """'just now', '5m ago', '3h ago', '2d ago'."""
+    seconds = max(((now or utcnow()) - moment).total_seconds(), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return "just now"
 
 
 @dataclass(frozen=True)
-class InboxRow:
+class MentionRow:
     id: int
     source: str
+    external_id: str
     author: str | None
     author_reach: int | None
+    engagement: int | None
     created_at: datetime
     text: str
     title: str | None
     url: str | None
     rating: float | None
+    parent_id: str | None
     label: str | None
     negative: float | None
     neutral: float | None
     positive: float | None
     language: str | None
+    model_version: str | None
+    triage: str
+    triaged_by: str | None
     priority: float
-    watches: list[str]
+    watches: list[str] = field(default_factory=list)
+
+    @property
+    def source_badge(self) -> str:
+        icon = SOURCE_ICONS.get(self.source, "•")
+        return f"{icon} {self.source}".strip()
+
+    @property
+    def stars(self) -> str:
+        if self.rating is None:
+            return ""
+        whole = max(0, min(5, round(self.rating)))
+        return "★" * whole + "☆" * (5 - whole)
 
     def age(self, now: datetime | None = None) -> str:
-        seconds = max(((now or utcnow()) - self.created_at).total_seconds(), 0)
-        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-            if seconds >= size:
-                return f"{int(seconds // size)}{unit}"
-        return "now"
+        return age(self.created_at, now)
 
 
-def _row(data: dict[str, Any], now: datetime) -> InboxRow:
-    return InboxRow(
+def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow:
+    return MentionRow(
         id=data["id"],
         source=data["source"],
+        external_id=data["external_id"],
         author=data["author"],
         author_reach=data["author_reach"],
+        engagement=data["engagement"],
         created_at=data["created_at"],
         text=data["text"],
         title=data["title"],
         url=data["url"],
         rating=data["rating"],
+        parent_id=data["parent_id"],
         label=data["label"],
         negative=data["negative"],
         neutral=data["neutral"],
         positive=data["positive"],
         language=data["detected_language"] or data["language"],
-        priority=priority(
-            data["negative"],
-            data["created_at"],
-            data["author_reach"],
-            data["engagement"],
-            data["rating"],
-            now,
-        ),
-        watches=data["watches"],
+        model_version=data["model_version"],
+        triage=data["triage"],
+        triaged_by=data["triaged_by"],
+        priority=priority_from_key(data["rank_key"], now),
+        watches=data.get("watches", []),
     )
 
 
-def inbox_rows(engine: Engine, where: MentionFilter, limit: int = 200) -> list[InboxRow]:
+def inbox_rows(engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 0) -> list[MentionRow]:
     now = utcnow()
-    return [_row(data, now) for data in inbox(engine, where, limit)]
+    return [mention_row(data, now) for data in ranked(engine, where, limit, offset)]

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from monitor.errors import SourceError
 from monitor.mention import Mention, Page, Watch, utcnow
 from monitor.sources.base import SourceSettings
 from monitor.sources.http import (
@@ -51,6 +52,10 @@ class AppStoreSource:
         options = watch.options_for(self.name)
         app_ids = option_list(options, "app_ids") or option_list(options, "app_id")
         countries = [c.lower() for c in option_list(options, "countries") or option_list(options, "country")]
+        if not app_ids:
+            raise SourceError(
+                self.name, f"watch {watch.name!r} needs app_ids = [...] in [watches.sources.appstore]"
+            )
         streams = {f"{app}/{country}": (app, country) for app in app_ids for country in countries or ["us"]}
         return fetch_streams(
             self.name,

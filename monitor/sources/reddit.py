@@ -117,11 +117,18 @@ def rate_limit_for(client_id: str) -> RateLimit:
         return _limits.setdefault(client_id, RateLimit())
 
 
+# The last HTTP response of this thread, for errors that arrive without it (a token answer that is not
+# JSON surfaces as a bare ValueError): the message can then quote what the server sent.
+_last = threading.local()
+
+
 class _Requestor(prawcore.Requestor):
     """PRAW 8 sends its own fixed timeout with every API call; use the operator's `timeout_s` instead."""
 
     def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> requests.Response:
-        return super().request(*args, timeout=self.timeout, **kwargs)
+        response = super().request(*args, timeout=self.timeout, **kwargs)
+        _last.response = response
+        return response
 
 
 def build_reddit(settings: SourceSettings) -> praw.Reddit:
@@ -130,6 +137,11 @@ def build_reddit(settings: SourceSettings) -> praw.Reddit:
     client_id = as_str(options.get("client_id"))
     if client_id is None:
         raise SourceAuthError("reddit", f"client_id is not set. {AUTH_HINT}")
+    username = as_str(options.get("username"))
+    # Reddit's API rules ask for the operator's account in the User-Agent when there is one.
+    user_agent = as_str(options.get("user_agent")) or (
+        f"{USER_AGENT} (by /u/{username})" if username else USER_AGENT
+    )
     oauth_url = as_str(options.get("oauth_url")) or settings.base_url or DEFAULT_OAUTH_URL
     reddit_url = as_str(options.get("reddit_url")) or settings.base_url or DEFAULT_REDDIT_URL
     try:
@@ -137,8 +149,8 @@ def build_reddit(settings: SourceSettings) -> praw.Reddit:
             client_id=client_id,
             # None selects PRAW's installed-app flow; script apps always have a secret.
             client_secret=as_str(options.get("client_secret")),
-            user_agent=as_str(options.get("user_agent")) or USER_AGENT,
-            username=as_str(options.get("username")),
+            user_agent=user_agent,
+            username=username,
             password=as_str(options.get("password")),
             oauth_url=oauth_url.rstrip("/"),
             reddit_url=reddit_url.rstrip("/"),
@@ -211,8 +223,10 @@ def translate(source: str, exc: Exception, what: str) -> SourceError:
     if isinstance(exc, PRAWException | core.PrawcoreException):
         return SourceResponseError(source, f"PRAW failed on {what}: {type(exc).__name__}: {exc}")
     # ValueError (a token answer that is not JSON), KeyError/TypeError (one that lacks its fields).
+    last = getattr(_last, "response", None)
     return SourceResponseError(
-        source, f"malformed answer for {what}: {type(exc).__name__}: {snippet(str(exc))}"
+        source,
+        f"malformed answer for {what}: {type(exc).__name__}: {snippet(str(exc))}{_response_detail(last)}",
     )
 
 
@@ -292,7 +306,8 @@ def parse_thing(thing: Mapping[str, Any], skips: SkipLog) -> tuple[float, Mentio
         engagement=engagement,
         parent_id=parent,
         metrics=extra,
-        raw=dict(thing),
+        # A comment's replies are mentions of their own; keeping them here would store each tree twice.
+        raw={**thing, "data": {k: v for k, v in data.items() if k != "replies"}},
     )
     return created.timestamp(), mention
 
@@ -378,6 +393,7 @@ class RedditSource:
         what = path
         self.rate_limit.acquire(self.name)
         with self._lock:
+            _last.response = None
             try:
                 data = self.reddit.request(method="GET", path=path, params=params)
             except SourceError:

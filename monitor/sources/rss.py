@@ -114,6 +114,8 @@ class RssSource:
     def fetch(self, watch: Watch, cursor: str | None) -> Page:
         options = watch.options_for(self.name)
         feeds = option_list(options, "feeds") or option_list(options, "feed")
+        if not feeds:
+            raise SourceError(self.name, f"watch {watch.name!r} needs feeds = [...] in [watches.sources.rss]")
         saved = decode_cursor(self.name, cursor)
         states: dict[str, StreamState] = {}
         mentions: list[Mention] = []
@@ -128,7 +130,7 @@ class RssSource:
                 log.warning("%s: feed %s failed, the others go on: %s", self.name, url, exc.detail)
                 continue
             mentions.extend(got)
-        if failures and len(failures) == len(dict.fromkeys(feeds)):
+        if len(failures) == len(dict.fromkeys(feeds)):
             raise failures[0]
         searched = bool(options.get("search")) or (bool(feeds) and all(is_search_feed(f) for f in feeds))
         return Page(mentions=mentions, next_cursor=encode_cursor(states), unsearched=not searched)

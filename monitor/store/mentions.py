@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.mention import Mention, utcnow
 from monitor.store.collect_state import advance_cursor
-from monitor.store.schema import mention_watches, mentions
+from monitor.store.filters import MentionFilter, filtered, watch_names
+from monitor.store.schema import label_feedback, mention_watches, mentions
 
 # Columns a Mention carries, in the order of its fields: the export writes them in this order too.
 MENTION_COLUMNS = (
@@ -39,6 +40,7 @@ SCORE_COLUMNS = (
     "detected_language",
     "model_version",
     "scored_at",
+    "rank_key",
 )
 
 
@@ -136,7 +138,11 @@ def unscored(engine: Engine, limit: int, model_version: str | None = None) -> li
     """Mentions without a score, or (with `model_version`) scored by another version, oldest first."""
     condition: ColumnElement[bool] = mentions.c.scored_at.is_(None)
     if model_version is not None:
-        condition = condition | (mentions.c.model_version != model_version)
+        # A label a person corrected stays: a new model version does not overrule them.
+        corrected = select(label_feedback.c.mention_id)
+        condition = condition | (
+            (mentions.c.model_version != model_version) & mentions.c.id.not_in(corrected)
+        )
     c = mentions.c
     query = (
         select(c.id, c.title, c.text, c.created_at, c.author_reach, c.engagement, c.rating)
@@ -172,63 +178,14 @@ def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
         connection.execute(statement, params)
 
 
-@dataclass(frozen=True)
-class MentionFilter:
-    watches: Sequence[str] = ()
-    sources: Sequence[str] = ()
-    labels: Sequence[str] = ()
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def _filtered(query: Select[Any], where: MentionFilter) -> Select[Any]:
-    if where.watches:
-        linked = select(mention_watches.c.mention_id).where(mention_watches.c.watch.in_(where.watches))
-        query = query.where(mentions.c.id.in_(linked))
-    if where.sources:
-        query = query.where(mentions.c.source.in_(where.sources))
-    if where.labels:
-        query = query.where(mentions.c.label.in_(where.labels))
-    if where.since is not None:
-        query = query.where(mentions.c.created_at >= where.since)
-    if where.until is not None:
-        query = query.where(mentions.c.created_at < where.until)
-    return query
-
-
-def _watch_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
-    names: dict[int, list[str]] = {}
-    if ids:
-        query = select(mention_watches.c.mention_id, mention_watches.c.watch).where(
-            mention_watches.c.mention_id.in_(ids)
-        )
-        for mention_id, watch in connection.execute(query):
-            names.setdefault(mention_id, []).append(watch)
-    return {key: sorted(value) for key, value in names.items()}
-
-
-def inbox(engine: Engine, where: MentionFilter, limit: int = 200) -> list[dict[str, Any]]:
-    """Negative mentions first, then newest, then most negative: the first inbox's order."""
-    negative_first = case((mentions.c.label == "negative", 0), else_=1)
-    query = _filtered(select(mentions), where).order_by(
-        negative_first, mentions.c.created_at.desc(), mentions.c.negative.desc()
-    )
-    with engine.connect() as connection:
-        rows = [dict(row._mapping) for row in connection.execute(query.limit(limit))]
-        watches = _watch_names(connection, [row["id"] for row in rows])
-    for row in rows:
-        row["watches"] = watches.get(row["id"], [])
-    return rows
-
-
 def iter_all(engine: Engine, where: MentionFilter, chunk: int = 1000) -> Iterator[dict[str, Any]]:
     """Every stored field of every matching mention, its watches included, in id order, in chunks."""
     last_id = 0
     while True:
-        query = _filtered(select(mentions), where).where(mentions.c.id > last_id).order_by(mentions.c.id)
+        query = filtered(select(mentions), where).where(mentions.c.id > last_id).order_by(mentions.c.id)
         with engine.connect() as connection:
             rows = [dict(row._mapping) for row in connection.execute(query.limit(chunk))]
-            watches = _watch_names(connection, [row["id"] for row in rows])
+            watches = watch_names(connection, [row["id"] for row in rows])
         if not rows:
             return
         for row in rows:

@@ -124,3 +124,81 @@ collect_state = Table(
     Column("next_attempt_at", UTCDateTime()),
     Column("mentions_collected", BigInteger, nullable=False, default=0),
 )
+
+# Who did what to a mention, when: triage and label changes (the case history the mention page shows).
+mention_events = Table(
+    "mention_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("before", String(64)),
+    Column("after", String(64)),
+    Column("note", Text),
+    Column("actor", String(128), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_mention_events_mention", "mention_id", "at"),
+)
+
+# One digest for one recipient list: created in "intent" with its mentions claimed and its message
+# rendered, then "sent" once the server took it; "quiet" records a period with nothing to send.
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_name", String(128), nullable=False),
+    Column("period_start", UTCDateTime(), nullable=False),
+    Column("period_end", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("mention_count", Integer, nullable=False, default=0),
+    Column("message_id", String(255)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    Index("ix_digest_runs_list_period", "list_name", "period_end"),
+    Index("ix_digest_runs_status", "status", "next_attempt_at"),
+)
+
+# The unique (list, mention) pair is what keeps a mention in one digest per list, whatever crashes.
+digest_items = Table(
+    "digest_items",
+    metadata,
+    Column("run_id", Integer, ForeignKey("digest_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("list_name", String(128), nullable=False),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("list_name", "mention_id", name="uq_digest_items_list_mention"),
+)
+
+# One row per event (a spike in one window, one loud mention, one failing episode), unique on its key
+# so it is alerted once; events claimed together share a message_id and go out as one message.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("watch", String(128)),
+    Column("source", String(40)),
+    Column("mention_id", Integer),
+    Column("summary", Text, nullable=False),
+    Column("payload", JSON),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("message_id", String(255)),
+    Column("claimed_at", UTCDateTime()),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime()),
+    Column("webhook_sent_at", UTCDateTime()),
+    UniqueConstraint("key", name="uq_alert_events_key"),
+    Index("ix_alert_events_message", "message_id"),
+    Index("ix_alert_events_pending", "claimed_at", "due_at"),
+)

@@ -1,109 +1,92 @@
-"""The inbox page through Streamlit's AppTest, on a real SQLite store."""
+"""The inbox page through AppTest on a real SQLite store."""
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-import streamlit as st
-from sqlalchemy import Engine
-from streamlit.testing.v1 import AppTest
+from sqlalchemy import select
 
-from monitor.store.engine import connect
-from monitor.store.mentions import MentionFilter, import_mentions, iter_all, save_scores
-from tests.conftest import REPO
-from tests.factories import BASE_TIME, mention
-
-APP = str(REPO / "dashboard" / "app.py")
-HOSTILE = (
-    "<script>alert('x')</script> **bold** [click](javascript:alert(1)) ![beacon](https://evil.example/b.png)"
-)
+from monitor.store.schema import label_feedback, mentions
+from monitor.store.triage import history
+from tests.dashboard.conftest import HOSTILE, Seeded, markdown_text, run_app
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    config = tmp_path / "grumble.toml"
-    config.write_text(
-        '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n', encoding="utf-8"
-    )
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    monkeypatch.setenv("GRUMBLE_CONFIG", str(config))
-    monkeypatch.setenv("GRUMBLE_DATABASE_URL", url)
-    st.cache_resource.clear()
-    engine = connect(url)
-    import_mentions(
-        engine,
-        "acme",
-        [
-            mention(1, source="reddit", text="calm neutral words"),
-            mention(2, source="reddit", text="mildly annoyed", url="javascript:alert(1)"),
-            mention(3, source="appstore", text=HOSTILE, rating=1),
-            mention(4, source="appstore", text="love it"),
-        ],
-    )
-    ids = {row["external_id"]: row["id"] for row in iter_all(engine, MentionFilter())}
-    scores = {
-        "m1": ("neutral", 0.1),
-        "m2": ("negative", 0.7),
-        "m3": ("negative", 0.95),
-        "m4": ("positive", 0.01),
-    }
-    save_scores(
-        engine,
-        [
-            {
-                "id": ids[key],
-                "label": label,
-                "negative": neg,
-                "neutral": 1 - neg,
-                "positive": 0.0,
-                "detected_language": "en",
-                "model_version": "v",
-                "scored_at": BASE_TIME,
-            }
-            for key, (label, neg) in scores.items()
-        ],
-    )
-    yield engine
-    engine.dispose()
-    st.cache_resource.clear()
+def card_texts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The body of each mention card, in order (escaped Markdown, unescaped back for comparison)."""
+    return [m.value.replace("\\", "") for m in app.markdown if "badge[" not in m.value]
 
 
-def run_app() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=30)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def table(app: AppTest) -> list[dict[str, object]]:
-    frame = app.dataframe[0].value
-    return frame.to_dict("records")  # type: ignore[no-any-return]
-
-
-def test_inbox_opens_with_negatives_first(store: Engine) -> None:
+def test_opens_on_open_negatives_by_priority_with_a_count(make_store: Callable[[str], Seeded]) -> None:
+    make_store("")
     app = run_app()
     assert app.title[0].value == "Inbox"
-    rows = table(app)
-    assert [row["label"] for row in rows][:2] == ["negative", "negative"]
-    assert [row["text"] for row in rows][:2] == [HOSTILE, "mildly annoyed"]
-    assert app.caption[0].value == "4 mentions shown, 2 negative"
+    assert app.metric[0].value == "3"
+    headlines = [m.value for m in app.markdown if "badge[" in m.value]
+    assert len(headlines) == 3
+    assert all(":red-badge[negative]" in h for h in headlines)
+    # m3: most negative, loud one-star review -> first; m5 is newest but least negative.
+    assert "appstore" in headlines[0]
+    assert "3 mentions match" in app.caption[0].value
 
 
-def test_filters_by_source_and_label(store: Engine) -> None:
+def test_filters_narrow_the_list(make_store: Callable[[str], Seeded]) -> None:
+    make_store("")
     app = run_app()
-    app.multiselect(key="filter_source").set_value(["appstore"]).run()
-    assert {row["source"] for row in table(app)} == {"appstore"}
-    app.multiselect(key="filter_label").set_value(["positive"]).run()
-    assert [row["text"] for row in table(app)] == ["love it"]
+    app.multiselect(key="f_source").set_value(["reddit"]).run()
+    assert all("reddit" in m.value for m in app.markdown if "badge[" in m.value)
+    app.multiselect(key="f_label").set_value(["positive"]).run()
+    app.multiselect(key="f_source").set_value([]).run()
+    assert any("love it" in text for text in card_texts(app))
+    app.multiselect(key="f_label").set_value(["negative", "neutral", "positive"]).run()
+    app.text_input(key="f_search").input("ANNOYED").run()
+    assert [m.value for m in app.markdown if "badge[" in m.value and "reddit" in m.value]
+    assert "1 mentions match" in app.caption[0].value
 
 
-def test_hostile_text_is_shown_as_text_and_unsafe_links_dropped(store: Engine) -> None:
+def test_mark_handled_dismiss_and_relabel_are_recorded(make_store: Callable[[str], Seeded]) -> None:
+    seeded = make_store("")
     app = run_app()
-    rows = {row["text"]: row for row in table(app)}
-    assert rows[HOSTILE]["text"] == HOSTILE
-    assert not isinstance(rows["mildly annoyed"]["link"], str)  # None, shown as an empty cell
-    assert rows["love it"]["link"] == "https://example.com/4"
-    # Details render through st.text, which never interprets Markdown or HTML.
-    texts = [element.value for element in app.text]
-    assert HOSTILE in texts
-    assert all("unsafe_allow_html" not in str(m.proto) for m in app.markdown)
+    app.button(key=f"inbox-handled-{seeded.ids['m3']}").click().run()
+    assert app.metric[0].value == "2"
+    app.button(key=f"inbox-dismiss-{seeded.ids['m2']}").click().run()
+    assert app.metric[0].value == "1"
+    app.selectbox(key=f"inbox-label-{seeded.ids['m5']}").set_value("neutral").run()
+    assert app.metric[0].value == "0"
+    with seeded.engine.connect() as connection:
+        states = dict(connection.execute(select(mentions.c.external_id, mentions.c.triage)).all())
+        feedback = connection.execute(select(label_feedback)).one()
+    assert states["m3"] == "handled" and states["m2"] == "dismissed"
+    assert (feedback.model_label, feedback.corrected_label, feedback.corrected_by) == (
+        "negative",
+        "neutral",
+        "local",
+    )
+    assert [(e.action, e.after, e.actor) for e in history(seeded.engine, seeded.ids["m3"])] == [
+        ("triage", "handled", "local")
+    ]
+    # Handled ones are one filter away, and can be reopened.
+    app.selectbox(key="f_triage").set_value("handled").run()
+    app.button(key=f"inbox-reopen-{seeded.ids['m3']}").click().run()
+    assert app.metric[0].value == "1"
+
+
+def test_hostile_text_is_escaped_and_unsafe_links_dropped(make_store: Callable[[str], Seeded]) -> None:
+    make_store("")
+    app = run_app()
+    text = markdown_text(app)
+    assert "\\<script\\>" in text
+    assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\)" in text
+    assert "\\!\\[beacon\\]" in text
+    assert HOSTILE not in text
+    links = [button.proto.url for button in app.get("link_button")]
+    assert links and all(url.startswith("https://") for url in links)
+    assert not any("javascript" in url for url in links)
+
+
+def test_export_of_the_current_view(make_store: Callable[[str], Seeded]) -> None:
+    make_store("")
+    app = run_app()
+    app.button(key="export_prepare").click().run()
+    _, data = app.session_state["export_csv"]
+    lines = data.splitlines()
+    assert lines[0].startswith("id,source,external_id")
+    assert len(lines) == 1 + 3
+    assert all(",negative," in line for line in lines[1:])

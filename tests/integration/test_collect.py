@@ -6,7 +6,8 @@ from monitor.collect import ALERT_AFTER_FAILURES, backoff_delay, collect
 from monitor.errors import SourceRateLimited, SourceUnavailable
 from monitor.mention import Page, Watch
 from monitor.store.collect_state import get_state
-from monitor.store.mentions import MentionFilter, count_mentions, iter_all
+from monitor.store.filters import MentionFilter
+from monitor.store.mentions import count_mentions, iter_all
 from tests.factories import BASE_TIME, mention, watch
 from tests.fake_sources import PagedSource
 

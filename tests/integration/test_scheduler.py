@@ -13,7 +13,8 @@ from monitor.errors import SourceUnavailable
 from monitor.scheduler import Jobs, ModelHolder, build_scheduler
 from monitor.store.collect_state import get_state
 from monitor.store.engine import connect
-from monitor.store.mentions import MentionFilter, counts_by_source, iter_all
+from monitor.store.filters import MentionFilter
+from monitor.store.mentions import counts_by_source, iter_all
 from tests.fake_sources import PagedSource
 
 CONFIG = {

@@ -24,7 +24,9 @@ from tests.support.http_replay import ReplayServer, Reply, Request
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ACCESS_TOKEN = {"access_token": "fake-token", "token_type": "bearer", "expires_in": 3600, "scope": "*"}
-HTML_PAGE = "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Oops</h1></body></html>"
+HTML_PAGE = (
+    "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Oops</h1></body></html>"
+)
 
 
 def load_fixture(name: str) -> dict[str, Any]:
@@ -101,8 +103,17 @@ def install_reddit(adapter: Adapter) -> None:
         # Reddit's `after` is the last child's fullname; a nameless broken child gets a position marker.
         after = (_reddit_name(children[-1]) or f"idx:{start + len(children) - 1}") if more else None
         return Reply.json(
-            {"kind": "Listing", "data": {"after": after, "dist": len(children), "modhash": "", "geo_filter": "",
-                                         "children": children, "before": None}},
+            {
+                "kind": "Listing",
+                "data": {
+                    "after": after,
+                    "dist": len(children),
+                    "modhash": "",
+                    "geo_filter": "",
+                    "children": children,
+                    "before": None,
+                },
+            },
             headers={"x-ratelimit-remaining": "595.0", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"},
         )
 
@@ -148,24 +159,36 @@ def _numeric_filters(expression: str) -> list[Callable[[int], bool]]:
     return checks
 
 
-def install_hackernews(adapter: Adapter) -> None:
+def install_hackernews(adapter: Adapter) -> Callable[[Request], Reply]:
     def search(request: Request) -> Reply:
         per_page = int(request.query.get("hitsPerPage", 20))
         page = int(request.query.get("page", 0))
         checks = _numeric_filters(request.query.get("numericFilters", ""))
         hits = [
-            h for h in adapter.items
+            h
+            for h in adapter.items
             if not isinstance(h.get("created_at_i"), int) or all(c(h["created_at_i"]) for c in checks)
         ]
         chunk = hits[page * per_page : (page + 1) * per_page]
-        return Reply.json({
-            "hits": chunk, "nbHits": len(hits), "page": page, "nbPages": math.ceil(len(hits) / per_page),
-            "hitsPerPage": per_page, "exhaustiveNbHits": True, "exhaustiveTypo": True,
-            "exhaustive": {"nbHits": True, "typo": True}, "query": request.query.get("query", ""),
-            "params": request.raw_path.partition("?")[2], "processingTimeMS": 1, "serverTimeMS": 2,
-        })
+        return Reply.json(
+            {
+                "hits": chunk,
+                "nbHits": len(hits),
+                "page": page,
+                "nbPages": math.ceil(len(hits) / per_page),
+                "hitsPerPage": per_page,
+                "exhaustiveNbHits": True,
+                "exhaustiveTypo": True,
+                "exhaustive": {"nbHits": True, "typo": True},
+                "query": request.query.get("query", ""),
+                "params": request.raw_path.partition("?")[2],
+                "processingTimeMS": 1,
+                "serverTimeMS": 2,
+            }
+        )
 
     adapter.server.route("GET", "/api/v1/search_by_date", search)
+    return search
 
 
 def hackernews_adapter(server: ReplayServer) -> Adapter:
@@ -213,7 +236,9 @@ def mastodon_adapter(server: ReplayServer) -> Adapter:
         endpoint=("GET", "/api/v2/search"),
         credential="GRUMBLE_MASTODON_ACCESS_TOKEN",
         external_id=lambda item: item.get("id"),
-        make=lambda settings: mastodon.MastodonSource(settings, build_client(settings, mastodon.DEFAULT_BASE_URL)),
+        make=lambda settings: mastodon.MastodonSource(
+            settings, build_client(settings, mastodon.DEFAULT_BASE_URL)
+        ),
         settings_options={"access_token": "masto-token"},
     )
     install_mastodon(adapter)
@@ -227,9 +252,18 @@ def install_bluesky(adapter: Adapter, jwt: str = "jwt-1") -> None:
     def session(request: Request) -> Reply:
         body = request.json()
         if body.get("password") != "app-pass-1234":
-            return Reply.json({"error": "AuthenticationRequired", "message": "Invalid identifier or password"}, 401)
-        return Reply.json({"accessJwt": jwt, "refreshJwt": "refresh-1", "handle": body["identifier"],
-                           "did": "did:plc:grumbletest", "active": True})
+            return Reply.json(
+                {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}, 401
+            )
+        return Reply.json(
+            {
+                "accessJwt": jwt,
+                "refreshJwt": "refresh-1",
+                "handle": body["identifier"],
+                "did": "did:plc:grumbletest",
+                "active": True,
+            }
+        )
 
     def search(request: Request) -> Reply:
         if request.headers.get("authorization") != f"Bearer {jwt}":
@@ -267,7 +301,9 @@ APPSTORE_PATH = re.compile(r"/([a-z]{2})/rss/customerreviews/page=(\d+)/id=(\d+)
 APPSTORE_PAGE_SIZE = 2  # Apple's is 50; small here so a handful of reviews spans pages
 
 
-def appstore_feed(entries: list[dict[str, Any]] | None, country: str, page: int, app_id: str) -> dict[str, Any]:
+def appstore_feed(
+    entries: list[dict[str, Any]] | None, country: str, page: int, app_id: str
+) -> dict[str, Any]:
     def link(rel: str, n: int) -> dict[str, Any]:
         href = f"https://itunes.apple.com/{country}/rss/customerreviews/page={n}/id={app_id}/sortby=mostrecent/xml"
         return {"attributes": {"rel": rel, "href": href}}
@@ -278,8 +314,15 @@ def appstore_feed(entries: list[dict[str, Any]] | None, country: str, page: int,
         "rights": {"label": "Copyright 2008 Apple Inc."},
         "title": {"label": "iTunes Store: Customer Reviews"},
         "icon": {"label": "http://itunes.apple.com/favicon.ico"},
-        "link": [link("first", 1), link("last", 10), link("previous", max(page - 1, 1)), link("next", page + 1)],
-        "id": {"label": f"https://itunes.apple.com/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"},
+        "link": [
+            link("first", 1),
+            link("last", 10),
+            link("previous", max(page - 1, 1)),
+            link("next", page + 1),
+        ],
+        "id": {
+            "label": f"https://itunes.apple.com/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"
+        },
     }
     if entries:
         feed["entry"] = entries
@@ -293,8 +336,11 @@ def install_appstore(adapter: Adapter) -> None:
         country, page, app_id = match.group(1), int(match.group(2)), match.group(3)
         chunk = adapter.items[(page - 1) * APPSTORE_PAGE_SIZE : page * APPSTORE_PAGE_SIZE]
         # Apple serves this JSON as text/javascript.
-        return Reply(200, json.dumps(appstore_feed(chunk, country, page, app_id)),
-                     {"Content-Type": "text/javascript; charset=utf-8"})
+        return Reply(
+            200,
+            json.dumps(appstore_feed(chunk, country, page, app_id)),
+            {"Content-Type": "text/javascript; charset=utf-8"},
+        )
 
     adapter.server.route("GET", APPSTORE_PATH, reviews)
 
@@ -307,7 +353,9 @@ def appstore_adapter(server: ReplayServer) -> Adapter:
         endpoint=("GET", APPSTORE_PATH),
         credential="base_url",
         external_id=lambda item: (item.get("id") or {}).get("label"),
-        make=lambda settings: appstore.AppStoreSource(settings, build_client(settings, appstore.DEFAULT_BASE_URL)),
+        make=lambda settings: appstore.AppStoreSource(
+            settings, build_client(settings, appstore.DEFAULT_BASE_URL)
+        ),
         watch_options={"app_ids": ["1234567890"], "countries": ["gb"]},
     )
     install_appstore(adapter)
@@ -334,7 +382,9 @@ def atom(entries: list[dict[str, Any]]) -> str:
         if "link" in entry:
             parts.append(f'<link rel="alternate" href="{escape(entry["link"])}"/>')
         if "published" in entry:
-            parts.append(f"<published>{entry['published']}</published><updated>{entry['published']}</updated>")
+            parts.append(
+                f"<published>{entry['published']}</published><updated>{entry['published']}</updated>"
+            )
         if "author" in entry:
             parts.append(f"<author><name>{escape(entry['author'])}</name></author>")
         if "summary" in entry:

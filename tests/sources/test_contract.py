@@ -26,7 +26,9 @@ from tests.sources.fakes import HTML_PAGE, Adapter
 from tests.support.http_replay import Reply
 
 
-def drain(source: Source, adapter: Adapter, cursor: str | None, limit: int = 20) -> tuple[list[Mention], str | None, list[Page]]:
+def drain(
+    source: Source, adapter: Adapter, cursor: str | None, limit: int = 20
+) -> tuple[list[Mention], str | None, list[Page]]:
     """Fetch like the collector does: page after page while the source has more."""
     pages: list[Page] = []
     mentions: list[Mention] = []
@@ -91,7 +93,9 @@ def test_no_mention_twice_and_resuming_from_any_cursor_loses_nothing(adapter: Ad
         assert before | {m.external_id for m in resumed} == set(everything)
 
 
-def test_item_missing_keys_is_skipped_and_extra_keys_are_fine(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
+def test_item_missing_keys_is_skipped_and_extra_keys_are_fine(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
     adapter.insert_broken()
     everything = adapter.ids(adapter.fixtures["items"])
     mentions, _, _ = drain(adapter.source(max_backfill=50), adapter, None)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from tests.support.http_replay import Reply
 
@@ -66,7 +66,7 @@ def _body(raw: Any) -> bytes:
 
 def _status(raw: Any) -> int:
     if isinstance(raw, dict):
-        return int(raw.get("code") or raw.get("status_code"))
+        return int(raw.get("code") or raw["status_code"])
     return int(raw)
 
 

@@ -56,7 +56,9 @@ class Reply:
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
-        return cls(status, json.dumps(data), {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+        return cls(
+            status, json.dumps(data), {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+        )
 
     @classmethod
     def text(cls, text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> Reply:
@@ -107,7 +109,7 @@ class ReplayServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -116,7 +118,10 @@ class ReplayServer:
         self._httpd.block_on_close = False
         # A short poll interval: shutdown() waits up to one interval, once per test.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="replay-server", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="replay-server",
+            daemon=True,
         )
         self._thread.start()
 
@@ -126,7 +131,11 @@ class ReplayServer:
         return f"http://{host!s}:{port}"
 
     def route(
-        self, method: str, path: str | re.Pattern[str], *answers: Answer, query: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path: str | re.Pattern[str],
+        *answers: Answer,
+        query: Mapping[str, str] | None = None,
     ) -> None:
         if not answers:
             raise ValueError("a route needs at least one reply or handler")

@@ -1,5 +1,5 @@
-"""Triage (handled, dismissed, reassigned labels) and a stored rank key, so the inbox sorts by priority
-through an index on a million mentions.
+"""Triage (handled, dismissed, relabelled, with history) and a stored rank key, so the inbox sorts by
+priority through an index on a million mentions.
 
 Revision ID: 0002
 """
@@ -33,9 +33,22 @@ def upgrade() -> None:
         sa.Column("corrected_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_label_feedback_mention", "label_feedback", ["mention_id"])
+    op.create_table(
+        "mention_events",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("mention_id", sa.Integer, sa.ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("before", sa.String(64)),
+        sa.Column("after", sa.String(64)),
+        sa.Column("note", sa.Text),
+        sa.Column("actor", sa.String(128), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_mention_events_mention", "mention_events", ["mention_id", "at"])
 
 
 def downgrade() -> None:
+    op.drop_table("mention_events")
     op.drop_table("label_feedback")
     op.drop_index("ix_mentions_parent", "mentions")
     op.drop_index("ix_mentions_author", "mentions")

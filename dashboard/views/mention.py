@@ -1,0 +1,62 @@
+"""One mention: its thread, its author's other mentions, and its history."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import context
+from dashboard.components import card
+from dashboard.safe import plain
+from monitor.store.detail import by_same_author, get_mention, parent_of, replies_to
+from monitor.store.triage import history
+from monitor.views import mention_row
+
+engine = context.engine()
+raw_id = st.query_params.get("id", "")
+if not raw_id.isdigit():
+    st.title("Mention")
+    st.info("Open a mention from the inbox (its Details link) to see it here.")
+    st.page_link("views/inbox.py", label="Back to the inbox", icon="📥")
+    st.stop()
+
+mention = get_mention(engine, int(raw_id))
+if mention is None:
+    st.title("Mention")
+    st.warning(f"No mention with id {int(raw_id)}: it may have been deleted.")
+    st.stop()
+assert mention is not None
+
+st.title("Mention")
+st.page_link("views/inbox.py", label="Back to the inbox", icon="📥")
+parent = parent_of(engine, mention)
+if parent is not None:
+    st.subheader("In reply to")
+    card(engine, mention_row(parent), key="parent", with_actions=False)
+elif mention.get("parent_id"):
+    st.caption(f"A reply to {plain(mention['parent_id'])}, which is not stored.")
+
+card(engine, mention_row(mention), key="mention")
+
+replies = replies_to(engine, mention)
+if replies:
+    st.subheader(f"Replies ({len(replies)})")
+    for reply in replies:
+        card(engine, mention_row(reply), key="reply", with_actions=False)
+
+st.subheader("History")
+events = history(engine, mention["id"])
+if not events:
+    st.caption("No changes yet.")
+for event in events:
+    change = f"{plain(event.before or '—')} → {plain(event.after or '—')}"
+    note = f" · {plain(event.note)}" if event.note else ""
+    st.markdown(
+        f"- {event.at:%Y-%m-%d %H:%M} UTC · **{plain(event.actor)}** · {event.action}: {change}{note}"
+    )
+
+others = by_same_author(engine, mention)
+st.subheader(f"More from {plain(mention['author'] or 'this author')}")
+if not others:
+    st.caption("No other mentions by this author.")
+for other in others:
+    card(engine, mention_row(other), key="author", with_actions=False)

@@ -1,0 +1,61 @@
+"""Sources: each collector's health, so a broken connector is seen at a glance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import context
+from monitor.mention import utcnow
+from monitor.store.collect_state import all_states
+from monitor.store.filters import MentionFilter
+from monitor.store.trends import volume
+from monitor.views import age
+
+st.title("Sources")
+engine = context.engine()
+states = all_states(engine)
+failing = [s for s in states if s.consecutive_failures]
+if failing:
+    st.error(
+        f"{len(failing)} collection job(s) failing: " + ", ".join(f"{s.source} ({s.watch})" for s in failing)
+    )
+elif states:
+    st.success("Every source answered on its last run.")
+
+if states:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "source": s.source,
+                    "watch": s.watch,
+                    "health": "FAILING"
+                    if s.consecutive_failures
+                    else ("ok" if s.last_success_at else "not run"),
+                    "last success": age(s.last_success_at) if s.last_success_at else "never",
+                    "consecutive failures": s.consecutive_failures,
+                    "last error": s.last_error or "" if s.consecutive_failures else "",
+                    "next try": s.next_attempt_at.strftime("%H:%M UTC") if s.next_attempt_at else "",
+                    "collected": s.mentions_collected,
+                }
+                for s in states
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"last error": st.column_config.TextColumn(width="large")},
+    )
+else:
+    st.info("No collection has run yet. Start the scheduler with `grumble run`, or `grumble collect --once`.")
+
+st.subheader("Mentions per day")
+daily = volume(engine, MentionFilter(since=utcnow() - timedelta(days=14)), "day", "source")
+if daily:
+    frame = pd.DataFrame([{"day": c.bucket.date(), "source": c.group, "count": c.count} for c in daily])
+    table = frame.pivot_table(index="day", columns="source", values="count", aggfunc="sum", fill_value=0)
+    st.bar_chart(table)
+else:
+    st.caption("No mentions in the last 14 days.")

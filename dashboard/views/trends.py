@@ -1,0 +1,117 @@
+"""Trends: volume and negative share over time per watch or source, spikes marked, and complaint terms."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import context
+from monitor.mention import utcnow
+from monitor.store.filters import MentionFilter
+from monitor.store.trends import texts, volume
+from monitor.trends import spike_flags, top_terms
+
+PERIODS = {
+    "last 24 hours": (timedelta(hours=24), "hour"),
+    "last 7 days": (timedelta(days=7), "hour"),
+    "last 30 days": (timedelta(days=30), "day"),
+    "last 90 days": (timedelta(days=90), "day"),
+}
+
+st.title("Trends")
+engine = context.engine()
+left, middle, right = st.columns(3)
+period = left.selectbox("Period", list(PERIODS), index=1, key="t_period")
+by = middle.radio("Per", ["watch", "source"], horizontal=True, key="t_by")
+watches = right.multiselect("Watch", [w.name for w in context.config().watches], key="t_watch")
+span, unit = PERIODS[period]
+now = utcnow()
+where = MentionFilter(watches=watches, since=now - span)
+counts = volume(engine, where, unit, by)  # type: ignore[arg-type]
+
+if not counts:
+    st.info("No mentions in this period.")
+    st.stop()
+
+frame = pd.DataFrame([{"time": c.bucket, by: c.group, "label": c.label, "count": c.count} for c in counts])
+totals = frame.groupby(["time", by], as_index=False)["count"].sum()
+negatives = frame[frame["label"] == "negative"].groupby(["time", by], as_index=False)["count"].sum()
+merged = totals.merge(negatives, on=["time", by], how="left", suffixes=("", "_negative")).fillna(0)
+merged["negative share"] = merged["count_negative"] / merged["count"]
+flags: list[pd.DataFrame] = []
+for _, group in merged.sort_values("time").groupby(by):
+    group = group.copy()
+    group["spike"] = spike_flags(
+        [int(v) for v in group["count_negative"]], window=24 if unit == "hour" else 14
+    )
+    flags.append(group)
+merged = pd.concat(flags)
+
+st.subheader("Volume")
+st.altair_chart(
+    alt.Chart(frame)
+    .mark_bar()
+    .encode(
+        x=alt.X("time:T", title=None),
+        y=alt.Y("sum(count):Q", title="mentions"),
+        color=alt.Color(
+            "label:N",
+            scale=alt.Scale(
+                domain=["negative", "neutral", "positive", "unscored"],
+                range=["#d62728", "#9e9e9e", "#2ca02c", "#dddddd"],
+            ),
+        ),
+        tooltip=["time:T", "label:N", "sum(count):Q"],
+    ),
+    width="stretch",
+)
+st.subheader("Negative share")
+line = (
+    alt.Chart(merged)
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("time:T", title=None),
+        y=alt.Y("negative share:Q", axis=alt.Axis(format="%")),
+        color=f"{by}:N",
+        tooltip=[
+            "time:T",
+            f"{by}:N",
+            "count:Q",
+            "count_negative:Q",
+            alt.Tooltip("negative share:Q", format=".0%"),
+        ],
+    )
+)
+spikes = (
+    alt.Chart(merged[merged["spike"]])
+    .mark_point(shape="triangle-up", size=200, color="#d62728", filled=True)
+    .encode(x="time:T", y="negative share:Q", tooltip=["time:T", f"{by}:N", "count_negative:Q"])
+)
+st.altair_chart(line + spikes, use_container_width=True)
+spike_rows = merged[merged["spike"]]
+if len(spike_rows):
+    st.warning(f"{len(spike_rows)} negative spike(s) in this period (▲ on the chart).")
+
+st.subheader("Complaint terms")
+current = texts(engine, MentionFilter(watches=watches, labels=["negative"], since=now - span))
+previous = texts(
+    engine, MentionFilter(watches=watches, labels=["negative"], since=now - 2 * span, until=now - span)
+)
+keywords = [k for w in context.config().watches for k in w.keywords]
+top = top_terms(current, previous, ignore=keywords)
+if top:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"term": t.term, "mentions": t.count, "period before": t.previous, "change": t.change}
+                for t in top
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("No negative mentions in this period.")

@@ -1,0 +1,160 @@
+"""Throughput, load time and peak memory on 2 000 TweetEval validation texts.
+
+    python -m models.bench [--n 2000] [--out runs/bench.md]
+
+Each system runs in its own fresh process, so peak memory (max RSS) and load time are its own.
+The Grumble rows time the whole `SentimentModel.predict` path: clean-up, tokenisation, model and
+language detection. The pipeline row is the naive baseline: transformers `pipeline`, one text
+per call, on the same bundled weights in fp32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from models import data
+from models.backends import cpu_count
+from models.sentiment import DEFAULT_MODEL_DIR
+
+SYSTEMS = {
+    "default": "Grumble default backend (SentimentModel.load())",
+    "torch": "Grumble torch fp32, batched",
+    "pipeline": "transformers pipeline, 1 text per call",
+    "vader": "VADER",
+}
+WARMUP = 32
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def worker(system: str, n: int, model_dir: Path) -> dict[str, Any]:
+    # Raw lines as they would arrive (data.tweeteval() returns them already cleaned).
+    raw = (data.DATA_DIR / "tweeteval_sentiment" / "val_text.txt").read_text(encoding="utf-8").splitlines()
+    texts = [line.strip() for line in raw][:n]
+    start = time.perf_counter()
+    backend = "?"
+    if system in ("default", "torch"):
+        from models.sentiment import SentimentModel
+
+        model = SentimentModel.load(
+            model_dir if system == "torch" else None, backend="torch" if system == "torch" else "auto"
+        )
+        backend = model.backend_name
+        if system == "torch":
+            import torch
+
+            torch.set_num_threads(cpu_count())
+
+        def run(batch: list[str]) -> None:
+            model.predict(batch)
+
+    elif system == "pipeline":
+        import torch
+        from transformers import pipeline
+
+        torch.set_num_threads(cpu_count())
+        pipe = pipeline(
+            "text-classification", model=str(model_dir), top_k=None, dtype=torch.float32, device=-1
+        )
+        backend = "torch"
+
+        def run(batch: list[str]) -> None:
+            for text in batch:
+                pipe(text)
+
+    elif system == "vader":
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        analyzer = SentimentIntensityAnalyzer()
+        backend = "lexicon"
+
+        def run(batch: list[str]) -> None:
+            for text in batch:
+                analyzer.polarity_scores(text)
+
+    else:
+        raise SystemExit(f"unknown system {system}")
+    load_s = time.perf_counter() - start
+    run(texts[:WARMUP])
+    start = time.perf_counter()
+    run(texts)
+    seconds = time.perf_counter() - start
+    return {
+        "system": system,
+        "backend": backend,
+        "n": len(texts),
+        "load_s": load_s,
+        "seconds": seconds,
+        "texts_per_s": len(texts) / seconds,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.n, args.model)))
+        return ""
+
+    results = []
+    for system in args.systems.split(","):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "models.bench",
+                "--worker",
+                system,
+                "--n",
+                str(args.n),
+                "--model",
+                str(args.model),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM", "true")},
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"{system} failed:\n{proc.stderr[-3000:]}")
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    base = results[0]["texts_per_s"]
+    lines = [
+        f"{args.n} TweetEval validation texts, {cpu_count()} CPU cores, one process per system",
+        "",
+        "| system | backend | texts/s | x default | load s | peak MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {SYSTEMS[r['system']]} | {r['backend']} | {r['texts_per_s']:.0f} | "
+            f"{r['texts_per_s'] / base:.2f} | {r['load_s']:.2f} | {r['peak_mb']:.0f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    return text
+
+
+if __name__ == "__main__":
+    main()

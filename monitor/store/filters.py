@@ -1,0 +1,74 @@
+"""The one filter every view shares (inbox, trends, export), turned into WHERE clauses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, select
+
+from monitor.mention import utcnow
+from monitor.ranking import now_offset
+from monitor.store.schema import mention_watches, mentions
+
+TRIAGE_STATES = ("open", "handled", "dismissed")
+
+
+@dataclass(frozen=True)
+class MentionFilter:
+    watches: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    labels: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    triage: Sequence[str] = ()
+    search: str | None = None
+    min_priority: float | None = None
+    now: datetime | None = None  # for min_priority; default: the time of the query
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(query: Select[Any], where: MentionFilter) -> Select[Any]:
+    c = mentions.c
+    if where.watches:
+        linked = select(mention_watches.c.mention_id).where(mention_watches.c.watch.in_(where.watches))
+        query = query.where(c.id.in_(linked))
+    if where.sources:
+        query = query.where(c.source.in_(where.sources))
+    if where.labels:
+        query = query.where(c.label.in_(where.labels))
+    if where.triage:
+        query = query.where(c.triage.in_(where.triage))
+    if where.since is not None:
+        query = query.where(c.created_at >= where.since)
+    if where.until is not None:
+        query = query.where(c.created_at < where.until)
+    if where.search and where.search.strip():
+        pattern = _like_pattern(where.search.strip())
+        query = query.where(
+            c.text.ilike(pattern, escape="\\")
+            | c.title.ilike(pattern, escape="\\")
+            | c.author.ilike(pattern, escape="\\")
+        )
+    if where.min_priority is not None and where.min_priority > 0:
+        # priority >= p  <=>  rank_key >= ln(p) + the time term: a range on the indexed key.
+        query = query.where(c.rank_key >= math.log(where.min_priority) + now_offset(where.now or utcnow()))
+    return query
+
+
+def watch_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    if ids:
+        query = select(mention_watches.c.mention_id, mention_watches.c.watch).where(
+            mention_watches.c.mention_id.in_(ids)
+        )
+        for mention_id, watch in connection.execute(query):
+            names.setdefault(mention_id, []).append(watch)
+    return {key: sorted(value) for key, value in names.items()}

@@ -1,0 +1,37 @@
+"""The inbox's queries: open negatives by priority, through the (triage, label, rank_key) index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from monitor.store.filters import MentionFilter, filtered, watch_names
+from monitor.store.schema import mentions
+
+
+def ranked(engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Mentions matching `where`, highest priority first; unscored ones (no key yet) last, newest first."""
+    query = (
+        filtered(select(mentions), where)
+        .order_by(mentions.c.rank_key.desc().nulls_last(), mentions.c.created_at.desc(), mentions.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    with engine.connect() as connection:
+        rows = [dict(row._mapping) for row in connection.execute(query)]
+        names = watch_names(connection, [row["id"] for row in rows])
+    for row in rows:
+        row["watches"] = names.get(row["id"], [])
+    return rows
+
+
+def count(engine: Engine, where: MentionFilter) -> int:
+    query = filtered(select(func.count()).select_from(mentions), where)
+    with engine.connect() as connection:
+        return int(connection.scalar(query) or 0)
+
+
+def open_negatives(engine: Engine) -> int:
+    """The number the inbox shows in its header: unhandled negative mentions."""
+    return count(engine, MentionFilter(labels=["negative"], triage=["open"]))

@@ -1,0 +1,61 @@
+"""Aggregates for the trends and sources pages: counts per time bucket, by label and by watch or source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Engine, func, select
+
+from monitor.store.filters import MentionFilter, filtered
+from monitor.store.schema import mention_watches, mentions
+
+Unit = Literal["hour", "day"]
+GroupBy = Literal["watch", "source"]
+
+
+@dataclass(frozen=True)
+class BucketCount:
+    bucket: datetime
+    group: str
+    label: str
+    count: int
+
+
+def _bucket(dialect: str, unit: Unit) -> Any:
+    if dialect == "postgresql":
+        return func.date_trunc(unit, func.timezone("UTC", mentions.c.created_at))
+    return func.strftime(
+        "%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00", mentions.c.created_at
+    )
+
+
+def _as_datetime(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, datetime)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def volume(engine: Engine, where: MentionFilter, unit: Unit, by: GroupBy) -> list[BucketCount]:
+    bucket = _bucket(engine.dialect.name, unit).label("bucket")
+    label = func.coalesce(mentions.c.label, "unscored").label("label")
+    group = (mention_watches.c.watch if by == "watch" else mentions.c.source).label("grp")
+    query = select(bucket, group, label, func.count().label("n"))
+    if by == "watch":
+        query = query.select_from(
+            mentions.join(mention_watches, mention_watches.c.mention_id == mentions.c.id)
+        )
+    query = filtered(query, where).group_by(bucket, group, label).order_by(bucket)
+    with engine.connect() as connection:
+        return [
+            BucketCount(_as_datetime(row.bucket), row.grp, row.label, int(row.n))
+            for row in connection.execute(query)
+        ]
+
+
+def texts(engine: Engine, where: MentionFilter, limit: int = 5000) -> list[str]:
+    """The newest texts matching `where`, for term counts; bounded so a busy month stays quick."""
+    query = filtered(select(mentions.c.title, mentions.c.text), where).order_by(mentions.c.created_at.desc())
+    with engine.connect() as connection:
+        return [f"{row.title or ''} {row.text}" for row in connection.execute(query.limit(limit))]

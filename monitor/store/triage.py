@@ -1,0 +1,132 @@
+"""Triage: mark handled, dismiss as not relevant, reassign a wrong label. Every change leaves an event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from monitor.errors import GrumbleError
+from monitor.mention import utcnow
+from monitor.store.filters import TRIAGE_STATES
+from monitor.store.schema import label_feedback, mention_events, mentions
+
+LABELS = ("negative", "neutral", "positive")
+
+
+class TriageError(GrumbleError):
+    pass
+
+
+@dataclass(frozen=True)
+class MentionEvent:
+    action: str
+    before: str | None
+    after: str | None
+    note: str | None
+    actor: str
+    at: datetime
+
+
+def _current(connection: Connection, mention_id: int) -> Any:
+    row = connection.execute(
+        select(mentions.c.triage, mentions.c.label, mentions.c.model_version).where(
+            mentions.c.id == mention_id
+        )
+    ).first()
+    if row is None:
+        raise TriageError(f"no mention with id {mention_id}")
+    return row
+
+
+def _event(
+    connection: Connection,
+    mention_id: int,
+    action: str,
+    before: Any,
+    after: Any,
+    actor: str,
+    note: str | None,
+) -> None:
+    connection.execute(
+        mention_events.insert().values(
+            mention_id=mention_id,
+            action=action,
+            before=before,
+            after=after,
+            note=note,
+            actor=actor,
+            at=utcnow(),
+        )
+    )
+
+
+def set_triage(engine: Engine, mention_id: int, state: str, actor: str, note: str | None = None) -> None:
+    """open -> handled or dismissed, or back to open. Setting the state it already has records nothing."""
+    if state not in TRIAGE_STATES:
+        raise TriageError(f"unknown triage state {state!r}; expected one of {', '.join(TRIAGE_STATES)}")
+    with engine.begin() as connection:
+        before = _current(connection, mention_id).triage
+        if before == state:
+            return
+        connection.execute(
+            update(mentions)
+            .where(mentions.c.id == mention_id)
+            .values(triage=state, triaged_at=utcnow(), triaged_by=actor)
+        )
+        _event(connection, mention_id, "triage", before, state, actor, note)
+
+
+def relabel(engine: Engine, mention_id: int, label: str, actor: str) -> None:
+    """A person's label replaces the model's, and is kept as feedback for retraining."""
+    if label not in LABELS:
+        raise TriageError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    with engine.begin() as connection:
+        current = _current(connection, mention_id)
+        if current.label == label:
+            return
+        connection.execute(
+            label_feedback.insert().values(
+                mention_id=mention_id,
+                model_label=current.label,
+                model_version=current.model_version,
+                corrected_label=label,
+                corrected_by=actor,
+                corrected_at=utcnow(),
+            )
+        )
+        connection.execute(update(mentions).where(mentions.c.id == mention_id).values(label=label))
+        _event(connection, mention_id, "relabel", current.label, label, actor, None)
+
+
+def history(engine: Engine, mention_id: int) -> list[MentionEvent]:
+    query = (
+        select(mention_events).where(mention_events.c.mention_id == mention_id).order_by(mention_events.c.id)
+    )
+    with engine.connect() as connection:
+        return [
+            MentionEvent(row.action, row.before, row.after, row.note, row.actor, row.at)
+            for row in connection.execute(query)
+        ]
+
+
+def feedback(engine: Engine) -> list[dict[str, Any]]:
+    """Every correction with its text: the retraining set people made."""
+    query = (
+        select(
+            label_feedback.c.mention_id,
+            mentions.c.text,
+            mentions.c.title,
+            label_feedback.c.model_label,
+            label_feedback.c.model_version,
+            label_feedback.c.corrected_label,
+            label_feedback.c.corrected_by,
+            label_feedback.c.corrected_at,
+        )
+        .join(mentions, mentions.c.id == label_feedback.c.mention_id)
+        .order_by(label_feedback.c.id)
+    )
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]

@@ -1,0 +1,101 @@
+"""Mention, Trends and Sources pages, and the login, through AppTest."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from monitor.auth import hash_password
+from monitor.mention import utcnow
+from monitor.store.collect_state import record_failure, record_success
+from monitor.store.triage import set_triage
+from tests.dashboard.conftest import Seeded, markdown_text, run_app
+
+
+def test_mention_page_shows_thread_author_and_history(make_store: Callable[[str], Seeded]) -> None:
+    seeded = make_store("")
+    set_triage(seeded.engine, seeded.ids["m2"], "handled", "dana", note="answered by DM")
+    app = run_app("views/mention.py", query={"id": str(seeded.ids["m2"])})
+    text = markdown_text(app).replace("\\", "")
+    assert "mildly annoyed" in text
+    assert "Replies (1)" in [s.value for s in app.subheader]
+    assert "the reply is broken too" in text
+    assert "dana" in text and "open → handled" in text and "answered by DM" in text
+
+
+def test_mention_page_for_a_reply_shows_its_parent(make_store: Callable[[str], Seeded]) -> None:
+    seeded = make_store("")
+    app = run_app("views/mention.py", query={"id": str(seeded.ids["m5"])})
+    assert "In reply to" in [s.value for s in app.subheader]
+    assert "More from author2" in [s.value for s in app.subheader]
+
+
+def test_mention_page_without_or_with_unknown_id(make_store: Callable[[str], Seeded]) -> None:
+    make_store("")
+    assert "Open a mention from the inbox" in run_app("views/mention.py").info[0].value
+    assert "No mention with id 999" in run_app("views/mention.py", query={"id": "999"}).warning[0].value
+
+
+def test_trends_page_charts_and_terms(make_store: Callable[[str], Seeded]) -> None:
+    make_store("")
+    app = run_app("views/trends.py")
+    assert [s.value for s in app.subheader] == ["Volume", "Negative share", "Complaint terms"]
+    charts = [e for e in app.main if type(e).__name__ == "UnknownElement" and "vega" in e.type]
+    assert len(charts) == 2
+    terms = app.dataframe[0].value
+    assert "broken" in list(terms["term"])
+    assert "acme" not in list(terms["term"])
+
+
+def test_sources_page_shows_failing_connectors(make_store: Callable[[str], Seeded]) -> None:
+    seeded = make_store("")
+    record_success(seeded.engine, "acme", "reddit")
+    record_failure(
+        seeded.engine,
+        "acme",
+        "mastodon",
+        "mastodon: HTTP 401: set GRUMBLE_MASTODON_ACCESS_TOKEN",
+        utcnow() + timedelta(minutes=5),
+    )
+    app = run_app("views/sources.py")
+    assert "1 collection job(s) failing: mastodon (acme)" in app.error[0].value
+    table = app.dataframe[0].value
+    health = dict(zip(table["source"], table["health"], strict=True))
+    assert health == {"mastodon": "FAILING", "reddit": "ok"}
+    assert "GRUMBLE_MASTODON_ACCESS_TOKEN" in " ".join(table["last error"])
+
+
+USERS = f"""
+[[users]]
+name = "vera"
+role = "viewer"
+password_hash = "{hash_password("view-pass")}"
+[[users]]
+name = "rick"
+role = "responder"
+password_hash = "{hash_password("resp-pass")}"
+"""
+
+
+def test_login_is_asked_when_users_are_configured(make_store: Callable[[str], Seeded]) -> None:
+    make_store(USERS)
+    app = run_app()
+    assert not app.title or app.title[0].value == "Grumble"
+    assert not [m for m in app.markdown if "badge[" in m.value]
+    app.text_input(key="login_name").input("rick")
+    app.text_input(key="login_password").input("wrong")
+    app.button[0].click().run()
+    assert "wrong password" in app.error[0].value
+    app.text_input(key="login_password").input("resp-pass")
+    app.button[0].click().run()
+    assert app.title[0].value == "Inbox"
+    assert any("handled" in (b.key or "") for b in app.button)
+
+
+def test_viewers_see_the_inbox_but_no_triage_actions(make_store: Callable[[str], Seeded]) -> None:
+    make_store(USERS)
+    from monitor.config import load_config
+
+    viewer = next(u for u in load_config().users if u.name == "vera")
+    app = run_app(session={"grumble_user": viewer})
+    assert app.title[0].value == "Inbox"
+    assert [m for m in app.markdown if "badge[" in m.value]
+    assert not any("handled" in (b.key or "") or "dismiss" in (b.key or "") for b in app.button)
