@@ -40,8 +40,8 @@ def headline(row: MentionRow) -> str:
 
 
 def mention_text(row: MentionRow) -> None:
-    if row.title:
-        st.markdown(f"**{escape_markdown(row.title)}**")
+    if row.title and row.title.strip():
+        st.markdown(f"**{escape_markdown(row.title.strip())}**")
     if len(row.text) <= PREVIEW_CHARS:
         st.markdown(escape_markdown(row.text) or "_(no text)_")
         return
@@ -54,7 +54,7 @@ def _relabel_from_widget(engine: Engine, mention_id: int, widget_key: str, actor
     relabel(engine, mention_id, st.session_state[widget_key], actor)
 
 
-def actions(engine: Engine, row: MentionRow, key: str) -> None:
+def actions(engine: Engine, row: MentionRow, key: str, details_link: bool) -> None:
     """Triage buttons for responders: handled, not relevant, and a label fix kept as feedback.
 
     Callbacks run before the rerun they cause, so the refreshed list already reflects the change."""
@@ -95,11 +95,12 @@ def actions(engine: Engine, row: MentionRow, key: str) -> None:
             on_change=_relabel_from_widget,
             args=(engine, row.id, widget_key, user.name),
         )
-    link_col.page_link("views/mention.py", label="Details", query_params={"id": str(row.id)})
+    if details_link:
+        link_col.page_link("views/mention.py", label="Details", query_params={"id": str(row.id)})
 
 
 def card(
-    engine: Engine, row: MentionRow, key: str, with_actions: bool = True, in_fragment: bool = False
+    engine: Engine, row: MentionRow, key: str, with_actions: bool = True, details_link: bool = True
 ) -> None:
     with st.container(border=True):
         st.markdown(headline(row))
@@ -110,4 +111,4 @@ def card(
         if link:
             st.link_button("Open the original ↗", link)
         if with_actions:
-            actions(engine, row, key)
+            actions(engine, row, key, details_link)

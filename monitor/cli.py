@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", help="write to a file instead of stdout")
 
     command("dashboard", cmd_dashboard, "Open the Streamlit dashboard.")
+
+    seed = command("seed", cmd_seed, "Fill the store with N realistic synthetic mentions (for trying scale).")
+    seed.add_argument("--count", type=int, default=10_000, help="how many mentions (default 10000)")
+    seed.add_argument("--watch", default="acme", help="the watch to link them to (default acme)")
+    seed.add_argument("--days", type=float, default=30, help="spread them over this many days (default 30)")
+
+    command("hash-password", cmd_hash_password, "Hash a dashboard password for [[users]] password_hash.")
     command("status", cmd_status, "Per source: last success, last error, mentions stored, pending scoring.")
     return parser
 
@@ -170,7 +177,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
         )
     failures = 0
     for watch, source_name in selected:
-        result = collect(engine, watch, jobs.source(source_name), force=True)
+        try:
+            source = jobs.source(source_name)
+        except GrumbleError as exc:
+            failures += 1
+            print(f"{watch.name}/{source_name}: FAILED: cannot set up the source: {exc}", file=sys.stderr)
+            continue
+        result = collect(engine, watch, source, force=True)
         if result.ok:
             print(
                 f"{watch.name}/{source_name}: {result.fetched} fetched, {result.kept} kept, {result.new} new"
@@ -328,6 +341,38 @@ def cmd_export(args: argparse.Namespace) -> int:
             handle.close()
     if args.output:
         print(f"exported {count} mentions to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    import time
+
+    from monitor.seed import seed
+
+    if args.count < 1:
+        raise GrumbleError("--count must be at least 1")
+    config = _config(args)
+    engine = connect(config.database_url)
+    started = time.perf_counter()
+    written = seed(engine, args.count, watch=args.watch, days=args.days)
+    print(f"seeded {written:,} mentions into watch {args.watch!r} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from monitor.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise GrumbleError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise GrumbleError("use a password of at least 8 characters")
+    print(hash_password(password))
     return 0
 
 

@@ -290,6 +290,14 @@ def _check_source_name(where: str, key: str, name: str) -> None:
         )
 
 
+def _env_value(text: str) -> Any:
+    """An environment variable read as a TOML value where it is one (50, 2.5, true, ["a"]), else as text."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
 def _parse_sources(reader: _Reader, environ: Mapping[str, str]) -> dict[str, SourceSettings]:
     from monitor.sources.registry import source_names
 
@@ -301,7 +309,7 @@ def _parse_sources(reader: _Reader, environ: Mapping[str, str]) -> dict[str, Sou
         prefix = f"{ENV_PREFIX}{name.upper()}_"
         for var, value in environ.items():
             if var.startswith(prefix):
-                tables.setdefault(name, {})[var[len(prefix) :].lower()] = value
+                tables.setdefault(name, {})[var[len(prefix) :].lower()] = _env_value(value)
     settings = {}
     for name, table in tables.items():
         source_reader = _Reader(reader.where, table, f"sources.{name}")
@@ -338,8 +346,6 @@ def _parse_watches(root: _Reader, where: str) -> tuple[Watch, ...]:
             sources[source_name] = dict(sources_reader.sub(source_name).table)
         keywords = reader.words("keywords")
         required = reader.words("required")
-        if not keywords and not required and any(s != "demo" and s != "file" for s in sources):
-            raise reader.fail("keywords", "at least one keyword for the sources to search", [])
         watches.append(
             Watch(
                 name=name.strip(),

@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from tests.support.http_replay import replay_server
+
+__all__ = ["replay_server"]  # a fixture: a real HTTP server on loopback that replays and records
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
@@ -36,9 +40,9 @@ def tiny_model(tiny_model_dir: Path) -> Any:
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real PostgreSQL server from the pgserver wheel, for the whole session."""
-    import pgserver
+    from pgserver import get_server  # type: ignore[attr-defined]
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
 

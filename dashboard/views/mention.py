@@ -35,7 +35,7 @@ if parent is not None:
 elif mention.get("parent_id"):
     st.caption(f"A reply to {plain(mention['parent_id'])}, which is not stored.")
 
-card(engine, mention_row(mention), key="mention")
+card(engine, mention_row(mention), key="mention", details_link=False)
 
 replies = replies_to(engine, mention)
 if replies:

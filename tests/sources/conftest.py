@@ -6,9 +6,7 @@ import pytest
 from prawcore.sessions import FiniteRetryStrategy
 
 from tests.sources.fakes import ADAPTERS, Adapter
-from tests.support.http_replay import ReplayServer, replay_server
-
-__all__ = ["replay_server"]
+from tests.support.http_replay import ReplayServer
 
 
 @pytest.fixture(autouse=True)

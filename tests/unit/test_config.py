@@ -52,11 +52,13 @@ def test_environment_overrides_file_for_secrets_and_database(tmp_path: Path) -> 
             "GRUMBLE_DATABASE_URL": "sqlite:///b.db",
             "GRUMBLE_DEMO_BASE_URL": "http://env",
             "GRUMBLE_DEMO_TOKEN": "s3",
+            "GRUMBLE_DEMO_MAX_BACKFILL": "50",
         },
     )
     assert config.database_url == "sqlite:///b.db"
     assert config.source_settings("demo").base_url == "http://env"
     assert config.source_settings("demo").options["token"] == "s3"
+    assert config.source_settings("demo").max_backfill == 50
     # keyword argument beats both
     assert load_config(path, environ={}, database_url="sqlite:///c.db").database_url == "sqlite:///c.db"
 

@@ -1,0 +1,217 @@
+"""Build a digest: from the period's rows, the list's settings and a moment, a Digest value. Pure: no
+database, no clock, no network; `notify.py` feeds it and sends what it returns.
+
+The mentions are ranked by the shared priority function at the digest's moment. The minimum priority
+is compared with a mention's priority when it was collected, not at the digest's moment: freshness
+halves every 12 hours, so a weekly digest judged at its own moment would drop almost everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor import render
+from monitor.config import DigestList
+from monitor.ranking import priority
+from monitor.store.collect_state import CollectState
+
+TEXT_LIMIT = 1500  # characters of a mention shown; the dashboard link has the rest
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One mention, as much of it as a digest shows."""
+
+    mention_id: int
+    source: str
+    text: str
+    created_at: datetime
+    collected_at: datetime
+    author: str | None = None
+    title: str | None = None
+    url: str | None = None
+    author_reach: int | None = None
+    engagement: int | None = None
+    rating: float | None = None
+    negative: float | None = None
+    neutral: float | None = None
+    positive: float | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> DigestEntry:
+        return cls(
+            mention_id=row["id"],
+            source=row["source"],
+            text=row["text"],
+            created_at=row["created_at"],
+            collected_at=row["collected_at"],
+            author=row.get("author"),
+            title=row.get("title"),
+            url=row.get("url"),
+            author_reach=row.get("author_reach"),
+            engagement=row.get("engagement"),
+            rating=row.get("rating"),
+            negative=row.get("negative"),
+            neutral=row.get("neutral"),
+            positive=row.get("positive"),
+        )
+
+    def priority(self, now: datetime) -> float:
+        return priority(
+            self.negative, self.created_at, self.author_reach, self.engagement, self.rating, now=now
+        )
+
+    def priority_when_collected(self) -> float:
+        return self.priority(max(self.collected_at, self.created_at))
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    negative: int
+
+    @property
+    def share(self) -> float | None:
+        return self.negative / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class Digest:
+    list_name: str
+    recipients: tuple[str, ...]
+    period_start: datetime
+    period_end: datetime
+    subject: str
+    text: str
+    html: str
+    mention_ids: tuple[int, ...]  # in the order shown
+    unsubscribe_url: str
+
+    @property
+    def quiet(self) -> bool:
+        return not self.mention_ids
+
+
+def worth_sending(entries: Sequence[DigestEntry], min_priority: float) -> list[DigestEntry]:
+    return [entry for entry in entries if entry.priority_when_collected() >= min_priority]
+
+
+def rank(entries: Sequence[DigestEntry], now: datetime) -> list[DigestEntry]:
+    # Ties (same score and audience, same minute) go to the older mention id: a stable order.
+    return sorted(entries, key=lambda entry: (-entry.priority(now), entry.mention_id))
+
+
+def _change(current: Counts, previous: Counts) -> dict[str, str]:
+    delta = current.total - previous.total
+    shares = (current.share, previous.share)
+    share_delta = (
+        f"{100 * (shares[0] - shares[1]):+.0f} points"
+        if shares[0] is not None and shares[1] is not None
+        else "-"
+    )
+    return {"total": f"{delta:+d}", "share": share_delta}
+
+
+def _entry_view(entry: DigestEntry, position: int, now: datetime, digest_list: DigestList, public_url: str) -> dict[str, Any]:
+    details = []
+    if entry.author_reach is not None:
+        details.append(f"{render.count(entry.author_reach)} followers")
+    if entry.engagement is not None:
+        details.append(f"{render.count(entry.engagement)} interactions")
+    if entry.rating is not None:
+        details.append(f"rated {entry.rating:g}")
+    return {
+        "position": position,
+        "source": entry.source,
+        "author": entry.author or "unknown author",
+        "reach": ", ".join(details) or "reach unknown",
+        "age": render.age(entry.created_at, now),
+        "posted": render.local_time(entry.created_at, digest_list.timezone),
+        "title": render.shorten(entry.title, 300) if entry.title else None,
+        "text": render.shorten(entry.text, TEXT_LIMIT),
+        "negative": render.percent(entry.negative),
+        "neutral": render.percent(entry.neutral),
+        "positive": render.percent(entry.positive),
+        "original": render.safe_link(entry.url),
+        "link": render.mention_link(public_url, entry.mention_id),
+    }
+
+
+def _failing_view(state: CollectState, digest_list: DigestList) -> dict[str, Any]:
+    return {
+        "source": state.source,
+        "watch": state.watch,
+        "failures": state.consecutive_failures,
+        "last_success": (
+            render.local_time(state.last_success_at, digest_list.timezone) if state.last_success_at else "never"
+        ),
+        "last_error": render.shorten(state.last_error or "unknown error", 300),
+    }
+
+
+def build_digest(
+    digest_list: DigestList,
+    entries: Sequence[DigestEntry],
+    *,
+    counts: Counts,
+    previous: Counts,
+    failing: Sequence[CollectState],
+    period_start: datetime,
+    now: datetime,
+    public_url: str,
+) -> Digest:
+    """`entries` are the period's unclaimed negative mentions; those under the list's minimum
+    priority are left out, the rest ranked most urgent first."""
+    shown = rank(worth_sending(entries, digest_list.min_priority), now)
+    failing_views = [_failing_view(state, digest_list) for state in failing]
+    settings_url = render.digest_settings_link(public_url)
+    unsubscribe_url = render.digest_settings_link(public_url, digest_list.name)
+    if shown:
+        noun = "mention" if len(shown) == 1 else "mentions"
+        subject = f"Grumble {digest_list.every} digest ({digest_list.name}): {len(shown)} new negative {noun}"
+    else:
+        subject = f"Grumble {digest_list.every} digest ({digest_list.name}): all quiet"
+    if failing_views:
+        names = sorted({view["source"] for view in failing_views})
+        subject += f"; failing: {', '.join(names)}"
+    context = {
+        "list_name": digest_list.name,
+        "every": digest_list.every,
+        "watches": ", ".join(digest_list.watches) or "all watches",
+        "period_start": render.local_time(period_start, digest_list.timezone),
+        "period_end": render.local_time(now, digest_list.timezone),
+        "failing": failing_views,
+        "counts": {
+            "total": counts.total,
+            "negative": counts.negative,
+            "share": render.percent(counts.share),
+        },
+        "previous": {
+            "total": previous.total,
+            "negative": previous.negative,
+            "share": render.percent(previous.share),
+        },
+        "change": _change(counts, previous),
+        "entries": [
+            _entry_view(entry, position, now, digest_list, public_url)
+            for position, entry in enumerate(shown, start=1)
+        ],
+        "dashboard_url": public_url,
+        "settings_url": settings_url,
+        "unsubscribe_url": unsubscribe_url,
+        "subject": subject,
+    }
+    return Digest(
+        list_name=digest_list.name,
+        recipients=digest_list.recipients,
+        period_start=period_start,
+        period_end=now,
+        subject=subject,
+        text=render.render("digest.txt.j2", **context),
+        html=render.render("digest.html.j2", **context),
+        mention_ids=tuple(entry.mention_id for entry in shown),
+        unsubscribe_url=unsubscribe_url,
+    )

@@ -1,0 +1,103 @@
+"""Templates for mail (digests, alerts) and the small formatting helpers they share.
+
+HTML templates (`*.html.j2`) are autoescaped: mention text, authors and URLs come from strangers on the
+internet. Links to the original are only made for http(s) URLs, since escaping does not make a
+`javascript:` URL harmless in an href.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from datetime import datetime
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from monitor.mention import as_utc
+
+
+@functools.cache
+def environment() -> Environment:
+    # Built on first use, not at import: the CLI imports this module for commands that never mail.
+    env = Environment(
+        loader=PackageLoader("monitor", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["nl2br"] = nl2br
+    return env
+
+
+def nl2br(text: str) -> Markup:
+    """Escape first, then break lines: Outlook ignores `white-space: pre-wrap`."""
+    return escape(text).replace("\n", Markup("<br>\n"))
+
+
+def render(template: str, **context: object) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def safe_link(url: str | None) -> str | None:
+    """The URL if it is an http(s) link, else None: the only schemes we let a mail client open."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(ch in url for ch in "\r\n\t\x00 "):
+        return None
+    return url
+
+
+def mention_link(public_url: str, mention_id: int) -> str:
+    return f"{public_url}/mention?id={mention_id}"
+
+
+def digest_settings_link(public_url: str, list_name: str | None = None) -> str:
+    base = f"{public_url}/digests"
+    return f"{base}?list={quote(list_name, safe='')}" if list_name else base
+
+
+def age(created_at: datetime, now: datetime) -> str:
+    seconds = max((as_utc(now) - as_utc(created_at)).total_seconds(), 0.0)
+    if seconds < 3600:
+        return f"{max(int(seconds // 60), 1)} min ago"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    return as_utc(moment).astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def count(n: int | None) -> str:
+    """12345 -> '12.3k': reach is an order of magnitude, not an accounting figure."""
+    if n is None:
+        return "unknown"
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k".replace(".0k", "k")
+    return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
+
+
+def percent(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{100 * value:.0f}%"
+
+
+def shorten(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,217 @@
+"""Alert events: each event stored once under its key, claimed into a batch, delivered, marked.
+
+An event is alerted once because its key is unique: a second detection of the same spike, mention or
+failing episode finds the row and adds nothing. Events claimed together share a message_id and go
+out as one message; a batch whose delivery failed or was cut short keeps that message_id and is
+retried as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitor.store.schema import alert_events
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    key: str
+    kind: str
+    summary: str
+    due_at: datetime
+    watch: str | None = None
+    source: str | None = None
+    mention_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    key: str
+    kind: str
+    watch: str | None
+    source: str | None
+    mention_id: int | None
+    summary: str
+    payload: dict[str, Any] | None
+    first_seen_at: datetime
+    due_at: datetime
+    message_id: str | None
+    claimed_at: datetime | None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    webhook_sent_at: datetime | None
+
+
+def _insert(connection: Connection) -> Any:
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+
+
+def existing_keys(connection: Connection, keys: Collection[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(connection.scalars(select(alert_events.c.key).where(alert_events.c.key.in_(list(keys)))))
+
+
+def record_events(connection: Connection, events: Sequence[NewEvent], now: datetime) -> int:
+    """Store the events not stored yet; returns how many were new. The first sighting's time stays."""
+    if not events:
+        return 0
+    known = existing_keys(connection, [event.key for event in events])
+    rows = [
+        {
+            "key": event.key,
+            "kind": event.kind,
+            "watch": event.watch,
+            "source": event.source,
+            "mention_id": event.mention_id,
+            "summary": event.summary,
+            "payload": event.payload,
+            "first_seen_at": now,
+            "due_at": event.due_at,
+            "attempts": 0,
+        }
+        for event in {e.key: e for e in events if e.key not in known}.values()
+    ]
+    if rows:
+        # ON CONFLICT covers a concurrent checker that stored the same event since our SELECT.
+        insert = _insert(connection)(alert_events).on_conflict_do_nothing(index_elements=["key"])
+        connection.execute(insert, rows)
+    return len(rows)
+
+
+def cancel_unclaimed(connection: Connection, kind: str, keep: Collection[str]) -> int:
+    """Forget events of `kind` that are waiting to become due but are no longer detected (a failing
+    source that recovered before it was failing long enough to alert)."""
+    condition = (alert_events.c.kind == kind) & alert_events.c.claimed_at.is_(None)
+    if keep:
+        condition = condition & alert_events.c.key.not_in(list(keep))
+    return connection.execute(delete(alert_events).where(condition)).rowcount
+
+
+def claim_due(
+    connection: Connection, now: datetime, message_id_for: Callable[[int], str], lease_until: datetime
+) -> str | None:
+    """Gather every due, unclaimed event into one batch (a burst becomes one message); returns the
+    batch's message_id, or None when nothing is due."""
+    ids = list(
+        connection.scalars(
+            select(alert_events.c.id)
+            .where(alert_events.c.claimed_at.is_(None), alert_events.c.due_at <= now)
+            .order_by(alert_events.c.id)
+        )
+    )
+    if not ids:
+        return None
+    message_id = message_id_for(ids[0])
+    claimed = connection.execute(
+        update(alert_events)
+        .where(alert_events.c.id.in_(ids), alert_events.c.claimed_at.is_(None))
+        .values(claimed_at=now, message_id=message_id, next_attempt_at=lease_until)
+    ).rowcount
+    return message_id if claimed else None
+
+
+def undelivered_batches(engine: Engine, email: bool, webhook: bool) -> list[str]:
+    """Message ids of claimed batches that a configured channel has not delivered, oldest first."""
+    if not email and not webhook:
+        return []
+    c = alert_events.c
+    missing = c.sent_at.is_(None) if email else None
+    if webhook:
+        missing = c.webhook_sent_at.is_(None) if missing is None else missing | c.webhook_sent_at.is_(None)
+    assert missing is not None
+    query = (
+        select(c.message_id, func.min(c.id))
+        .where(c.message_id.is_not(None), missing)
+        .group_by(c.message_id)
+        .order_by(func.min(c.id))
+    )
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(query)]
+
+
+def _event(row: Any) -> StoredEvent:
+    return StoredEvent(**row._mapping)
+
+
+def batch_events(engine: Engine, message_id: str) -> list[StoredEvent]:
+    query = select(alert_events).where(alert_events.c.message_id == message_id).order_by(alert_events.c.id)
+    with engine.connect() as connection:
+        return [_event(row) for row in connection.execute(query)]
+
+
+def all_events(engine: Engine) -> list[StoredEvent]:
+    with engine.connect() as connection:
+        return [_event(row) for row in connection.execute(select(alert_events).order_by(alert_events.c.id))]
+
+
+def unclaimed_events(engine: Engine) -> list[StoredEvent]:
+    query = select(alert_events).where(alert_events.c.claimed_at.is_(None)).order_by(alert_events.c.id)
+    with engine.connect() as connection:
+        return [_event(row) for row in connection.execute(query)]
+
+
+def lease_batch(engine: Engine, message_id: str, now: datetime, until: datetime, force: bool = False) -> bool:
+    """Take the batch for one delivery attempt, unless another process has it or it is not due yet."""
+    condition = alert_events.c.message_id == message_id
+    if not force:
+        condition = condition & (
+            alert_events.c.next_attempt_at.is_(None) | (alert_events.c.next_attempt_at <= now)
+        )
+    with engine.begin() as connection:
+        result = connection.execute(update(alert_events).where(condition).values(next_attempt_at=until))
+    return result.rowcount > 0
+
+
+def mark_batch(
+    engine: Engine, message_id: str, *, email_at: datetime | None = None, webhook_at: datetime | None = None
+) -> None:
+    """Record a channel's delivery; only a channel not yet recorded changes."""
+    c = alert_events.c
+    with engine.begin() as connection:
+        if email_at is not None:
+            connection.execute(
+                update(alert_events)
+                .where(c.message_id == message_id, c.sent_at.is_(None))
+                .values(sent_at=email_at)
+            )
+        if webhook_at is not None:
+            connection.execute(
+                update(alert_events)
+                .where(c.message_id == message_id, c.webhook_sent_at.is_(None))
+                .values(webhook_sent_at=webhook_at)
+            )
+
+
+def mark_batch_failed(engine: Engine, message_id: str, error: str, next_attempt_at: datetime) -> int:
+    """Returns the attempts so far; the batch keeps its message_id and waits for `next_attempt_at`."""
+    c = alert_events.c
+    with engine.begin() as connection:
+        connection.execute(
+            update(alert_events)
+            .where(c.message_id == message_id)
+            .values(attempts=c.attempts + 1, last_error=error[:2000], next_attempt_at=next_attempt_at)
+        )
+        attempts = connection.scalar(select(func.max(c.attempts)).where(c.message_id == message_id))
+    return int(attempts or 0)
+
+
+def mark_batch_delivered(engine: Engine, message_id: str) -> None:
+    """Every configured channel has it: count the attempt and release the lease."""
+    c = alert_events.c
+    with engine.begin() as connection:
+        connection.execute(
+            update(alert_events)
+            .where(c.message_id == message_id)
+            .values(attempts=c.attempts + 1, next_attempt_at=None, last_error=None)
+        )

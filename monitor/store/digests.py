@@ -1,0 +1,228 @@
+"""Digest runs: which mentions each list's digests claimed, and where each digest is in its delivery.
+
+A run is created in "intent" with its mentions claimed and its message rendered, in one transaction;
+it becomes "sent" once the mail server took it. (list, mention) is unique in `digest_items`, so no
+crash, retry or concurrent run can put a mention into two digests of one list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, exists, func, select, update
+
+from monitor.store.schema import digest_items, digest_runs, mention_watches, mentions
+
+INTENT = "intent"
+SENT = "sent"
+QUIET = "quiet"
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    id: int
+    list_name: str
+    period_start: datetime
+    period_end: datetime
+    status: str
+    recipients: tuple[str, ...]
+    subject: str
+    body_text: str
+    body_html: str
+    mention_count: int
+    message_id: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _run(row: Any) -> DigestRun:
+    values = dict(row._mapping)
+    values["recipients"] = tuple(values["recipients"] or ())
+    return DigestRun(**values)
+
+
+def _in_watches(watches: Sequence[str]) -> ColumnElement[bool]:
+    linked = select(mention_watches.c.mention_id).where(mention_watches.c.watch.in_(watches))
+    return mentions.c.id.in_(linked)
+
+
+def last_period_end(connection: Connection, list_name: str) -> datetime | None:
+    row = connection.execute(
+        select(digest_runs.c.period_end)
+        .where(digest_runs.c.list_name == list_name)
+        .order_by(digest_runs.c.period_end.desc())
+        .limit(1)
+    ).first()
+    return row[0] if row else None
+
+
+def unclaimed_negatives(
+    connection: Connection,
+    list_name: str,
+    watches: Sequence[str],
+    scored_after: datetime,
+    scored_until: datetime,
+) -> list[dict[str, Any]]:
+    """Negative mentions scored in the window that no digest of this list has claimed, dismissed ones
+    (spam, not about us) left out."""
+    c = mentions.c
+    claimed = exists().where(and_(digest_items.c.list_name == list_name, digest_items.c.mention_id == c.id))
+    query = select(mentions).where(
+        c.label == "negative",
+        c.triage != "dismissed",
+        c.scored_at > scored_after,
+        c.scored_at <= scored_until,
+        ~claimed,
+    )
+    if watches:
+        query = query.where(_in_watches(watches))
+    return [dict(row._mapping) for row in connection.execute(query.order_by(c.id))]
+
+
+def period_counts(
+    connection: Connection, watches: Sequence[str], start: datetime, end: datetime
+) -> tuple[int, int]:
+    """(all mentions, negative mentions) posted in [start, end)."""
+    c = mentions.c
+    negative = func.sum(case((c.label == "negative", 1), else_=0))
+    query = select(func.count(), negative).where(c.created_at >= start, c.created_at < end)
+    if watches:
+        query = query.where(_in_watches(watches))
+    row = connection.execute(query).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def create_run(
+    connection: Connection,
+    *,
+    list_name: str,
+    period_start: datetime,
+    period_end: datetime,
+    status: str,
+    recipients: Sequence[str],
+    subject: str,
+    body_text: str,
+    body_html: str,
+    mention_ids: Sequence[int],
+    now: datetime,
+    message_id_for: Callable[[int], str],
+    lease_until: datetime | None = None,
+) -> DigestRun:
+    """Insert the run and claim its mentions, inside the caller's transaction. A mention another run of
+    this list already claimed makes the insert fail (IntegrityError), and the caller's whole
+    transaction with it: nothing is claimed twice, nothing half-claimed."""
+    run_id = connection.execute(
+        digest_runs.insert().values(
+            list_name=list_name,
+            period_start=period_start,
+            period_end=period_end,
+            status=status,
+            recipients=list(recipients),
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            mention_count=len(mention_ids),
+            attempts=0,
+            next_attempt_at=lease_until,
+            created_at=now,
+        )
+    ).inserted_primary_key[0]
+    connection.execute(
+        update(digest_runs).where(digest_runs.c.id == run_id).values(message_id=message_id_for(run_id))
+    )
+    if mention_ids:
+        connection.execute(
+            digest_items.insert(),
+            [
+                {"run_id": run_id, "mention_id": mention_id, "list_name": list_name, "position": position}
+                for position, mention_id in enumerate(mention_ids)
+            ],
+        )
+    row = connection.execute(select(digest_runs).where(digest_runs.c.id == run_id)).one()
+    return _run(row)
+
+
+def get_run(engine: Engine, run_id: int) -> DigestRun | None:
+    with engine.connect() as connection:
+        row = connection.execute(select(digest_runs).where(digest_runs.c.id == run_id)).first()
+    return _run(row) if row else None
+
+
+def runs(engine: Engine, list_name: str | None = None) -> list[DigestRun]:
+    query = select(digest_runs).order_by(digest_runs.c.id)
+    if list_name is not None:
+        query = query.where(digest_runs.c.list_name == list_name)
+    with engine.connect() as connection:
+        return [_run(row) for row in connection.execute(query)]
+
+
+def unsent_runs(engine: Engine, list_name: str | None = None) -> list[DigestRun]:
+    """Runs still in "intent", oldest first, whether or not their next attempt is due."""
+    query = select(digest_runs).where(digest_runs.c.status == INTENT).order_by(digest_runs.c.id)
+    if list_name is not None:
+        query = query.where(digest_runs.c.list_name == list_name)
+    with engine.connect() as connection:
+        return [_run(row) for row in connection.execute(query)]
+
+
+def run_mention_ids(engine: Engine, run_id: int) -> list[int]:
+    query = (
+        select(digest_items.c.mention_id)
+        .where(digest_items.c.run_id == run_id)
+        .order_by(digest_items.c.position)
+    )
+    with engine.connect() as connection:
+        return list(connection.scalars(query))
+
+
+def lease_run(engine: Engine, run_id: int, now: datetime, until: datetime, force: bool = False) -> bool:
+    """Take the run for one send attempt: True if it is unsent and due (or `force`), and no other
+    process took it first; its next attempt moves to `until`, so a crash mid-send is retried then."""
+    condition = (digest_runs.c.id == run_id) & (digest_runs.c.status == INTENT)
+    if not force:
+        condition = condition & (
+            digest_runs.c.next_attempt_at.is_(None) | (digest_runs.c.next_attempt_at <= now)
+        )
+    with engine.begin() as connection:
+        result = connection.execute(update(digest_runs).where(condition).values(next_attempt_at=until))
+    return result.rowcount == 1
+
+
+def mark_sent(engine: Engine, run_id: int, message_id: str, at: datetime) -> bool:
+    """Only an unsent run changes, so a run is marked once even if two processes sent it."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(digest_runs)
+            .where(digest_runs.c.id == run_id, digest_runs.c.status == INTENT)
+            .values(
+                status=SENT,
+                message_id=message_id,
+                sent_at=at,
+                attempts=digest_runs.c.attempts + 1,
+                next_attempt_at=None,
+                last_error=None,
+            )
+        )
+    return result.rowcount == 1
+
+
+def mark_failed(engine: Engine, run_id: int, error: str, next_attempt_at: datetime) -> int:
+    """Returns the number of attempts so far. The run stays in "intent": it is retried, never dropped."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(digest_runs)
+            .where(digest_runs.c.id == run_id, digest_runs.c.status == INTENT)
+            .values(
+                attempts=digest_runs.c.attempts + 1,
+                last_error=error[:2000],
+                next_attempt_at=next_attempt_at,
+            )
+        )
+        attempts = connection.scalar(select(digest_runs.c.attempts).where(digest_runs.c.id == run_id))
+    return int(attempts or 0)
