@@ -46,9 +46,10 @@ def worker(system: str, n: int, model_dir: Path) -> dict[str, Any]:
     if system in ("default", "torch"):
         from models.sentiment import SentimentModel
 
-        model = SentimentModel.load(
-            model_dir if system == "torch" else None, backend="torch" if system == "torch" else "auto"
-        )
+        if system == "torch":
+            model = SentimentModel.load(model_dir, backend="torch")
+        else:
+            model = SentimentModel.load(None if model_dir == DEFAULT_MODEL_DIR else model_dir)
         backend = model.backend_name
         if system == "torch":
             import torch

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.store.schema import alert_events
+from monitor.store.schema import alert_events, mention_watches, mentions
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,7 @@ def cancel_unclaimed(connection: Connection, kind: str, keep: Collection[str]) -
     return connection.execute(delete(alert_events).where(condition)).rowcount
 
 
-def claim_due(
-    connection: Connection, now: datetime, message_id_for: Callable[[int], str], lease_until: datetime
-) -> str | None:
+def claim_due(connection: Connection, now: datetime, message_id_for: Callable[[int], str]) -> str | None:
     """Gather every due, unclaimed event into one batch (a burst becomes one message); returns the
     batch's message_id, or None when nothing is due."""
     ids = list(
@@ -116,7 +114,7 @@ def claim_due(
     claimed = connection.execute(
         update(alert_events)
         .where(alert_events.c.id.in_(ids), alert_events.c.claimed_at.is_(None))
-        .values(claimed_at=now, message_id=message_id, next_attempt_at=lease_until)
+        .values(claimed_at=now, message_id=message_id, next_attempt_at=None)
     ).rowcount
     return message_id if claimed else None
 
@@ -215,3 +213,61 @@ def mark_batch_delivered(engine: Engine, message_id: str) -> None:
             .where(c.message_id == message_id)
             .values(attempts=c.attempts + 1, next_attempt_at=None, last_error=None)
         )
+
+
+# What detection reads: negative counts per window, recent negative mentions, the last spike.
+
+
+def _watch_filter(watch: str) -> Any:
+    return mentions.c.id.in_(select(mention_watches.c.mention_id).where(mention_watches.c.watch == watch))
+
+
+def negative_count(connection: Connection, watch: str, start: datetime, end: datetime) -> int:
+    c = mentions.c
+    query = (
+        select(func.count())
+        .select_from(mentions)
+        .where(c.label == "negative", c.created_at >= start, c.created_at < end, _watch_filter(watch))
+    )
+    return int(connection.scalar(query) or 0)
+
+
+def first_mention_at(connection: Connection, watch: str) -> datetime | None:
+    """When the watch's history starts: days before it are no baseline, they are unknown."""
+    row = connection.execute(
+        select(mentions.c.created_at).where(_watch_filter(watch)).order_by(mentions.c.created_at).limit(1)
+    ).first()
+    return row[0] if row else None
+
+
+def recent_negatives(connection: Connection, collected_since: datetime) -> list[dict[str, Any]]:
+    """Open negative mentions collected since then: handled or dismissed ones need nobody woken up."""
+    c = mentions.c
+    query = (
+        select(
+            c.id,
+            c.source,
+            c.author,
+            c.text,
+            c.url,
+            c.created_at,
+            c.author_reach,
+            c.engagement,
+            c.rating,
+            c.label,
+            c.negative,
+        )
+        .where(c.label == "negative", c.triage == "open", c.collected_at >= collected_since)
+        .order_by(c.id)
+    )
+    return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def last_event_at(connection: Connection, kind: str, watch: str) -> datetime | None:
+    row = connection.execute(
+        select(alert_events.c.first_seen_at)
+        .where(alert_events.c.kind == kind, alert_events.c.watch == watch)
+        .order_by(alert_events.c.first_seen_at.desc())
+        .limit(1)
+    ).first()
+    return row[0] if row else None

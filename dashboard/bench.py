@@ -1,0 +1,128 @@
+"""Inbox speed on a large store: `python -m dashboard.bench [--count 1000000] [--database URL]`.
+
+Seeds the store up to --count mentions (once; later runs reuse it), then prints the median time of each
+query the inbox runs, against the same ranked query with its index disabled (the baseline), and the
+time of the inbox page's first render through Streamlit's AppTest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+
+from monitor.mention import utcnow
+from monitor.seed import seed
+from monitor.store.engine import connect
+from monitor.store.filters import MentionFilter, filtered
+from monitor.store.inbox import count, open_negatives, ranked
+from monitor.store.mentions import count_mentions
+from monitor.store.schema import mentions
+
+DEFAULT = MentionFilter(labels=["negative"], triage=["open"])
+APP = Path(__file__).parent / "app.py"
+
+
+def median_ms(action: Callable[[], Any], repeat: int = 7) -> float:
+    action()  # warm the page cache: we measure the steady state a user sees
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def unindexed_top(engine: Engine, limit: int = 25) -> list[Any]:
+    query = (
+        filtered(select(mentions.c.id), DEFAULT)
+        .with_hint(mentions, "NOT INDEXED", "sqlite")
+        .order_by(mentions.c.rank_key.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query))
+
+
+def first_render_ms(url: str) -> tuple[float, float]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["GRUMBLE_DATABASE_URL"] = url
+    st.cache_resource.clear()
+    timings = []
+    for _ in range(2):
+        app = AppTest.from_file(str(APP), default_timeout=60)
+        started = time.perf_counter()
+        app.run()
+        timings.append((time.perf_counter() - started) * 1000)
+        if app.exception:
+            raise SystemExit(f"the inbox failed to render: {app.exception[0].value}")
+    return timings[0], timings[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--database", default="sqlite:///bench-inbox.db")
+    args = parser.parse_args()
+    engine = connect(args.database)
+    stored = count_mentions(engine)
+    if stored < args.count:
+        started = time.perf_counter()
+        seed(engine, args.count - stored)
+        print(f"seeded {args.count - stored:,} mentions in {time.perf_counter() - started:.0f} s")
+        with engine.begin() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.execute(text("ANALYZE"))
+    total = count_mentions(engine)
+    now = utcnow()
+    source = MentionFilter(labels=["negative"], triage=["open"], sources=["reddit"])
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("baseline: top 25 by priority, index disabled", lambda: unindexed_top(engine)),
+        ("inbox: top 25 open negatives by priority", lambda: ranked(engine, DEFAULT, 25)),
+        ("inbox: unhandled-negatives count", lambda: open_negatives(engine)),
+        ("inbox: matching count (default filter)", lambda: count(engine, DEFAULT)),
+        ("inbox: top 25, one source", lambda: ranked(engine, source, 25)),
+        (
+            "inbox: top 25, last 24 hours",
+            lambda: ranked(
+                engine,
+                MentionFilter(labels=["negative"], triage=["open"], since=now - timedelta(hours=24)),
+                25,
+            ),
+        ),
+        (
+            "inbox: top 25, minimum priority 1.0",
+            lambda: ranked(engine, MentionFilter(labels=["negative"], triage=["open"], min_priority=1.0), 25),
+        ),
+        (
+            "inbox: top 25, text search 'refund'",
+            lambda: ranked(engine, MentionFilter(labels=["negative"], triage=["open"], search="refund"), 25),
+        ),
+        (
+            "inbox: top 25, watch 'acme'",
+            lambda: ranked(engine, MentionFilter(labels=["negative"], triage=["open"], watches=["acme"]), 25),
+        ),
+    ]
+    print(f"\n{total:,} mentions in {engine.url.render_as_string(hide_password=True)}\n")
+    baseline = None
+    print(f"{'query':<50} {'median ms':>10} {'vs baseline':>12}")
+    for name, action in cases:
+        ms = median_ms(action, repeat=3 if name.startswith("baseline") else 7)
+        baseline = baseline or ms
+        print(f"{name:<50} {ms:>10.1f} {baseline / ms:>11.0f}x")
+    cold, warm = first_render_ms(args.database)
+    print(f"\n{'inbox page first render (AppTest, cold process caches)':<50} {cold:>10.0f} ms")
+    print(f"{'inbox page render (AppTest, second session)':<50} {warm:>10.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The shipped model itself: files, size, both backends, and obvious cases it must get right."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from models import DEFAULT_MODEL_DIR, LABELS, SentimentModel
+from models.export import build_onnx, onnx_path
+
+REQUIRED = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "grumble.json"}
+CASES = [
+    ("This is the worst customer service I have ever had. Never again.", "negative"),
+    ("@AcmeAir lost my bag AGAIN and nobody answers the phone 😡", "negative"),
+    ("The product broke after two days, total waste of money", "negative"),
+    ("I absolutely love this phone, best purchase of the year!", "positive"),
+    ("Thank you so much for the quick help, you made my day 😊", "positive"),
+    ("The store opens at 9am on Monday.", "neutral"),
+    ("Apple will announce the new iPhone on September 12th", "neutral"),
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_model() -> SentimentModel:
+    if not onnx_path(DEFAULT_MODEL_DIR).is_file():
+        build_onnx(DEFAULT_MODEL_DIR)  # first run on a fresh checkout: ~20 s, then cached
+    return SentimentModel.load()
+
+
+@pytest.fixture(scope="module")
+def torch_model() -> SentimentModel:
+    return SentimentModel.load(DEFAULT_MODEL_DIR, backend="torch")
+
+
+def test_bundle_files_and_size() -> None:
+    names = {p.name for p in DEFAULT_MODEL_DIR.iterdir()}
+    assert names >= REQUIRED
+    assert (DEFAULT_MODEL_DIR / "MODEL_CARD.md").is_file()
+    assert not any(n.endswith((".bin", ".onnx", ".pt")) for n in names), "stale or duplicate weights"
+    total = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir() if p.is_file())
+    assert total < 60 * 1024 * 1024
+    config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
+    assert [config["id2label"][str(i)] for i in range(3)] == list(LABELS)
+
+
+def test_default_is_onnx_with_hashed_version(onnx_model: SentimentModel) -> None:
+    assert onnx_model.backend_name == "onnx"
+    assert onnx_model.version.startswith("grumble-minilm-3c-")
+    assert len(onnx_model.version.rsplit("-", 1)[1]) == 8
+
+
+@pytest.mark.parametrize("which", ["onnx", "torch"])
+def test_obvious_cases(which: str, onnx_model: SentimentModel, torch_model: SentimentModel) -> None:
+    model = onnx_model if which == "onnx" else torch_model
+    scores = model.predict([text for text, _ in CASES])
+    assert [s.label for s in scores] == [label for _, label in CASES]
+
+
+def test_backends_agree(onnx_model: SentimentModel, torch_model: SentimentModel) -> None:
+    from models.data import tweeteval
+
+    texts = tweeteval("val").texts[:200]
+    a = np.array([list(s.probabilities().values()) for s in onnx_model.predict(texts)])
+    b = np.array([list(s.probabilities().values()) for s in torch_model.predict(texts)])
+    assert np.mean(a.argmax(1) == b.argmax(1)) >= 0.95
+    assert np.abs(a - b).mean() < 0.03
+
+
+def test_long_complaint_keeps_the_verdict_at_the_end(onnx_model: SentimentModel) -> None:
+    story = "I ordered a sofa in March and the delivery was scheduled for a Tuesday morning. " * 30
+    (score,) = onnx_model.predict([story + "Honestly the worst company I have ever dealt with, avoid."])
+    assert score.label == "negative"
