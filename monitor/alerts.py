@@ -156,7 +156,9 @@ def loud_mentions(
     return [event for _, event in sorted(events, key=lambda pair: (-pair[0], pair[1].key))]
 
 
-def failing_sources(states: Sequence[CollectState], settings: AlertSettings, now: datetime) -> list[AlertEvent]:
+def failing_sources(
+    states: Sequence[CollectState], settings: AlertSettings, now: datetime
+) -> list[AlertEvent]:
     """Every failing (watch, source), due once it has gone `source_failing_minutes` without a success.
 
     The key carries when the source last worked, so a source that recovers and fails again is a new

@@ -138,6 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("hash-password", cmd_hash_password, "Hash a dashboard password for [[users]] password_hash.")
     command("status", cmd_status, "Per source: last success, last error, mentions stored, pending scoring.")
+
+    digest = command("digest", cmd_digest, "Print (--dry-run, the default) or send (--send) email digests.")
+    digest_mode = digest.add_mutually_exclusive_group()
+    digest_mode.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
+    digest_mode.add_argument("--send", action="store_true", help="send now, unsent earlier digests first")
+    digest.add_argument("--list", action="append", help="only this [[digests]] list (repeatable)")
+
+    alerts = command("alerts", cmd_alerts, "Look for negative spikes, loud mentions and failing sources.")
+    alerts.add_argument("--check", action="store_true", help="check now and send what is new")
+    alerts.add_argument("--dry-run", action="store_true", help="with --check: print, record and send nothing")
     return parser
 
 
@@ -414,6 +424,66 @@ def cmd_status(args: argparse.Namespace) -> int:
             )
             print(f"    {state.last_error}")
     return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from monitor.notify import Notifier
+
+    config = _config(args)
+    if not config.digests:
+        raise ConfigError(
+            f"{config.path or 'configuration'}: no [[digests]] lists; add one (see `grumble init`)"
+        )
+    engine = connect(config.database_url)
+    notifier = Notifier(config, engine)
+    lists = [notifier.digest_list(name) for name in args.list] if args.list else list(config.digests)
+    if not args.send:
+        for digest_list in lists:
+            digest = notifier.preview(digest_list)
+            held = digest.quiet and not digest_list.send_when_quiet
+            print(f"=== digest {digest_list.name!r} to {', '.join(digest.recipients)}")
+            if held:
+                print("(all quiet: nothing would be sent, send_when_quiet = false)")
+            print(f"Subject: {digest.subject}\n")
+            print(digest.text)
+        return 0
+    failed = 0
+    try:
+        for digest_list in lists:
+            for outcome in notifier.run_digest(digest_list, force=True):
+                if outcome.status in ("failed", "deferred"):
+                    failed += 1
+                    print(f"grumble: error: {outcome.describe()}", file=sys.stderr)
+                else:
+                    print(outcome.describe())
+    finally:
+        notifier.close()
+    return EXIT_ERROR if failed else 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from monitor.notify import Notifier
+
+    if not args.check:
+        raise GrumbleError("say what to do: `grumble alerts --check` (add --dry-run to only look)")
+    config = _config(args)
+    engine = connect(config.database_url)
+    notifier = Notifier(config, engine)
+    try:
+        report = notifier.check_alerts(dry_run=args.dry_run, force=True)
+    finally:
+        notifier.close()
+    if not report.new:
+        print("no new alerts")
+    for event in report.new:
+        print(f"{'would alert' if args.dry_run else 'alert'}: {event.summary}")
+    if not args.dry_run and report.new and not config.alerts.enabled:
+        print("(recorded only: set [alerts] recipients or webhook_url to be told)")
+    for message_id in report.sent:
+        print(f"sent {message_id}")
+    for message_id, error in report.failed:
+        print(f"grumble: error: alert {message_id} not delivered, kept for retry: {error}", file=sys.stderr)
+    return EXIT_ERROR if report.failed else 0
 
 
 def _install_stop_handlers() -> threading.Event:

@@ -115,7 +115,9 @@ def _change(current: Counts, previous: Counts) -> dict[str, str]:
     return {"total": f"{delta:+d}", "share": share_delta}
 
 
-def _entry_view(entry: DigestEntry, position: int, now: datetime, digest_list: DigestList, public_url: str) -> dict[str, Any]:
+def _entry_view(
+    entry: DigestEntry, position: int, now: datetime, digest_list: DigestList, public_url: str
+) -> dict[str, Any]:
     details = []
     if entry.author_reach is not None:
         details.append(f"{render.count(entry.author_reach)} followers")
@@ -146,7 +148,9 @@ def _failing_view(state: CollectState, digest_list: DigestList) -> dict[str, Any
         "watch": state.watch,
         "failures": state.consecutive_failures,
         "last_success": (
-            render.local_time(state.last_success_at, digest_list.timezone) if state.last_success_at else "never"
+            render.local_time(state.last_success_at, digest_list.timezone)
+            if state.last_success_at
+            else "never"
         ),
         "last_error": render.shorten(state.last_error or "unknown error", 300),
     }

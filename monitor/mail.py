@@ -103,7 +103,13 @@ class Mailer:
                 if not exc.transient or attempt == attempts:
                     raise
                 delay = min(BACKOFF_BASE_S * 2 ** (attempt - 1), BACKOFF_CAP_S)
-                log.warning("sending mail failed (attempt %d of %d), retrying in %.0fs: %s", attempt, attempts, delay, exc)
+                log.warning(
+                    "sending mail failed (attempt %d of %d), retrying in %.0fs: %s",
+                    attempt,
+                    attempts,
+                    delay,
+                    exc,
+                )
                 self._sleep(delay)
 
     def _context(self) -> ssl.SSLContext:
@@ -137,8 +143,8 @@ class Mailer:
             if s.security == "starttls":
                 if not client.has_extn("starttls"):
                     raise SmtpTlsError(
-                        f"SMTP server {self.where} does not offer STARTTLS: set [smtp] security = \"tls\" "
-                        "if it expects TLS from the start (usually port 465), or \"none\" on a trusted network"
+                        f'SMTP server {self.where} does not offer STARTTLS: set [smtp] security = "tls" '
+                        'if it expects TLS from the start (usually port 465), or "none" on a trusted network'
                     )
                 client.starttls(context=self._context())
                 client.ehlo()
@@ -153,16 +159,22 @@ class Mailer:
             raise self._tls_error(exc) from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {code for code, _ in exc.recipients.values()}
-            detail = "; ".join(f"{rcpt}: {code} {_text(reply)}" for rcpt, (code, reply) in exc.recipients.items())
+            detail = "; ".join(
+                f"{rcpt}: {code} {_text(reply)}" for rcpt, (code, reply) in exc.recipients.items()
+            )
             if all(400 <= code < 500 for code in codes):
-                raise SmtpUnavailable(f"SMTP server {self.where} deferred every recipient: {detail}") from None
+                raise SmtpUnavailable(
+                    f"SMTP server {self.where} deferred every recipient: {detail}"
+                ) from None
             raise SmtpRejected(
-                f"SMTP server {self.where} refused every recipient: {detail}; check the recipients in the config"
+                f"SMTP server {self.where} refused every recipient: {detail}; "
+                "check the recipients in the config"
             ) from None
         except smtplib.SMTPSenderRefused as exc:
             error = SmtpUnavailable if 400 <= exc.smtp_code < 500 else SmtpRejected
             raise error(
-                f"SMTP server {self.where} refused the sender {exc.sender}: {exc.smtp_code} {_text(exc.smtp_error)}; "
+                f"SMTP server {self.where} refused the sender {exc.sender}: "
+                f"{exc.smtp_code} {_text(exc.smtp_error)}; "
                 "set [smtp] from_address to an address this account may send as"
             ) from None
         except smtplib.SMTPResponseException as exc:

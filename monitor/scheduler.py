@@ -3,6 +3,8 @@
 New mentions are scored right after the collection that brought them, so a complaint reaches the inbox
 seconds after its poll; the periodic scoring job only catches up on what was left (a model that failed
 to load, a re-score). A job that raises is logged with its source and never stops the others.
+Each digest list has a job at its own time in its own time zone; unsent digests are retried every few
+minutes, and alerts are checked as often as `[alerts] check_every_minutes` says.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from monitor.collect import collect
-from monitor.config import Config
+from monitor.config import Config, DigestList
 from monitor.mention import Watch, utcnow
+from monitor.notify import Notifier
 from monitor.scoring import Model, load_model, score_pending
 from monitor.sources.base import Source
 from monitor.sources.registry import build_source
@@ -51,6 +56,7 @@ class Jobs:
         self.engine = engine
         self.model = model
         self._sources: dict[str, Source] = {}
+        self._notifier: Notifier | None = None
 
     def source(self, name: str) -> Source:
         if name not in self._sources:
@@ -70,6 +76,57 @@ class Jobs:
             score_pending(self.engine, self.model.get(), batch_size=self.config.model.batch_size)
         except Exception:
             log.exception("scoring job failed")
+
+    def notifier(self) -> Notifier:
+        # Built on first use: a scheduler without digests or alerts never opens a mail connection.
+        if self._notifier is None:
+            self._notifier = Notifier(self.config, self.engine)
+        return self._notifier
+
+    def digest(self, list_name: str) -> None:
+        try:
+            notifier = self.notifier()
+            for outcome in notifier.run_digest(notifier.digest_list(list_name)):
+                level = logging.WARNING if outcome.status in ("failed", "deferred") else logging.INFO
+                log.log(level, "%s", outcome.describe())
+        except Exception:
+            log.exception("digest job %s failed", list_name)
+
+    def retry_digests(self) -> None:
+        try:
+            for outcome in self.notifier().retry_unsent():
+                if outcome.status in ("sent", "failed"):
+                    log.log(
+                        logging.INFO if outcome.status == "sent" else logging.WARNING,
+                        "%s",
+                        outcome.describe(),
+                    )
+        except Exception:
+            log.exception("digest retry job failed")
+
+    def check_alerts(self) -> None:
+        try:
+            report = self.notifier().check_alerts()
+            for event in report.new:
+                log.info("alert: %s", event.summary)
+            for message_id, error in report.failed:
+                log.warning("alert %s not delivered, will retry: %s", message_id, error)
+        except Exception:
+            log.exception("alert check failed")
+
+
+# Unsent digests (a mail server that was down, a crash mid-send) are looked at this often.
+DIGEST_RETRY_MINUTES = 5.0
+
+
+def digest_trigger(digest_list: DigestList) -> CronTrigger:
+    """The list's time in its own zone: a digest at 08:00 in Berlin stays at 08:00 when clocks change."""
+    at, zone = digest_list.at, ZoneInfo(digest_list.timezone)
+    if digest_list.every == "hourly":
+        return CronTrigger(minute=at.minute, timezone=zone)
+    if digest_list.every == "weekly":
+        return CronTrigger(day_of_week=digest_list.weekday[:3], hour=at.hour, minute=at.minute, timezone=zone)
+    return CronTrigger(hour=at.hour, minute=at.minute, timezone=zone)
 
 
 def build_scheduler(config: Config, engine: Engine, jobs: Jobs | None = None) -> BackgroundScheduler:
@@ -92,6 +149,30 @@ def build_scheduler(config: Config, engine: Engine, jobs: Jobs | None = None) ->
         name="score pending mentions",
         next_run_time=start,
     )
+    for digest_list in config.digests:
+        scheduler.add_job(
+            jobs.digest,
+            digest_trigger(digest_list),
+            args=(digest_list.name,),
+            id=f"digest:{digest_list.name}",
+            name=f"{digest_list.every} digest {digest_list.name}",
+        )
+    if config.digests:
+        scheduler.add_job(
+            jobs.retry_digests,
+            IntervalTrigger(minutes=DIGEST_RETRY_MINUTES),
+            id="digest-retry",
+            name="send digests still unsent",
+            next_run_time=start,
+        )
+    if config.alerts.enabled:
+        scheduler.add_job(
+            jobs.check_alerts,
+            IntervalTrigger(minutes=config.alerts.check_every_minutes),
+            id="alerts",
+            name="check for alerts",
+            next_run_time=start,
+        )
     return scheduler
 
 

@@ -39,4 +39,6 @@ class Webhook:
                 if response.status_code in (401, 403, 404, 410)
                 else ""
             )
-            raise WebhookError(f"the alert webhook at {self.host} answered {response.status_code} {body}{hint}")
+            raise WebhookError(
+                f"the alert webhook at {self.host} answered {response.status_code} {body}{hint}"
+            )

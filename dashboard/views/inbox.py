@@ -17,6 +17,7 @@ from monitor.views import inbox_rows
 
 PAGE_SIZE = 25
 REFRESH_SECONDS = 20
+COUNT_CAP = 10_000
 TIME_RANGES = {"any time": None, "last hour": 1, "last 24 hours": 24, "last 7 days": 168, "last 30 days": 720}
 TRIAGE_VIEWS = {"unhandled": ["open"], "handled": ["handled"], "dismissed": ["dismissed"], "all": []}
 
@@ -68,8 +69,9 @@ def live_inbox() -> None:
     metric.metric("Unhandled negatives", f"{open_negatives(engine):,}")
     limit = st.session_state["inbox_limit"]
     rows = inbox_rows(engine, where, limit=limit)
-    total = count(engine, where)
-    st.caption(f"{total:,} mentions match · showing the {len(rows):,} with the highest priority")
+    total = count(engine, where, cap=COUNT_CAP)
+    matched = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
+    st.caption(f"{matched} mentions match · showing the {len(rows):,} with the highest priority")
     if not rows:
         st.info("Nothing here. Widen the filters, or run `grumble collect --once` to fetch new mentions.")
         return

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.store.schema import alert_events, mention_watches, mentions
@@ -124,13 +124,14 @@ def undelivered_batches(engine: Engine, email: bool, webhook: bool) -> list[str]
     if not email and not webhook:
         return []
     c = alert_events.c
-    missing = c.sent_at.is_(None) if email else None
+    channels = []
+    if email:
+        channels.append(c.sent_at.is_(None))
     if webhook:
-        missing = c.webhook_sent_at.is_(None) if missing is None else missing | c.webhook_sent_at.is_(None)
-    assert missing is not None
+        channels.append(c.webhook_sent_at.is_(None))
     query = (
         select(c.message_id, func.min(c.id))
-        .where(c.message_id.is_not(None), missing)
+        .where(c.message_id.is_not(None), or_(*channels))
         .group_by(c.message_id)
         .order_by(func.min(c.id))
     )

@@ -117,7 +117,7 @@ def create_run(
     """Insert the run and claim its mentions, inside the caller's transaction. A mention another run of
     this list already claimed makes the insert fail (IntegrityError), and the caller's whole
     transaction with it: nothing is claimed twice, nothing half-claimed."""
-    run_id = connection.execute(
+    inserted = connection.execute(
         digest_runs.insert().values(
             list_name=list_name,
             period_start=period_start,
@@ -132,7 +132,9 @@ def create_run(
             next_attempt_at=lease_until,
             created_at=now,
         )
-    ).inserted_primary_key[0]
+    )
+    assert inserted.inserted_primary_key is not None
+    run_id = int(inserted.inserted_primary_key[0])
     connection.execute(
         update(digest_runs).where(digest_runs.c.id == run_id).values(message_id=message_id_for(run_id))
     )

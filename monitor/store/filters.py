@@ -38,8 +38,12 @@ def _like_pattern(text: str) -> str:
 def filtered(query: Select[Any], where: MentionFilter) -> Select[Any]:
     c = mentions.c
     if where.watches:
-        linked = select(mention_watches.c.mention_id).where(mention_watches.c.watch.in_(where.watches))
-        query = query.where(c.id.in_(linked))
+        # EXISTS, not IN (subquery): walking the inbox index, each candidate is one primary-key probe,
+        # instead of first building the set of every mention of the watch.
+        linked = select(mention_watches.c.mention_id).where(
+            mention_watches.c.mention_id == c.id, mention_watches.c.watch.in_(where.watches)
+        )
+        query = query.where(linked.exists())
     if where.sources:
         query = query.where(c.source.in_(where.sources))
     if where.labels:

@@ -5,12 +5,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from monitor.store.collect_state import get_state, record_failure, record_success
+from monitor.store.filters import MentionFilter
 from monitor.store.mentions import (
-    MentionFilter,
     count_mentions,
     counts_by_source,
     import_mentions,
-    inbox,
     iter_all,
     save_page,
     save_scores,
@@ -98,40 +97,6 @@ def test_scores_and_pending(engine: Engine) -> None:
     assert counts_by_source(engine)["test"].pending == 1
 
 
-def test_inbox_puts_negatives_first_then_newest_then_most_negative(engine: Engine) -> None:
-    import_mentions(engine, "acme", [mention(n) for n in range(1, 6)])
-    ids = {row["external_id"]: row["id"] for row in iter_all(engine, MentionFilter())}
-    labels = {
-        "m1": ("negative", 0.6),
-        "m2": ("negative", 0.99),
-        "m3": ("positive", 0.01),
-        "m4": ("neutral", 0.2),
-    }
-    save_scores(
-        engine,
-        [
-            {
-                "id": ids[key],
-                "label": label,
-                "negative": neg,
-                "neutral": 0.0,
-                "positive": 0.0,
-                "detected_language": None,
-                "model_version": "v",
-                "scored_at": BASE_TIME,
-            }
-            for key, (label, neg) in labels.items()
-        ],
-    )
-    order = [row["external_id"] for row in inbox(engine, MentionFilter())]
-    assert order[:2] == ["m2", "m1"]
-    assert set(order[2:]) == {"m3", "m4", "m5"}
-    negatives = inbox(engine, MentionFilter(labels=["negative"]))
-    assert [r["external_id"] for r in negatives] == ["m2", "m1"]
-    since = inbox(engine, MentionFilter(since=BASE_TIME + timedelta(minutes=2)))
-    assert {r["external_id"] for r in since} == {"m2", "m3", "m4", "m5"}
-
-
 def test_health_failures_count_up_and_success_resets(engine: Engine) -> None:
     later = BASE_TIME + timedelta(minutes=5)
     assert record_failure(engine, "acme", "reddit", "boom", later, BASE_TIME) == 1
@@ -143,3 +108,44 @@ def test_health_failures_count_up_and_success_resets(engine: Engine) -> None:
     assert state.consecutive_failures == 0
     assert state.last_success_at == later
     assert state.last_error == "boom again"
+
+
+def test_ranked_inbox_filters_and_capped_count(engine: Engine) -> None:
+    from monitor.ranking import rank_key
+    from monitor.store.inbox import count, ranked
+
+    import_mentions(engine, "acme", [mention(n, text=f"item {n} 100% _odd_") for n in range(1, 8)])
+    import_mentions(engine, "rival", [mention(n) for n in range(5, 10)])
+    rows = {row["external_id"]: row for row in iter_all(engine, MentionFilter())}
+    save_scores(
+        engine,
+        [
+            {
+                "id": row["id"],
+                "label": "negative",
+                "negative": n / 10,
+                "neutral": 0.0,
+                "positive": 0.0,
+                "detected_language": None,
+                "model_version": "v",
+                "scored_at": BASE_TIME,
+                "rank_key": rank_key(n / 10, row["created_at"]),
+            }
+            for n, row in enumerate(rows.values(), start=1)
+        ],
+    )
+    order = [r["external_id"] for r in ranked(engine, MentionFilter(labels=["negative"]), limit=3)]
+    assert order == ["m9", "m8", "m7"]
+    assert [r["external_id"] for r in ranked(engine, MentionFilter(watches=["acme"]), limit=2)] == [
+        "m7",
+        "m6",
+    ]
+    assert count(engine, MentionFilter(watches=["acme"])) == 7
+    assert count(engine, MentionFilter(watches=["acme", "rival"]), cap=5) == 6  # "5+"
+    assert count(engine, MentionFilter(search="100%")) == 7
+    assert count(engine, MentionFilter(search="0%_")) == 0  # LIKE wildcards in the search are literal
+    now = BASE_TIME + timedelta(minutes=9)
+    assert {r["external_id"] for r in ranked(engine, MentionFilter(min_priority=0.75, now=now))} == {
+        "m8",
+        "m9",
+    }

@@ -1,0 +1,413 @@
+"""Digests and alerts, delivered exactly once as people see them: build, record the intent, send,
+record the delivery.
+
+A digest, step by step:
+
+1. One transaction: pick the list's negative mentions that none of its digests has claimed, render the
+   digest, insert the run in "intent" with a Message-ID made for it, and claim its mentions
+   (unique per list). A crash before the commit leaves nothing behind; after it, the run exists and
+   will be sent, with exactly these mentions.
+2. Send the stored message under the stored Message-ID.
+3. Mark the run "sent". Only a run still in "intent" changes, so it is marked once.
+
+A failed send leaves the run in "intent" with a later next attempt (backoff): it is retried, never
+dropped, and the list gets no new digest until it is out (the next one then covers the gap).
+
+The one window SMTP cannot close: the server has taken the message (250 after DATA) and we crash
+before step 3 commits. The run is still in "intent", so a restart sends it again and the recipients
+get a second copy. It is the same message under the same Message-ID, which Gmail and many servers and
+clients show once; the others show two identical mails. It never becomes a mention in two different
+digests. Closing the window would need the mail server to take part in our transaction, which SMTP
+has no way to do; the Message-ID is what makes the duplicate recognisable.
+
+Alerts go the same way: events stored once under their key, a batch claimed under one Message-ID,
+sent by email and webhook, each channel recorded when done.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from monitor.alerts import (
+    FAILING,
+    SPIKE,
+    AlertEvent,
+    alert_message,
+    detect_spike,
+    failing_sources,
+    loud_mentions,
+    slack_payload,
+)
+from monitor.config import Config, DigestList
+from monitor.digest import Counts, Digest, DigestEntry, build_digest
+from monitor.errors import ConfigError, DeliveryError
+from monitor.mail import Mailer, compose, new_message_id
+from monitor.mention import utcnow
+from monitor.render import digest_settings_link
+from monitor.store import alerts as alert_store
+from monitor.store import digests as digest_store
+from monitor.store.collect_state import CollectState, all_states
+from monitor.webhook import Webhook
+
+log = logging.getLogger(__name__)
+
+# How long one send may take before another process may assume it crashed and send again.
+LEASE = timedelta(minutes=10)
+# Scoring stamps `scored_at` before its transaction commits; a digest built in between would miss the
+# mention for good if the next digest began exactly where this one ended. Looking back a little
+# further costs nothing: claimed mentions cannot be claimed again.
+SCORING_GRACE = timedelta(hours=1)
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=1)
+# Loud mentions are looked for among those collected this recently: older ones were judged already,
+# and their freshness has faded below any sensible threshold anyway.
+LOUD_LOOKBACK = timedelta(days=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, ... minutes after each failed attempt, at most an hour."""
+    delay: timedelta = RETRY_BASE * 2 ** min(max(attempts - 1, 0), 16)
+    return min(delay, RETRY_CAP)
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    list_name: str
+    # sent; quiet (nothing to send, none sent); failed (tried now); deferred (waits for its retry);
+    # busy (another process has it); waiting (not built: an earlier digest of the list is unsent)
+    status: str
+    run_id: int | None = None
+    mention_count: int = 0
+    message_id: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+    def describe(self) -> str:
+        what = f"digest {self.list_name!r}"
+        if self.run_id is not None:
+            what += f" (run {self.run_id}, {self.mention_count} mentions)"
+        if self.status == "sent":
+            return f"{what}: sent as {self.message_id}"
+        if self.status == "quiet":
+            return f"{what}: all quiet, nothing sent"
+        when = self.next_attempt_at.strftime("%Y-%m-%d %H:%M UTC") if self.next_attempt_at else "later"
+        if self.status == "failed":
+            return f"{what}: NOT SENT, kept and retried at {when}: {self.error}"
+        if self.status == "deferred":
+            return f"{what}: not sent yet, next try at {when}; last error: {self.error}"
+        if self.status == "waiting":
+            return f"{what}: not built, an earlier digest of this list is still unsent"
+        return f"{what}: another process is sending it"
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    detected: list[AlertEvent]
+    new: list[AlertEvent]  # not alerted before (in a dry run: would be alerted now)
+    sent: list[str] = field(default_factory=list)  # message ids of batches delivered now
+    failed: list[tuple[str, DeliveryError]] = field(default_factory=list)
+
+
+class Notifier:
+    """Everything that turns stored mentions into mail and webhook posts. The mailer and the HTTP
+    client are built on first use from the config unless given."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        *,
+        mailer: Mailer | None = None,
+        http_client: httpx.Client | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self._mailer = mailer
+        self._http = http_client
+        self._own_http = http_client is None
+        self.clock = clock
+
+    def close(self) -> None:
+        if self._http is not None and self._own_http:
+            self._http.close()
+
+    def mailer(self) -> Mailer:
+        if self._mailer is None:
+            self._mailer = Mailer(self.config.smtp)
+        return self._mailer
+
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=15.0, follow_redirects=False)
+        return self._http
+
+    def digest_list(self, name: str) -> DigestList:
+        for digest_list in self.config.digests:
+            if digest_list.name == name:
+                return digest_list
+        known = ", ".join(d.name for d in self.config.digests) or "none"
+        where = self.config.path or "configuration"
+        raise ConfigError(f"{where}: no digest list named {name!r}; configured [[digests]]: {known}")
+
+    # Digests
+
+    def _failing(self, digest_list: DigestList) -> list[CollectState]:
+        return [
+            state
+            for state in all_states(self.engine)
+            if state.consecutive_failures > 0
+            and (not digest_list.watches or state.watch in digest_list.watches)
+        ]
+
+    def _build(
+        self, connection: Connection, digest_list: DigestList, now: datetime, failing: list[CollectState]
+    ) -> Digest:
+        start = digest_store.last_period_end(connection, digest_list.name) or now - digest_list.period
+        start = min(start, now)
+        rows = digest_store.unclaimed_negatives(
+            connection, digest_list.name, digest_list.watches, start - SCORING_GRACE, now
+        )
+        length = now - start
+        counts = Counts(*digest_store.period_counts(connection, digest_list.watches, start, now))
+        previous = Counts(*digest_store.period_counts(connection, digest_list.watches, start - length, start))
+        return build_digest(
+            digest_list,
+            [DigestEntry.from_row(row) for row in rows],
+            counts=counts,
+            previous=previous,
+            failing=failing,
+            period_start=start,
+            now=now,
+            public_url=self.config.dashboard.public_url,
+        )
+
+    def preview(self, digest_list: DigestList, now: datetime | None = None) -> Digest:
+        """The digest the list would get now, claiming nothing: `grumble digest --dry-run`."""
+        now = now or self.clock()
+        failing = self._failing(digest_list)
+        with self.engine.connect() as connection:
+            return self._build(connection, digest_list, now, failing)
+
+    def run_digest(
+        self, digest_list: DigestList, now: datetime | None = None, force: bool = False
+    ) -> list[DigestOutcome]:
+        """Send what the list still owes, then, if that went out, this period's digest.
+
+        `force` sends an unsent digest even while it waits for its backoff (a person typed `--send`)."""
+        now = now or self.clock()
+        outcomes = [
+            self._send(run, now, force) for run in digest_store.unsent_runs(self.engine, digest_list.name)
+        ]
+        if any(outcome.status != "sent" for outcome in outcomes):
+            return [*outcomes, DigestOutcome(digest_list.name, "waiting")]
+        return [*outcomes, self._new_digest(digest_list, now)]
+
+    def retry_unsent(self, now: datetime | None = None, force: bool = False) -> list[DigestOutcome]:
+        """Every digest still in "intent" whose next attempt is due: failed sends and crashed ones."""
+        now = now or self.clock()
+        return [self._send(run, now, force) for run in digest_store.unsent_runs(self.engine)]
+
+    def _new_digest(self, digest_list: DigestList, now: datetime) -> DigestOutcome:
+        self.mailer()  # no mail server, no claim: fail before taking mentions out of the pool
+        failing = self._failing(digest_list)
+        from_address = self.config.smtp.from_address
+        try:
+            with self.engine.begin() as connection:
+                digest = self._build(connection, digest_list, now, failing)
+                quiet = digest.quiet and not digest_list.send_when_quiet
+                run = digest_store.create_run(
+                    connection,
+                    list_name=digest_list.name,
+                    period_start=digest.period_start,
+                    period_end=digest.period_end,
+                    status=digest_store.QUIET if quiet else digest_store.INTENT,
+                    recipients=digest.recipients,
+                    subject=digest.subject,
+                    body_text=digest.text,
+                    body_html=digest.html,
+                    mention_ids=digest.mention_ids,
+                    now=now,
+                    message_id_for=lambda run_id: new_message_id("digest", run_id, from_address),
+                    lease_until=now + LEASE,
+                )
+        except IntegrityError:
+            # Another process claimed some of these mentions first; its digest has them.
+            return DigestOutcome(digest_list.name, "busy")
+        if quiet:
+            return DigestOutcome(digest_list.name, "quiet", run.id)
+        return self._deliver(run, now)
+
+    def _send(self, run: digest_store.DigestRun, now: datetime, force: bool) -> DigestOutcome:
+        if not digest_store.lease_run(self.engine, run.id, now, now + LEASE, force=force):
+            return DigestOutcome(
+                run.list_name,
+                "deferred" if run.last_error else "busy",
+                run.id,
+                run.mention_count,
+                run.message_id,
+                error=run.last_error,
+                next_attempt_at=run.next_attempt_at,
+            )
+        return self._deliver(run, now)
+
+    def _deliver(self, run: digest_store.DigestRun, now: datetime) -> DigestOutcome:
+        assert run.message_id is not None
+        unsubscribe = digest_settings_link(self.config.dashboard.public_url, run.list_name)
+        slug = re.sub(r"[^a-z0-9-]+", "-", run.list_name.lower()).strip("-") or "list"
+        message = compose(
+            from_address=self.config.smtp.from_address,
+            to=run.recipients,
+            subject=run.subject,
+            text=run.body_text,
+            html=run.body_html,
+            message_id=run.message_id,
+            date=run.created_at,
+            headers={
+                "List-Id": f"Grumble digest {slug} <{slug}.digest.grumble.invalid>",
+                "List-Unsubscribe": f"<{unsubscribe}>",
+            },
+        )
+        try:
+            self.mailer().send(message)
+        except DeliveryError as exc:
+            next_attempt = now + retry_delay(run.attempts + 1)
+            digest_store.mark_failed(self.engine, run.id, str(exc), next_attempt)
+            log.warning(
+                "digest %r (run %d) not sent, retrying at %s: %s", run.list_name, run.id, next_attempt, exc
+            )
+            return DigestOutcome(
+                run.list_name, "failed", run.id, run.mention_count, run.message_id, str(exc), next_attempt
+            )
+        # The window SMTP cannot close is here: the server has the message, the run says "intent".
+        digest_store.mark_sent(self.engine, run.id, run.message_id, self.clock())
+        return DigestOutcome(run.list_name, "sent", run.id, run.mention_count, run.message_id)
+
+    # Alerts
+
+    def detect(self, now: datetime) -> list[AlertEvent]:
+        settings = self.config.alerts
+        window = timedelta(minutes=settings.spike_window_minutes)
+        day = timedelta(days=1)
+        events: list[AlertEvent] = []
+        with self.engine.connect() as connection:
+            for watch in self.config.watches:
+                first = alert_store.first_mention_at(connection, watch.name)
+                if first is None:
+                    continue
+                current = alert_store.negative_count(connection, watch.name, now - window, now)
+                baseline = [
+                    alert_store.negative_count(connection, watch.name, now - n * day - window, now - n * day)
+                    for n in range(1, settings.spike_baseline_days + 1)
+                    if now - n * day >= first  # the watch was listening by then
+                ]
+                spike = detect_spike(
+                    watch.name,
+                    current,
+                    baseline,
+                    settings,
+                    now,
+                    last_spike_at=alert_store.last_event_at(connection, SPIKE, watch.name),
+                )
+                if spike is not None:
+                    events.append(spike)
+            events += loud_mentions(
+                alert_store.recent_negatives(connection, now - LOUD_LOOKBACK), settings, now
+            )
+        events += failing_sources(all_states(self.engine), settings, now)
+        return events
+
+    def check_alerts(
+        self, now: datetime | None = None, *, dry_run: bool = False, force: bool = False
+    ) -> AlertReport:
+        """Detect, store new events, gather the due ones into one batch, deliver every undelivered batch."""
+        now = now or self.clock()
+        events = self.detect(now)
+        if dry_run:
+            with self.engine.connect() as connection:
+                known = alert_store.existing_keys(connection, [event.key for event in events])
+            due = [event for event in events if event.key not in known and event.due_at <= now]
+            return AlertReport(detected=events, new=due)
+        from_address = self.config.smtp.from_address
+        with self.engine.begin() as connection:
+            known = alert_store.existing_keys(connection, [event.key for event in events])
+            alert_store.record_events(connection, [_stored(event) for event in events], now)
+            alert_store.cancel_unclaimed(
+                connection, FAILING, keep={event.key for event in events if event.kind == FAILING}
+            )
+            alert_store.claim_due(
+                connection, now, lambda first_id: new_message_id("alert", first_id, from_address)
+            )
+        report = AlertReport(detected=events, new=[event for event in events if event.key not in known])
+        settings = self.config.alerts
+        for message_id in alert_store.undelivered_batches(
+            self.engine, email=bool(settings.recipients), webhook=bool(settings.webhook_url)
+        ):
+            if not alert_store.lease_batch(self.engine, message_id, now, now + LEASE, force=force):
+                continue
+            error = self._deliver_alerts(message_id, now)
+            if error is None:
+                report.sent.append(message_id)
+            else:
+                report.failed.append((message_id, error))
+        return report
+
+    def _deliver_alerts(self, message_id: str, now: datetime) -> DeliveryError | None:
+        settings = self.config.alerts
+        public_url = self.config.dashboard.public_url
+        events = alert_store.batch_events(self.engine, message_id)
+        errors: list[DeliveryError] = []
+        if settings.recipients and any(event.sent_at is None for event in events):
+            message = alert_message(events, public_url)
+            try:
+                self.mailer().send(
+                    compose(
+                        from_address=self.config.smtp.from_address,
+                        to=settings.recipients,
+                        subject=message.subject,
+                        text=message.text,
+                        html=message.html,
+                        message_id=message_id,
+                        date=events[0].claimed_at or now,
+                    )
+                )
+                alert_store.mark_batch(self.engine, message_id, email_at=self.clock())
+            except DeliveryError as exc:
+                errors.append(exc)
+        if settings.webhook_url and any(event.webhook_sent_at is None for event in events):
+            try:
+                Webhook(settings.webhook_url, self.http()).post(slack_payload(events, public_url))
+                alert_store.mark_batch(self.engine, message_id, webhook_at=self.clock())
+            except DeliveryError as exc:
+                errors.append(exc)
+        if not errors:
+            alert_store.mark_batch_delivered(self.engine, message_id)
+            return None
+        attempts = max(event.attempts for event in events) + 1
+        next_attempt = now + retry_delay(attempts)
+        text = "; ".join(str(error) for error in errors)
+        alert_store.mark_batch_failed(self.engine, message_id, text, next_attempt)
+        log.warning("alert batch %s not delivered, retrying at %s: %s", message_id, next_attempt, text)
+        first = errors[0]
+        return first if len(errors) == 1 else DeliveryError(text)
+
+
+def _stored(event: AlertEvent) -> alert_store.NewEvent:
+    return alert_store.NewEvent(
+        key=event.key,
+        kind=event.kind,
+        summary=event.summary,
+        due_at=event.due_at,
+        watch=event.watch,
+        source=event.source,
+        mention_id=event.mention_id,
+        payload=dict(event.details),
+    )
