@@ -47,6 +47,12 @@ def save_bundle(model: Any, tokenizer: Any, directory: Path, meta: dict[str, Any
     model.to(torch.float16).save_pretrained(directory, safe_serialization=True)
     model.to(torch.float32)
     tokenizer.save_pretrained(directory)
+    # save_pretrained records how *we* loaded the tokenizer (offline flags); users should not inherit that.
+    tok_config = directory / "tokenizer_config.json"
+    settings = json.loads(tok_config.read_text(encoding="utf-8"))
+    for key in ("local_files_only", "is_local"):
+        settings.pop(key, None)
+    tok_config.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     (directory / GRUMBLE_CONFIG).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 

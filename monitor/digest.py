@@ -120,9 +120,9 @@ def _entry_view(
 ) -> dict[str, Any]:
     details = []
     if entry.author_reach is not None:
-        details.append(f"{render.count(entry.author_reach)} followers")
+        details.append(render.plural(entry.author_reach, "follower"))
     if entry.engagement is not None:
-        details.append(f"{render.count(entry.engagement)} interactions")
+        details.append(render.plural(entry.engagement, "interaction"))
     if entry.rating is not None:
         details.append(f"rated {entry.rating:g}")
     return {

@@ -92,6 +92,10 @@ def count(n: int | None) -> str:
     return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{count(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def percent(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "-"

@@ -99,3 +99,35 @@ def test_viewers_see_the_inbox_but_no_triage_actions(make_store: Callable[[str],
     assert app.title[0].value == "Inbox"
     assert [m for m in app.markdown if "badge[" in m.value]
     assert not any("handled" in (b.key or "") or "dismiss" in (b.key or "") for b in app.button)
+
+
+OIDC_USERS = """
+[auth]
+oidc = true
+[[users]]
+name = "sam"
+role = "admin"
+email = "sam@example.com"
+"""
+
+
+def test_openid_connect_login_maps_the_account_to_a_configured_user(
+    make_store: Callable[[str], Seeded],
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import APP
+
+    make_store(OIDC_USERS)
+    stranger = AppTest.from_file(APP, default_timeout=30)
+    stranger.user = {"is_logged_in": True, "email": "mallory@example.com"}
+    stranger.run()
+    assert not [m for m in stranger.markdown if "badge[" in m.value]
+    assert any("identity provider" in b.label for b in stranger.button)
+
+    known = AppTest.from_file(APP, default_timeout=30)
+    known.user = {"is_logged_in": True, "email": "SAM@example.com"}
+    known.run()
+    assert not known.exception
+    assert known.title[0].value == "Inbox"
+    assert any("Signed in as sam (admin)" in c.value for c in known.caption)
