@@ -174,7 +174,8 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
         and auth_data.login == USER.encode()
         and auth_data.password == PASSWORD.encode()
     )
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd answers 235 or 535 itself.
+    return AuthResult(success=ok, handled=False)
 
 
 @dataclass
