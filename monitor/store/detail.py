@@ -6,28 +6,19 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from monitor.store.filters import watch_names
+from monitor.store.filters import rows_with_watches
 from monitor.store.schema import mentions
 
 
-def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
-    with engine.connect() as connection:
-        rows = [dict(row._mapping) for row in connection.execute(query)]
-        names = watch_names(connection, [row["id"] for row in rows])
-    for row in rows:
-        row["watches"] = names.get(row["id"], [])
-    return rows
-
-
 def get_mention(engine: Engine, mention_id: int) -> dict[str, Any] | None:
-    found = _rows(engine, select(mentions).where(mentions.c.id == mention_id))
+    found = rows_with_watches(engine, select(mentions).where(mentions.c.id == mention_id))
     return found[0] if found else None
 
 
 def parent_of(engine: Engine, mention: dict[str, Any]) -> dict[str, Any] | None:
     if not mention.get("parent_id"):
         return None
-    found = _rows(
+    found = rows_with_watches(
         engine,
         select(mentions).where(
             mentions.c.source == mention["source"], mentions.c.external_id == mention["parent_id"]
@@ -37,7 +28,7 @@ def parent_of(engine: Engine, mention: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def replies_to(engine: Engine, mention: dict[str, Any], limit: int = 20) -> list[dict[str, Any]]:
-    return _rows(
+    return rows_with_watches(
         engine,
         select(mentions)
         .where(mentions.c.source == mention["source"], mentions.c.parent_id == mention["external_id"])
@@ -50,7 +41,7 @@ def by_same_author(engine: Engine, mention: dict[str, Any], limit: int = 10) -> 
     """The author's other recent mentions on the same source (names are only unique per source)."""
     if not mention.get("author"):
         return []
-    return _rows(
+    return rows_with_watches(
         engine,
         select(mentions)
         .where(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Engine, Select, select
 
 from monitor.mention import utcnow
 from monitor.ranking import now_offset
@@ -76,3 +76,13 @@ def watch_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[st
         for mention_id, watch in connection.execute(query):
             names.setdefault(mention_id, []).append(watch)
     return {key: sorted(value) for key, value in names.items()}
+
+
+def rows_with_watches(engine: Engine, query: Select[Any]) -> list[dict[str, Any]]:
+    """Run a query over `mentions` and add each row's watch names under "watches"."""
+    with engine.connect() as connection:
+        rows = [dict(row._mapping) for row in connection.execute(query)]
+        names = watch_names(connection, [row["id"] for row in rows])
+    for row in rows:
+        row["watches"] = names.get(row["id"], [])
+    return rows

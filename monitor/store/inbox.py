@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from monitor.store.filters import MentionFilter, filtered, watch_names
+from monitor.store.filters import MentionFilter, filtered, rows_with_watches
 from monitor.store.schema import mentions
 
 
@@ -18,12 +18,7 @@ def ranked(engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 
         .limit(limit)
         .offset(offset)
     )
-    with engine.connect() as connection:
-        rows = [dict(row._mapping) for row in connection.execute(query)]
-        names = watch_names(connection, [row["id"] for row in rows])
-    for row in rows:
-        row["watches"] = names.get(row["id"], [])
-    return rows
+    return rows_with_watches(engine, query)
 
 
 def count(engine: Engine, where: MentionFilter, cap: int | None = None) -> int:

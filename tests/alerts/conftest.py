@@ -272,7 +272,9 @@ class Spec:
     triage: str = "open"
 
 
-def add_mentions(engine: Engine, specs: Sequence[Spec], watch: str = "acme", now: dt.datetime = NOW) -> list[int]:
+def add_mentions(
+    engine: Engine, specs: Sequence[Spec], watch: str = "acme", now: dt.datetime = NOW
+) -> list[int]:
     """Store the mentions linked to `watch`, scored as given; returns their ids in the given order."""
     batch = [
         Mention(
