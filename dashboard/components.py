@@ -35,7 +35,7 @@ def headline(row: MentionRow) -> str:
     return (
         f":{color}-badge[{row.label or 'unscored'}] **{plain(row.source_badge)}** · "
         f"{plain(row.author or 'unknown author', 60)}{reach} · {row.age()}{stars}"
-        f" · priority {row.priority:.2f}"
+        f" · priority {row.priority:.2g}"
     )
 
 

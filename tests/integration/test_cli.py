@@ -163,3 +163,36 @@ def test_errors_become_messages_and_exit_codes(workdir: Path, capsys: pytest.Cap
     assert code == 2 and "--force" in err
     code, _, err = run(capsys, "classify", "--model", str(workdir / "no-model"))
     assert code == 1 and "cannot load the sentiment model" in err
+
+
+def test_odd_texts_are_stored_and_scored(
+    workdir: Path, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    path = workdir / "odd.csv"
+    path.write_bytes(
+        b"id,text\n"
+        b"empty,\n"
+        b"spaces,   \n"
+        + b"big,"
+        + ("complaint " * 105_000).encode()
+        + b"\n"
+        + b"bytes,caf\xe9 \xff broken\n"
+        + "emoji,love it 😍🔥👍🏽\n".encode()
+        + "rtl,מוצר גרוע מאוד \u202eevil\n".encode()
+        + "arabic,الخدمة سيئة جدا\n".encode()
+        + b'nul,"nul \x00 byte"\n'
+    )
+    code, out, err = run(capsys, "--database", database_url, "import", str(path), "--watch", "acme")
+    assert code == 0, err
+    assert "imported 8 new mentions" in out
+    assert "invalid UTF-8" in err
+    code, out, _ = run(capsys, "--database", database_url, "export", "--format", "jsonl")
+    rows = {row["id"]: row for row in map(json.loads, out.splitlines())}
+    assert len(rows) == 8
+    assert all(
+        row["label"] in ("negative", "neutral", "positive") and row["scored_at"] for row in rows.values()
+    )
+    assert len(rows["big"]["text"]) > 1_000_000
+    assert rows["emoji"]["text"] == "love it 😍🔥👍🏽"
+    assert rows["bytes"]["text"] == "caf\ufffd \ufffd broken"
+    assert rows["empty"]["text"] == ""

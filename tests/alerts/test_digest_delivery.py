@@ -1,0 +1,190 @@
+"""Digests from the store to a real SMTP server on loopback, on SQLite and PostgreSQL: the right
+mentions in the right order, once per list, kept and retried when the server is down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from monitor.config import Config
+from monitor.mail import Mailer
+from monitor.notify import Notifier
+from monitor.store import digests as digest_store
+from monitor.store.schema import digest_items
+from tests.alerts.conftest import (
+    NOW,
+    PASSWORD,
+    USER,
+    SmtpServer,
+    Spec,
+    StartServer,
+    TlsFiles,
+    add_mentions,
+    free_port,
+    html_part,
+    make_config,
+    text_part,
+)
+
+HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)> <a href="javascript:alert(3)">x</a>'
+
+
+def notifier(config: Config, engine: Engine, server: SmtpServer | None = None, **mailer: Any) -> Notifier:
+    settings = server.settings(**mailer) if server else config.smtp
+    return Notifier(config, engine, mailer=Mailer(settings, sleep=lambda _s: None), clock=lambda: NOW)
+
+
+def digest_config(server_port: int, **digest: Any) -> Config:
+    table = {"name": "support", "recipients": ["support@example.com", "lead@example.com"]}
+    table.update(digest)
+    smtp = {"host": "127.0.0.1", "port": server_port, "security": "none", "from_address": "g@example.com"}
+    return make_config(smtp=smtp, digests=[table])
+
+
+def claimed(engine: Engine, list_name: str) -> list[int]:
+    with engine.connect() as connection:
+        query = select(digest_items.c.mention_id).where(digest_items.c.list_name == list_name)
+        return sorted(connection.scalars(query))
+
+
+def test_digest_arrives_with_both_parts_ranked_and_escaped(
+    engine: Engine, smtp_server: StartServer, tls_files: TlsFiles
+) -> None:
+    server = smtp_server("starttls", login=True)
+    ids = add_mentions(
+        engine,
+        [
+            Spec(1, negative=0.7),
+            Spec(2, negative=0.95, author_reach=50_000, text=HOSTILE, url="javascript:alert(4)"),
+            Spec(3, negative=0.9),
+            Spec(4, label="neutral", negative=0.2),
+            Spec(5, negative=0.99, triage="dismissed"),
+        ],
+    )
+    config = digest_config(server.port)
+    mailer = Mailer(
+        server.settings(username=USER, password=PASSWORD), ssl_context=tls_files.client_context()
+    )
+    outcomes = Notifier(config, engine, mailer=mailer, clock=lambda: NOW).run_digest(config.digests[0], NOW)
+    assert [o.status for o in outcomes] == ["sent"]
+    [received] = server.sink.received
+    assert sorted(received.rcpt_tos) == ["lead@example.com", "support@example.com"]
+    message = received.message
+    assert message["Subject"] == "Grumble daily digest (support): 3 new negative mentions"
+    assert message["List-Unsubscribe"] == "<https://grumble.example/digests?list=support>"
+    assert message["Message-ID"] == outcomes[0].message_id
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = text_part(message), html_part(message)
+    # Loudest first (50k followers), then by how negative; neutral and dismissed ones left out.
+    order = [f"/mention?id={ids[i]}" for i in (1, 2, 0)]
+    assert [text.index(link) for link in order] == sorted(text.index(link) for link in order)
+    assert [html.index(link) for link in order] == sorted(html.index(link) for link in order)
+    assert f"/mention?id={ids[3]}" not in text and f"/mention?id={ids[4]}" not in text
+    assert "<script" not in html and "<img" not in html
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs and all(href.startswith("https://") for href in hrefs)
+    assert "https://social.example/1" in hrefs and "https://grumble.example/digests" in hrefs
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'href="https://grumble.example/digests"' in html
+    assert claimed(engine, "support") == sorted([ids[0], ids[1], ids[2]])
+    [run] = digest_store.runs(engine, "support")
+    assert run.status == "sent" and run.message_id == message["Message-ID"] and run.sent_at is not None
+
+
+def test_a_mention_is_in_one_digest_per_list_across_runs(engine: Engine, smtp_server: StartServer) -> None:
+    server = smtp_server()
+    config = make_config(
+        smtp=server.smtp_table(),
+        digests=[
+            {"name": "support", "recipients": ["s@example.com"], "every": "hourly"},
+            {"name": "acme-only", "recipients": ["a@example.com"], "every": "hourly", "watches": ["acme"]},
+        ],
+    )
+    first = add_mentions(engine, [Spec(1), Spec(2)], now=NOW)
+    rival = add_mentions(engine, [Spec(10)], watch="rival", now=NOW)
+    sender = notifier(config, engine, server)
+    support, acme_only = config.digests
+    assert [o.status for o in sender.run_digest(support, NOW)] == ["sent"]
+    assert [o.status for o in sender.run_digest(acme_only, NOW)] == ["sent"]
+    later = NOW + dt.timedelta(hours=1)
+    second = add_mentions(engine, [Spec(3)], now=later)
+    # Scored within the first digest's look-back too: claimed mentions must still not come back.
+    assert [o.status for o in sender.run_digest(support, later)] == ["sent"]
+    assert [o.status for o in sender.run_digest(acme_only, later)] == ["sent"]
+    runs = digest_store.runs(engine, "support")
+    assert [sorted(digest_store.run_mention_ids(engine, r.id)) for r in runs] == [
+        sorted(first + rival),
+        second,
+    ]
+    acme_runs = digest_store.runs(engine, "acme-only")
+    assert [sorted(digest_store.run_mention_ids(engine, r.id)) for r in acme_runs] == [sorted(first), second]
+    assert len(server.messages) == 4
+    with engine.connect() as connection:
+        per_list = connection.execute(
+            select(digest_items.c.list_name, digest_items.c.mention_id, func.count())
+            .group_by(digest_items.c.list_name, digest_items.c.mention_id)
+            .having(func.count() > 1)
+        ).all()
+    assert per_list == []
+
+
+def test_all_quiet_sends_nothing_or_a_short_note_as_configured(
+    engine: Engine, smtp_server: StartServer
+) -> None:
+    server = smtp_server()
+    config = make_config(
+        smtp=server.smtp_table(),
+        digests=[
+            {"name": "silent", "recipients": ["s@example.com"]},
+            {"name": "chatty", "recipients": ["c@example.com"], "send_when_quiet": True},
+        ],
+    )
+    sender = notifier(config, engine, server)
+    silent, chatty = config.digests
+    assert [o.status for o in sender.run_digest(silent, NOW)] == ["quiet"]
+    assert server.messages == []
+    assert [o.status for o in sender.run_digest(chatty, NOW)] == ["sent"]
+    [message] = server.messages
+    assert message["Subject"] == "Grumble daily digest (chatty): all quiet"
+    assert "All quiet" in text_part(message)
+    # The quiet period counts as a digest: the next one starts where it ended.
+    [quiet_run] = digest_store.runs(engine, "silent")
+    assert quiet_run.status == "quiet" and quiet_run.period_end == NOW
+
+
+def test_a_digest_that_could_not_be_sent_is_kept_and_retried_with_backoff(
+    engine: Engine, smtp_server: StartServer
+) -> None:
+    port = free_port()  # the server is down
+    config = digest_config(port)
+    ids = add_mentions(engine, [Spec(1), Spec(2)])
+    sender = notifier(config, engine)
+    [failed] = sender.run_digest(config.digests[0], NOW)
+    assert failed.status == "failed"
+    assert failed.error is not None and f"cannot reach SMTP server 127.0.0.1:{port}" in failed.error
+    assert failed.next_attempt_at == NOW + dt.timedelta(minutes=1)
+    [run] = digest_store.unsent_runs(engine)
+    assert run.status == "intent" and run.attempts == 1 and "cannot reach" in (run.last_error or "")
+    assert claimed(engine, "support") == sorted(ids)
+
+    # Before its backoff is over nothing is tried, and the list gets no second digest meanwhile.
+    assert [o.status for o in sender.retry_unsent(NOW + dt.timedelta(seconds=30))] == ["deferred"]
+    assert [o.status for o in sender.run_digest(config.digests[0], NOW + dt.timedelta(seconds=30))] == [
+        "deferred",
+        "waiting",
+    ]
+    [again] = sender.retry_unsent(NOW + dt.timedelta(minutes=1))
+    assert again.status == "failed" and again.next_attempt_at == NOW + dt.timedelta(minutes=3)
+
+    server = smtp_server(port=port)
+    [sent] = sender.retry_unsent(NOW + dt.timedelta(minutes=3))
+    assert sent.status == "sent" and sent.run_id == run.id
+    [message] = server.messages
+    assert message["Message-ID"] == run.message_id
+    assert {f"/mention?id={i}" in text_part(message) for i in ids} == {True}
+    [done] = digest_store.runs(engine, "support")
+    assert done.status == "sent" and done.attempts == 3 and done.last_error is None
+    assert sender.retry_unsent(NOW + dt.timedelta(minutes=4)) == []
