@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from dashboard.context import current_user
 from dashboard.safe import escape_markdown, plain, safe_link
+from monitor.store.cases import CaseBadge
 from monitor.store.triage import LABELS, relabel, set_triage
 from monitor.views import MentionRow
 
@@ -27,15 +28,22 @@ def _scores(row: MentionRow) -> str:
     return " · ".join(parts) + language
 
 
-def headline(row: MentionRow) -> str:
-    """One Markdown line: label, source, author, reach, age, stars. Author names are escaped."""
+def headline(row: MentionRow, case: CaseBadge | None = None) -> str:
+    """One Markdown line: label, source, author, reach, age, stars, and the case (overdue flagged).
+    Author and assignee names are escaped."""
     color = LABEL_COLORS.get(row.label or "", "gray")
     reach = f" · {row.author_reach:,} followers" if row.author_reach else ""
     stars = f" · {row.stars}" if row.stars else ""
+    case_part = ""
+    if case is not None:
+        assignee = f" → {plain(case.assignee, 40)}" if case.assignee else ""
+        case_part = f" · case {case.status.replace('_', ' ')}{assignee}"
+        if case.overdue:
+            case_part = " · :red-badge[⏰ overdue]" + case_part
     return (
         f":{color}-badge[{row.label or 'unscored'}] **{plain(row.source_badge)}** · "
         f"{plain(row.author or 'unknown author', 60)}{reach} · {row.age()}{stars}"
-        f" · priority {row.priority:.2g}"
+        f" · priority {row.priority:.2g}{case_part}"
     )
 
 
@@ -100,10 +108,15 @@ def actions(engine: Engine, row: MentionRow, key: str, details_link: bool) -> No
 
 
 def card(
-    engine: Engine, row: MentionRow, key: str, with_actions: bool = True, details_link: bool = True
+    engine: Engine,
+    row: MentionRow,
+    key: str,
+    with_actions: bool = True,
+    details_link: bool = True,
+    case: CaseBadge | None = None,
 ) -> None:
     with st.container(border=True):
-        st.markdown(headline(row))
+        st.markdown(headline(row, case))
         mention_text(row)
         link = safe_link(row.url)
         caption = _scores(row) + (f" · {plain(', '.join(row.watches))}" if row.watches else "")

@@ -477,8 +477,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print("no new alerts")
     for event in report.new:
         print(f"{'would alert' if args.dry_run else 'alert'}: {event.summary}")
-    if not args.dry_run and report.new and not config.alerts.enabled:
-        print("(recorded only: set [alerts] recipients or webhook_url to be told)")
+    if report.new and not config.alerts.enabled:
+        print("(nobody is told: set [alerts] recipients or webhook_url)")
     for message_id in report.sent:
         print(f"sent {message_id}")
     for message_id, error in report.failed:

@@ -3,7 +3,8 @@
 Precedence, as in PRAW: keyword arguments, then environment variables, then the file. A bad value is
 reported with the file, the key, what was expected and what was found, and nothing starts half-configured.
 Secrets can stay out of the file: `GRUMBLE_<SOURCE>_<KEY>` (e.g. GRUMBLE_REDDIT_CLIENT_SECRET) sets
-`[sources.<source>] <key>`, and GRUMBLE_DATABASE_URL sets `database_url`.
+`[sources.<source>] <key>`, and GRUMBLE_DATABASE_URL sets `database_url`; GRUMBLE_SMTP_<KEY> (e.g.
+GRUMBLE_SMTP_PASSWORD) sets `[smtp] <key>` and GRUMBLE_ALERTS_WEBHOOK_URL the alert webhook.
 """
 
 from __future__ import annotations
@@ -108,6 +109,47 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class ResponderRule:
+    """One `[[responder.rules]]`: a new case for a mention of `watch` and/or from `source` (and with
+    `label`, negative by default) is opened and assigned to `assignee`."""
+
+    assignee: str
+    watch: str | None = None
+    source: str | None = None
+    label: str | None = "negative"
+
+    def matches(self, watches: list[str], source: str, label: str | None) -> bool:
+        return (
+            (self.watch is None or self.watch in watches)
+            and (self.source is None or self.source == source)
+            and (self.label is None or self.label == label)
+        )
+
+
+@dataclass(frozen=True)
+class ReplyTemplate:
+    """One `[[reply_templates]]`: text with {author}, {brand}, {product} and {link} placeholders."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ResponderSettings:
+    """`[responder]`: response and resolution targets, approval rules, assignment rules, brand names."""
+
+    response_target_minutes: float = 60.0
+    resolution_target_minutes: float = 1440.0
+    # Replies drafted by these roles wait for an approver; so do replies to mentions at least this urgent.
+    approval_roles: tuple[str, ...] = ()
+    approval_min_priority: float | None = None
+    approver_role: str = "admin"
+    brand: str | None = None
+    product: str | None = None
+    rules: tuple[ResponderRule, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     database_url: str = DEFAULT_DATABASE_URL
@@ -122,6 +164,8 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     digests: tuple[DigestList, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    responder: ResponderSettings = field(default_factory=ResponderSettings)
+    reply_templates: tuple[ReplyTemplate, ...] = ()
 
     def watch(self, name: str) -> Watch:
         for watch in self.watches:
@@ -203,7 +247,8 @@ class _Reader:
 
 TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "model", "dashboard", "users", "auth"}
 TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts"}
-WATCH_KEYS = {"name", "keywords", "required", "excluded", "languages", "sources"}
+TOP_LEVEL_KEYS |= {"responder", "reply_templates"}
+WATCH_KEYS = {"name", "keywords", "required", "excluded", "languages", "sources", "brand", "product"}
 SOURCE_KNOWN_KEYS = {"base_url", "max_backfill", "timeout_s"}
 
 
@@ -251,6 +296,7 @@ def parse_config(
     model_reader.reject_unknown({"name", "batch_size"})
     dashboard_reader = root.sub("dashboard")
     dashboard_reader.reject_unknown({"host", "port", "public_url"})
+    users = _parse_users(root, where)
     return Config(
         path=path,
         database_url=url or DEFAULT_DATABASE_URL,
@@ -265,11 +311,13 @@ def parse_config(
             batch_size=model_reader.integer("batch_size", 64, minimum=1),
         ),
         dashboard=_dashboard(dashboard_reader),
-        users=_parse_users(root, where),
+        users=users,
         oidc=_oidc(root),
         smtp=_parse_smtp(root, environ),
         digests=_parse_digests(root, where, watches),
         alerts=_parse_alerts(root, environ),
+        responder=_parse_responder(root, where, watches, users),
+        reply_templates=_parse_reply_templates(root, where),
     )
 
 
@@ -354,6 +402,8 @@ def _parse_watches(root: _Reader, where: str) -> tuple[Watch, ...]:
                 excluded=reader.words("excluded"),
                 languages=tuple(lang.lower() for lang in reader.words("languages")),
                 sources=sources,
+                brand=(reader.string("brand") or "").strip() or None,
+                product=(reader.string("product") or "").strip() or None,
             )
         )
     return tuple(watches)
@@ -570,3 +620,110 @@ def _parse_alerts(root: _Reader, environ: Mapping[str, str]) -> AlertSettings:
         source_failing_minutes=reader.number("source_failing_minutes", 60.0, minimum=1.0),
         check_every_minutes=reader.number("check_every_minutes", 5.0, minimum=0.1),
     )
+
+
+RESPONDER_KEYS = {
+    "response_target_minutes",
+    "resolution_target_minutes",
+    "approval_roles",
+    "approval_min_priority",
+    "approver_role",
+    "brand",
+    "product",
+    "rules",
+}
+RULE_KEYS = {"watch", "source", "label", "assignee"}
+RULE_LABELS = ("negative", "neutral", "positive", "any")
+
+
+def _parse_responder(
+    root: _Reader, where: str, watches: tuple[Watch, ...], users: tuple[User, ...]
+) -> ResponderSettings:
+    reader = root.sub("responder")
+    reader.reject_unknown(RESPONDER_KEYS)
+    approval_roles = reader.words("approval_roles")
+    for role in approval_roles:
+        if role not in ROLES:
+            raise reader.fail("approval_roles", f"roles among {', '.join(ROLES)}", role)
+    approver_role = reader.string("approver_role", "admin") or "admin"
+    if approver_role not in ROLES or approver_role == "viewer":
+        raise reader.fail("approver_role", "responder or admin", approver_role)
+    min_priority = reader.table.get("approval_min_priority")
+    return ResponderSettings(
+        response_target_minutes=reader.number("response_target_minutes", 60.0, minimum=1.0),
+        resolution_target_minutes=reader.number("resolution_target_minutes", 1440.0, minimum=1.0),
+        approval_roles=approval_roles,
+        approval_min_priority=(
+            None if min_priority is None else reader.number("approval_min_priority", 0.0, minimum=0.0)
+        ),
+        approver_role=approver_role,
+        brand=(reader.string("brand") or "").strip() or None,
+        product=(reader.string("product") or "").strip() or None,
+        rules=_parse_rules(reader, where, watches, users),
+    )
+
+
+def _parse_rules(
+    reader: _Reader, where: str, watches: tuple[Watch, ...], users: tuple[User, ...]
+) -> tuple[ResponderRule, ...]:
+    raw = reader.table.get("rules", [])
+    if not isinstance(raw, list):
+        raise reader.fail("rules", "an array of tables ([[responder.rules]])", raw)
+    known_watches = {watch.name for watch in watches}
+    user_names = {user.name for user in users}
+    rules: list[ResponderRule] = []
+    for index, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise reader.fail(f"rules[{index}]", "a table", table)
+        rule = _Reader(where, table, f"responder.rules[{index}]")
+        rule.reject_unknown(RULE_KEYS)
+        assignee = (rule.string("assignee") or "").strip()
+        if not assignee:
+            raise rule.fail("assignee", "the name of the person who gets these cases", table.get("assignee"))
+        if user_names and assignee not in user_names:
+            raise rule.fail("assignee", f"one of the [[users]] ({', '.join(sorted(user_names))})", assignee)
+        watch = rule.string("watch")
+        if watch is not None and watch not in known_watches:
+            known = ", ".join(sorted(known_watches)) or "none"
+            raise rule.fail("watch", f"the name of a configured watch ({known})", watch)
+        source = rule.string("source")
+        if source is not None:
+            _check_source_name(where, f"responder.rules[{index}].source", source)
+        label = (rule.string("label", "negative") or "negative").lower()
+        if label not in RULE_LABELS:
+            raise rule.fail("label", f"one of {', '.join(RULE_LABELS)}", label)
+        rules.append(
+            ResponderRule(
+                assignee=assignee, watch=watch, source=source, label=None if label == "any" else label
+            )
+        )
+    return tuple(rules)
+
+
+def _parse_reply_templates(root: _Reader, where: str) -> tuple[ReplyTemplate, ...]:
+    from monitor.errors import TemplateError
+    from monitor.reply_text import placeholders
+
+    raw = root.table.get("reply_templates", [])
+    if not isinstance(raw, list):
+        raise root.fail("reply_templates", "an array of tables ([[reply_templates]])", raw)
+    templates: list[ReplyTemplate] = []
+    for index, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise root.fail(f"reply_templates[{index}]", "a table", table)
+        reader = _Reader(where, table, f"reply_templates[{index}]")
+        reader.reject_unknown({"name", "text"})
+        name = (reader.string("name") or "").strip()
+        if not name:
+            raise reader.fail("name", "a name to pick the template by", table.get("name"))
+        if any(template.name == name for template in templates):
+            raise reader.fail("name", "a name no other reply template has", name)
+        text = reader.string("text") or ""
+        if not text.strip():
+            raise reader.fail("text", "the reply's text", text)
+        try:
+            placeholders(text, name)
+        except TemplateError as exc:
+            raise ConfigError(f"{where}: reply_templates[{index}].text: {exc}") from None
+        templates.append(ReplyTemplate(name=name, text=text))
+    return tuple(templates)

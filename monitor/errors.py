@@ -6,6 +6,12 @@ GrumbleError
 ├── ImportFileError          an import file cannot be read at all (bad rows are reported, not raised)
 ├── ScoringError             the sentiment model cannot be loaded or run
 ├── UnknownSourceError       a source name that no module registers
+├── CaseError                a case or reply action that cannot be done now; nothing was sent
+│   ├── TemplateError        a reply template names an unknown placeholder, or one without a value
+│   ├── ReplyTooLong         the text is over the source's limit, counted the way the source counts
+│   ├── ApprovalError        approval rules: this reply waits for an approver, or this user may not approve
+│   ├── ReplyStateError      the reply is not in a state for that (being posted, already posted, not approved)
+│   └── NoReplyApi           the source cannot reply: copy the text, open the original, mark replied by hand
 ├── DeliveryError            a digest or alert was not delivered; it is kept and retried with backoff
 │   ├── MailNotConfigured    no [smtp] host, or nobody to send to
 │   ├── SmtpAuthError        the server refused the login: names the setting to fix
@@ -18,7 +24,11 @@ GrumbleError
     ├── SourceNotFound       404: the subreddit, instance, app id or feed does not exist
     ├── SourceRateLimited    429: carries how long to wait (Retry-After, or backoff)
     ├── SourceUnavailable    timeouts, connection errors, 5xx
-    └── SourceResponseError  HTML where JSON was expected, malformed or partial JSON
+    ├── SourceResponseError  HTML where JSON was expected, malformed or partial JSON
+    ├── ReplyRejected        the source refused a reply and did not publish it (thread locked or archived,
+    │                        post deleted, text too long, rate limited): the draft is kept with the reason
+    └── ReplyUnconfirmed     a reply may have been published but the source did not confirm it (timeout,
+                             5xx, unreadable answer): the next attempt looks for it before posting again
 """
 
 from __future__ import annotations
@@ -78,6 +88,43 @@ class SourceUnavailable(SourceError):
 
 
 class SourceResponseError(SourceError):
+    pass
+
+
+class ReplyRejected(SourceError):
+    """`reason` is one word for the dashboard and the audit trail: locked, archived, deleted, too_long,
+    rate_limited, forbidden or rejected."""
+
+    def __init__(self, source: str, message: str, reason: str = "rejected") -> None:
+        super().__init__(source, message)
+        self.reason = reason
+
+
+class ReplyUnconfirmed(SourceError):
+    pass
+
+
+class CaseError(GrumbleError):
+    pass
+
+
+class TemplateError(CaseError):
+    pass
+
+
+class ReplyTooLong(CaseError):
+    pass
+
+
+class ApprovalError(CaseError):
+    pass
+
+
+class ReplyStateError(CaseError):
+    pass
+
+
+class NoReplyApi(CaseError):
     pass
 
 

@@ -80,6 +80,9 @@ class Watch:
     excluded: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # What replies to this watch's mentions call the brand and product ({brand}, {product} in templates).
+    brand: str | None = None
+    product: str | None = None
 
     def options_for(self, source: str) -> Mapping[str, Any]:
         return self.sources.get(source, {})

@@ -67,9 +67,9 @@ LEASE = timedelta(minutes=10)
 SCORING_GRACE = timedelta(hours=1)
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
-# Loud mentions are looked for among those collected this recently: older ones were judged already,
-# and their freshness has faded below any sensible threshold anyway.
-LOUD_LOOKBACK = timedelta(days=1)
+# Loud mentions are looked for among those posted this recently: freshness halves every 12 hours, so
+# an older one is under any sensible threshold however loud its author.
+LOUD_LOOKBACK = timedelta(days=2)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -261,11 +261,17 @@ class Notifier:
 
     def _deliver(self, run: digest_store.DigestRun, now: datetime) -> DigestOutcome:
         assert run.message_id is not None
+        # Checked at send time, so an unsubscribe also holds for a digest waiting for its retry.
+        opted_out = digest_store.opted_out(self.engine, run.list_name)
+        recipients = tuple(r for r in run.recipients if r.lower() not in opted_out)
+        if not recipients:
+            digest_store.mark_sent(self.engine, run.id, run.message_id, self.clock())
+            return DigestOutcome(run.list_name, "quiet", run.id, run.mention_count, run.message_id)
         unsubscribe = digest_settings_link(self.config.dashboard.public_url, run.list_name)
         slug = re.sub(r"[^a-z0-9-]+", "-", run.list_name.lower()).strip("-") or "list"
         message = compose(
             from_address=self.config.smtp.from_address,
-            to=run.recipients,
+            to=recipients,
             subject=run.subject,
             text=run.body_text,
             html=run.body_html,
@@ -315,7 +321,7 @@ class Notifier:
                     baseline,
                     settings,
                     now,
-                    last_spike_at=alert_store.last_event_at(connection, SPIKE, watch.name),
+                    last_spike=alert_store.last_sighting(connection, SPIKE, watch.name),
                 )
                 if spike is not None:
                     events.append(spike)
@@ -331,7 +337,10 @@ class Notifier:
         """Detect, store new events, gather the due ones into one batch, deliver every undelivered batch."""
         now = now or self.clock()
         events = self.detect(now)
-        if dry_run:
+        settings = self.config.alerts
+        # With nobody to tell, nothing is recorded: events stored now would be "old news" once
+        # someone configures a channel, and never reach them.
+        if dry_run or not settings.enabled:
             with self.engine.connect() as connection:
                 known = alert_store.existing_keys(connection, [event.key for event in events])
             due = [event for event in events if event.key not in known and event.due_at <= now]
@@ -344,10 +353,13 @@ class Notifier:
                 connection, FAILING, keep={event.key for event in events if event.kind == FAILING}
             )
             alert_store.claim_due(
-                connection, now, lambda first_id: new_message_id("alert", first_id, from_address)
+                connection,
+                now,
+                lambda first_id: new_message_id("alert", first_id, from_address),
+                email=bool(settings.recipients),
+                webhook=bool(settings.webhook_url),
             )
         report = AlertReport(detected=events, new=[event for event in events if event.key not in known])
-        settings = self.config.alerts
         for message_id in alert_store.undelivered_batches(
             self.engine, email=bool(settings.recipients), webhook=bool(settings.webhook_url)
         ):

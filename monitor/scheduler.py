@@ -24,6 +24,7 @@ from monitor.collect import collect
 from monitor.config import Config, DigestList
 from monitor.mention import Watch, utcnow
 from monitor.notify import Notifier
+from monitor.respond import apply_rules
 from monitor.scoring import Model, load_model, score_pending
 from monitor.sources.base import Source
 from monitor.sources.registry import build_source
@@ -76,6 +77,13 @@ class Jobs:
             score_pending(self.engine, self.model.get(), batch_size=self.config.model.batch_size)
         except Exception:
             log.exception("scoring job failed")
+        try:
+            # [[responder.rules]] open and assign cases for newly scored mentions (rules may ask for a label).
+            opened = apply_rules(self.engine, self.config.responder)
+            if opened:
+                log.info("opened %d case(s) by the responder rules", opened)
+        except Exception:
+            log.exception("assigning cases by the responder rules failed")
 
     def notifier(self) -> Notifier:
         # Built on first use: a scheduler without digests or alerts never opens a mail connection.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,13 +40,18 @@ def tiny_model(tiny_model_dir: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL server from the pgserver wheel, for the whole session."""
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server from the pgserver wheel, for the whole session.
+
+    Its data lives outside pytest's base temp folder: pytest prunes old base folders, and a second
+    pytest run at the same time would otherwise delete a live server's data."""
     from pgserver import get_server  # type: ignore[attr-defined]
 
-    server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    data = Path(tempfile.mkdtemp(prefix="grumble-pg-"))
+    server = get_server(data, cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def _admin_engine(uri: str) -> Engine:

@@ -10,6 +10,7 @@ from dashboard import context
 from dashboard.components import card
 from dashboard.export import export_button
 from monitor.mention import utcnow
+from monitor.store.cases import case_badges
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import count, open_negatives
 from monitor.store.mentions import counts_by_source
@@ -75,8 +76,9 @@ def live_inbox() -> None:
     if not rows:
         st.info("Nothing here. Widen the filters, or run `grumble collect --once` to fetch new mentions.")
         return
+    badges = case_badges(engine, [row.id for row in rows], utcnow())  # one query: case and overdue flags
     for row in rows:
-        card(engine, row, key="inbox")
+        card(engine, row, key="inbox", case=badges.get(row.id))
     if total > len(rows):
         st.button("Show more", key="inbox_more", on_click=_show_more)
 

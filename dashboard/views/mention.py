@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
+from dashboard.case_panel import case_panel
 from dashboard.components import card
 from dashboard.safe import plain
 from monitor.store.detail import by_same_author, get_mention, parent_of, replies_to
@@ -36,6 +37,7 @@ elif mention.get("parent_id"):
     st.caption(f"A reply to {plain(mention['parent_id'])}, which is not stored.")
 
 card(engine, mention_row(mention), key="mention", details_link=False)
+case_panel(engine, mention)
 
 replies = replies_to(engine, mention)
 if replies:

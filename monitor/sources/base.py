@@ -3,13 +3,18 @@
 A source turns one API page into `Mention`s and an opaque cursor. It does not filter by the watch's
 required/excluded words or languages (the collector does, the same way for every source), it does not
 touch the store, and it raises only `SourceError`s, so a failing API never takes the scheduler down.
+
+Sources that can answer in public also implement `Replier` (Reddit, Mastodon, Bluesky). Replying is
+built for exactly-once posting: `reply` sends one request and never retries it on its own after a
+timeout or a server error (it raises `ReplyUnconfirmed` instead), and `find_reply` looks on the source
+for a reply sent with the same idempotency key, so a retry can first check whether the last try landed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from monitor.mention import Page, Watch
 
@@ -36,4 +41,60 @@ class Source(Protocol):
 
     def fetch(self, watch: Watch, cursor: str | None) -> Page:
         """Mentions for `watch` newer than `cursor` (None: first run, backfill up to max_backfill)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The mention a reply answers, as stored: what a source needs to address its reply."""
+
+    source: str
+    external_id: str
+    url: str | None = None
+    author: str | None = None
+    parent_id: str | None = None
+    raw: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PostedReply:
+    """A reply the source published: its id there and where people can see it."""
+
+    id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class TextLength:
+    """A reply's length counted the way its source counts it, against the source's limit."""
+
+    count: int
+    limit: int
+    unit: str  # "characters" or "graphemes" (what a reader sees as one character)
+    note: str = ""  # how the source counts, when it is not obvious (links count as 23 on Mastodon)
+
+    @property
+    def ok(self) -> bool:
+        return 0 < self.count <= self.limit
+
+    def describe(self) -> str:
+        return f"{self.count:,} / {self.limit:,} {self.unit}" + (f" ({self.note})" if self.note else "")
+
+
+@runtime_checkable
+class Replier(Protocol):
+    """A source that can answer a mention in public."""
+
+    name: ClassVar[str]
+
+    def measure(self, text: str) -> TextLength:
+        """The text's length as the source counts it, and the source's limit."""
+        ...
+
+    def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
+        """Publish `text` as a reply to `target`: one request, never retried after it may have landed."""
+        ...
+
+    def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
+        """The reply an earlier `reply` with this key (and text) published, if the source shows one."""
         ...

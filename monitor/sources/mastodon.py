@@ -4,34 +4,61 @@ Which one a watch uses: its `hashtags` option gives timelines; without it, an in
 status search for each keyword, and no token falls back to the keywords as hashtags. A hashtag timeline
 is a listing, not a search for the watch's keywords, so its pages are marked `unsearched`.
 Both list newest first and page back with `max_id`; statuses are ordered by their snowflake ids.
+
+Replies: POST /api/v1/statuses with `in_reply_to_id` and an `Idempotency-Key` header (Mastodon returns
+the status it already made for a key it has seen, instead of a second one). Sending one needs an
+access_token with the write:statuses scope; `find_reply` reads the thread (context) for a reply by our
+account with the same text. Lengths are the instance's own (GET /api/v2/instance), counted as Mastodon
+counts: graphemes, every link as 23 characters, a remote @user@domain as @user.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 
+from monitor.errors import (
+    ReplyRejected,
+    ReplyUnconfirmed,
+    SourceAuthError,
+    SourceError,
+    SourceNotFound,
+    SourceResponseError,
+    SourceUnavailable,
+)
 from monitor.mention import Mention, Page, Watch
-from monitor.sources.base import SourceSettings
+from monitor.reply_text import graphemes, normalized
+from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import (
     SkipLog,
     build_client,
     credential_hint,
+    decode_json,
     expect_list,
     expect_mapping,
     get_json,
     option_int,
     option_list,
+    send,
 )
 from monitor.sources.paging import Batch, StreamState, fetch_streams, search_terms
 from monitor.sources.text import as_int, as_mapping, as_str, dig, html_to_text, metrics, parse_time, total
 
 DEFAULT_BASE_URL = "https://mastodon.social"
 MAX_LIMIT = 40
+DEFAULT_MAX_CHARACTERS = 500
+DEFAULT_URL_CHARACTERS = 23
+# Close to the URL pattern Mastodon's length validator uses; a link counts as 23 whatever its length.
+_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_REMOTE_MENTION = re.compile(r"(?<![\w/])@(\w+(?:[.-]+\w+)*)@[\w.-]+\w", re.UNICODE)
+
+log = logging.getLogger(__name__)
 
 
 def _hashtag(word: str) -> str:
@@ -52,6 +79,16 @@ class MastodonSource:
             "access_token",
             extra=f"create one under Preferences > Development on {client.base_url} with the read scope",
         )
+        self.reply_hint = credential_hint(
+            self.name,
+            "access_token",
+            extra="replying needs a token with the write:statuses and read scopes, from Preferences > "
+            f"Development on {client.base_url}; it may have been revoked or expired",
+        )
+        self.reply_visibility = str(settings.options.get("reply_visibility") or "public")
+        self._limits: tuple[int, int] | None = None
+        self._account_id: str | None = None
+        self._reply_lock = threading.Lock()
 
     def fetch(self, watch: Watch, cursor: str | None) -> Page:
         options = watch.options_for(self.name)
@@ -111,6 +148,145 @@ class MastodonSource:
         oldest = min((i for i in ids if i), key=_id_order, default=None)
         next_token = oldest if oldest is not None and len(statuses) >= limit else None
         return Batch(items=items, next_token=next_token)
+
+    # --- replies ------------------------------------------------------------------------------------
+
+    def _write_headers(self) -> dict[str, str]:
+        if not self.token:
+            raise SourceAuthError(self.name, f"access_token is not set. {self.reply_hint}")
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def limits(self) -> tuple[int, int]:
+        """(max_characters, characters per link): `max_characters` in [sources.mastodon], else what the
+        instance says, else Mastodon's defaults. Asked once per source."""
+        with self._reply_lock:
+            if self._limits is None:
+                self._limits = self._instance_limits()
+            return self._limits
+
+    def _instance_limits(self) -> tuple[int, int]:
+        configured = as_int(self.settings.options.get("max_characters"))
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            try:
+                data = expect_mapping(
+                    self.name,
+                    get_json(
+                        self.client, self.name, path, auth_hint=self.auth_hint, resource="instance info"
+                    ),
+                    "instance info",
+                )
+            except SourceError as exc:
+                log.info("mastodon: %s (trying the next way to learn the length limit)", exc)
+                continue
+            statuses = as_mapping(dig(data, "configuration", "statuses"))
+            max_chars = as_int(statuses.get("max_characters")) or as_int(data.get("max_toot_chars"))
+            per_url = as_int(statuses.get("characters_reserved_per_url")) or DEFAULT_URL_CHARACTERS
+            if configured or max_chars:
+                return configured or max_chars or DEFAULT_MAX_CHARACTERS, per_url
+        if configured is None:
+            log.warning(
+                "mastodon: the instance did not say its length limit; assuming %d", DEFAULT_MAX_CHARACTERS
+            )
+        return configured or DEFAULT_MAX_CHARACTERS, DEFAULT_URL_CHARACTERS
+
+    def measure(self, text: str) -> TextLength:
+        maximum, per_url = self.limits()
+        countable = _URL.sub("x" * per_url, text)
+        countable = _REMOTE_MENTION.sub(lambda m: "@" + m.group(1), countable)
+        return TextLength(graphemes(countable), maximum, "characters", f"links count as {per_url}")
+
+    def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
+        """POST /api/v1/statuses in reply to the status, with the reply's key as Idempotency-Key."""
+        headers = {**self._write_headers(), "Idempotency-Key": idempotency_key}
+        what = f"the reply to status {target.external_id}"
+        body = {"status": text, "in_reply_to_id": target.external_id, "visibility": self.reply_visibility}
+        try:
+            response = send(
+                self.client,
+                self.name,
+                "POST",
+                "/api/v1/statuses",
+                json=body,
+                headers=headers,
+                auth_hint=self.reply_hint,
+                resource=what,
+            )
+        except SourceUnavailable as exc:
+            raise ReplyUnconfirmed(self.name, f"{exc.detail}; the instance may have posted it") from None
+        except SourceNotFound:
+            raise ReplyRejected(
+                self.name,
+                f"status {target.external_id} is gone (deleted, or hidden from this account)",
+                "deleted",
+            ) from None
+        except SourceResponseError as exc:
+            too_long = "character limit" in exc.detail.lower() or "too long" in exc.detail.lower()
+            raise ReplyRejected(
+                self.name,
+                f"the instance refused {what}: {exc.detail}",
+                "too_long" if too_long else "rejected",
+            ) from None
+        try:
+            status = expect_mapping(self.name, decode_json(self.name, response), "the posted status")
+        except SourceResponseError as exc:
+            raise ReplyUnconfirmed(self.name, f"{what} was answered unreadably: {exc.detail}") from None
+        status_id = as_str(status.get("id"))
+        if status_id is None:
+            raise ReplyUnconfirmed(self.name, f"{what} was answered without a status id")
+        return PostedReply(id=status_id, url=as_str(status.get("url")) or as_str(status.get("uri")))
+
+    def _me(self) -> str:
+        if self._account_id is None:
+            data = expect_mapping(
+                self.name,
+                get_json(
+                    self.client,
+                    self.name,
+                    "/api/v1/accounts/verify_credentials",
+                    headers=self._write_headers(),
+                    auth_hint=self.reply_hint,
+                    resource="the token's account",
+                ),
+                "an account",
+            )
+            account_id = as_str(data.get("id"))
+            if account_id is None:
+                raise SourceResponseError(self.name, "verify_credentials answered without an account id")
+            self._account_id = account_id
+        return self._account_id
+
+    def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
+        """A reply by our account to the status, with the same text, in the status's thread."""
+        me = self._me()
+        try:
+            data = get_json(
+                self.client,
+                self.name,
+                f"/api/v1/statuses/{quote(target.external_id)}/context",
+                headers=self._write_headers(),
+                auth_hint=self.reply_hint,
+                resource=f"the thread of status {target.external_id}",
+            )
+        except SourceNotFound:
+            return None
+        descendants = expect_list(
+            self.name, expect_mapping(self.name, data, "a context").get("descendants"), "descendants"
+        )
+        wanted = normalized(text)
+        for status in descendants:
+            if not isinstance(status, Mapping):
+                continue
+            if (
+                as_str(status.get("in_reply_to_id")) == target.external_id
+                and as_str(dig(status, "account", "id")) == me
+                and normalized(html_to_text(str(status.get("content") or ""))) == wanted
+            ):
+                status_id = as_str(status.get("id"))
+                if status_id:
+                    return PostedReply(
+                        id=status_id, url=as_str(status.get("url")) or as_str(status.get("uri"))
+                    )
+        return None
 
 
 def _id_order(status_id: str) -> tuple[int, str]:

@@ -11,6 +11,13 @@ Requests go through `praw.Reddit.request`, the real client with its OAuth, retri
 rate-limit headers, and the listings are read as JSON rather than as PRAW models: models fetch missing
 attributes lazily (an extra request per item) and hide the raw payload the store keeps. On top of
 PRAW, a token bucket keeps each client id under Reddit's 100 requests a minute.
+
+Replies (`reply`) go through PRAW's own `Comment.reply` / `Submission.reply` (POST /api/comment with the
+thing_id), which needs a user login (username and password of the script app's account). prawcore
+retries a request after a timeout or a 5xx, which for a POST could publish a reply twice: while a
+reply is sent, the requestor lets the comment POST out again only after an answer that says it was not
+posted (a 401 before a token refresh, a RATELIMIT); otherwise the reply is "unconfirmed" and the next
+attempt looks for it among the account's recent comments (`find_reply`) before posting again.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from praw.exceptions import PRAWException, RedditAPIException
 from prawcore import exceptions as core
 
 from monitor.errors import (
+    ReplyRejected,
+    ReplyUnconfirmed,
     SourceAuthError,
     SourceError,
     SourceNotFound,
@@ -36,7 +45,8 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
-from monitor.sources.base import USER_AGENT, SourceSettings
+from monitor.reply_text import normalized
+from monitor.sources.base import USER_AGENT, PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import (
     DEFAULT_RETRY_AFTER_S,
     SkipLog,
@@ -122,11 +132,45 @@ def rate_limit_for(client_id: str) -> RateLimit:
 _last = threading.local()
 
 
+class _NotResent(Exception):
+    """The reply POST was about to be sent again after an attempt with no definite answer."""
+
+
+class _PostGuard:
+    """While set for a thread, the comment POST goes out again only after an answer saying it was not
+    posted (any answer below 500: a 401 that prawcore refreshes the token for, a RATELIMIT PRAW waits)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.sent = False
+        self.definite = True
+        self.last = ""
+
+
 class _Requestor(prawcore.Requestor):
     """PRAW 8 sends its own fixed timeout with every API call; use the operator's `timeout_s` instead."""
 
     def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> requests.Response:
-        response = super().request(*args, timeout=self.timeout, **kwargs)
+        guard: _PostGuard | None = getattr(_last, "guard", None)
+        guarded = (
+            guard is not None
+            and len(args) >= 2
+            and str(args[0]).upper() == "POST"
+            and str(args[1]).rstrip("/").endswith(guard.path)
+        )
+        if guard is not None and guarded:
+            if guard.sent and not guard.definite:
+                raise _NotResent(guard.last)
+            guard.sent, guard.definite, guard.last = True, False, "got no answer"
+        try:
+            response = super().request(*args, timeout=self.timeout, **kwargs)
+        except prawcore.RequestException as exc:
+            if guard is not None and guarded:
+                guard.last = f"failed: {type(exc.original_exception).__name__}: {exc.original_exception}"
+            raise
+        if guard is not None and guarded:
+            guard.definite = response.status_code < 500 and response.status_code != 408
+            guard.last = f"got HTTP {response.status_code}"
         _last.response = response
         return response
 
@@ -411,6 +455,117 @@ class RedditSource:
         if isinstance(data, Mapping) and isinstance(data.get("data"), Mapping):
             after = as_str(data["data"].get("after"))
         return Batch(items=items, next_token=after)
+
+    # --- replies ------------------------------------------------------------------------------------
+
+    def measure(self, text: str) -> TextLength:
+        return TextLength(len(text), MAX_COMMENT_CHARS, "characters")
+
+    def _username(self) -> str:
+        username = as_str(self.settings.options.get("username"))
+        if username is None or as_str(self.settings.options.get("password")) is None:
+            raise SourceAuthError(
+                self.name,
+                "replying needs a user login: set GRUMBLE_REDDIT_USERNAME and GRUMBLE_REDDIT_PASSWORD (or "
+                "username and password in [sources.reddit]) for the script app's account",
+            )
+        return username
+
+    def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
+        """A comment under the submission (t3_) or comment (t1_), through PRAW; sent at most once."""
+        self._username()
+        kind, _, short_id = target.external_id.partition("_")
+        if kind not in ("t1", "t3") or not short_id:
+            raise ReplyRejected(self.name, f"cannot reply to {target.external_id!r}: not a post or comment")
+        what = f"the reply to {target.external_id}"
+        self.rate_limit.acquire(self.name)
+        with self._lock:
+            _last.response = None
+            _last.guard = _PostGuard(COMMENT_PATH)
+            try:
+                thing = self.reddit.comment(short_id) if kind == "t1" else self.reddit.submission(short_id)
+                comment = thing.reply(body=text)
+            except _NotResent as exc:
+                raise ReplyUnconfirmed(
+                    self.name, f"{what} {exc}; Reddit may have posted it, so it was not sent again"
+                ) from None
+            except RedditAPIException as exc:
+                raise _rejected(self.name, exc, what) from None
+            except (PRAWException, core.PrawcoreException, ValueError, KeyError, TypeError) as exc:
+                error = translate(self.name, exc, what)
+                if isinstance(exc, core.Forbidden):
+                    raise ReplyRejected(
+                        self.name,
+                        f"Reddit refused {what} (HTTP 403): the thread may be locked or archived, or the "
+                        "account banned from the subreddit",
+                        "forbidden",
+                    ) from None
+                if isinstance(error, SourceUnavailable | SourceResponseError) and not isinstance(
+                    exc, core.ResponseException | core.NotFound | core.Redirect
+                ):
+                    raise ReplyUnconfirmed(self.name, f"{error.detail}; Reddit may have posted it") from None
+                raise error from None
+            finally:
+                _last.guard = None
+        if comment is None:
+            raise ReplyUnconfirmed(
+                self.name, f"Reddit took {what} but did not return it (a quarantined subreddit?)"
+            )
+        data = vars(comment)
+        fullname = as_str(data.get("name")) or f"t1_{comment.id}"
+        permalink = as_str(data.get("permalink"))
+        return PostedReply(id=fullname, url=f"{PERMALINK_BASE}{permalink}" if permalink else None)
+
+    def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
+        """Our account's newest comments: one under the same parent with the same text."""
+        username = self._username()
+        path = f"/user/{username}/comments"
+        self.rate_limit.acquire(self.name)
+        with self._lock:
+            _last.response = None
+            try:
+                data = self.reddit.request(
+                    method="GET", path=path, params={"limit": MAX_LIMIT, "sort": "new", "raw_json": 1}
+                )
+            except (PRAWException, core.PrawcoreException, ValueError, KeyError, TypeError) as exc:
+                raise translate(self.name, exc, f"{username}'s recent comments") from None
+        wanted = normalized(text)
+        for thing in things(data):
+            item = thing.get("data")
+            if thing.get("kind") != "t1" or not isinstance(item, Mapping):
+                continue
+            if (
+                item.get("parent_id") == target.external_id
+                and str(item.get("author") or "").lower() == username.lower()
+                and normalized(str(item.get("body") or "")) == wanted
+            ):
+                permalink = as_str(item.get("permalink"))
+                fullname = as_str(item.get("name")) or f"t1_{item.get('id')}"
+                return PostedReply(id=fullname, url=f"{PERMALINK_BASE}{permalink}" if permalink else None)
+        return None
+
+
+MAX_COMMENT_CHARS = 10_000
+COMMENT_PATH = "/api/comment"
+# Reddit's error types for a reply it refused, as the one word the case shows.
+REJECTIONS = {
+    "THREAD_LOCKED": "locked",
+    "TOO_OLD": "archived",
+    "DELETED_COMMENT": "deleted",
+    "DELETED_LINK": "deleted",
+    "TOO_LONG": "too_long",
+    "RATELIMIT": "rate_limited",
+}
+
+
+def _rejected(source: str, exc: RedditAPIException, what: str) -> ReplyRejected:
+    items = list(getattr(exc, "items", []) or [])
+    kinds = [str(getattr(item, "error_type", "")) for item in items]
+    reason = next((REJECTIONS[k] for k in kinds if k in REJECTIONS), "rejected")
+    said = "; ".join(
+        f"{getattr(item, 'error_type', '')}: {getattr(item, 'message', '')}" for item in items
+    ) or snippet(str(exc))
+    return ReplyRejected(source, f"Reddit refused {what}: {said}", reason)
 
 
 def build(settings: SourceSettings) -> RedditSource:

@@ -42,6 +42,7 @@ class StoredEvent:
     summary: str
     payload: dict[str, Any] | None
     first_seen_at: datetime
+    last_seen_at: datetime
     due_at: datetime
     message_id: str | None
     claimed_at: datetime | None
@@ -63,10 +64,15 @@ def existing_keys(connection: Connection, keys: Collection[str]) -> set[str]:
 
 
 def record_events(connection: Connection, events: Sequence[NewEvent], now: datetime) -> int:
-    """Store the events not stored yet; returns how many were new. The first sighting's time stays."""
+    """Store the events not stored yet; returns how many were new. The first sighting's time stays,
+    the last sighting's moves on (a spike that goes on is one event for as long as it is seen)."""
     if not events:
         return 0
     known = existing_keys(connection, [event.key for event in events])
+    if known:
+        connection.execute(
+            update(alert_events).where(alert_events.c.key.in_(list(known))).values(last_seen_at=now)
+        )
     rows = [
         {
             "key": event.key,
@@ -77,6 +83,7 @@ def record_events(connection: Connection, events: Sequence[NewEvent], now: datet
             "summary": event.summary,
             "payload": event.payload,
             "first_seen_at": now,
+            "last_seen_at": now,
             "due_at": event.due_at,
             "attempts": 0,
         }
@@ -98,9 +105,17 @@ def cancel_unclaimed(connection: Connection, kind: str, keep: Collection[str]) -
     return connection.execute(delete(alert_events).where(condition)).rowcount
 
 
-def claim_due(connection: Connection, now: datetime, message_id_for: Callable[[int], str]) -> str | None:
+def claim_due(
+    connection: Connection,
+    now: datetime,
+    message_id_for: Callable[[int], str],
+    *,
+    email: bool = True,
+    webhook: bool = True,
+) -> str | None:
     """Gather every due, unclaimed event into one batch (a burst becomes one message); returns the
-    batch's message_id, or None when nothing is due."""
+    batch's message_id, or None when nothing is due. A channel not configured now is stamped as done:
+    configuring it later must not flood it with old alerts."""
     ids = list(
         connection.scalars(
             select(alert_events.c.id)
@@ -111,10 +126,15 @@ def claim_due(connection: Connection, now: datetime, message_id_for: Callable[[i
     if not ids:
         return None
     message_id = message_id_for(ids[0])
+    values: dict[str, Any] = {"claimed_at": now, "message_id": message_id, "next_attempt_at": None}
+    if not email:
+        values["sent_at"] = now
+    if not webhook:
+        values["webhook_sent_at"] = now
     claimed = connection.execute(
         update(alert_events)
         .where(alert_events.c.id.in_(ids), alert_events.c.claimed_at.is_(None))
-        .values(claimed_at=now, message_id=message_id, next_attempt_at=None)
+        .values(**values)
     ).rowcount
     return message_id if claimed else None
 
@@ -241,8 +261,9 @@ def first_mention_at(connection: Connection, watch: str) -> datetime | None:
     return row[0] if row else None
 
 
-def recent_negatives(connection: Connection, collected_since: datetime) -> list[dict[str, Any]]:
-    """Open negative mentions collected since then: handled or dismissed ones need nobody woken up."""
+def recent_negatives(connection: Connection, created_since: datetime) -> list[dict[str, Any]]:
+    """Open negative mentions posted since then (through the label and time index): handled or
+    dismissed ones need nobody woken up."""
     c = mentions.c
     query = (
         select(
@@ -258,17 +279,18 @@ def recent_negatives(connection: Connection, collected_since: datetime) -> list[
             c.label,
             c.negative,
         )
-        .where(c.label == "negative", c.triage == "open", c.collected_at >= collected_since)
+        .where(c.label == "negative", c.created_at >= created_since, c.triage == "open")
         .order_by(c.id)
     )
     return [dict(row._mapping) for row in connection.execute(query)]
 
 
-def last_event_at(connection: Connection, kind: str, watch: str) -> datetime | None:
+def last_sighting(connection: Connection, kind: str, watch: str) -> tuple[str, datetime] | None:
+    """The key and last sighting of the watch's latest event of this kind."""
     row = connection.execute(
-        select(alert_events.c.first_seen_at)
+        select(alert_events.c.key, alert_events.c.last_seen_at)
         .where(alert_events.c.kind == kind, alert_events.c.watch == watch)
-        .order_by(alert_events.c.first_seen_at.desc())
+        .order_by(alert_events.c.last_seen_at.desc())
         .limit(1)
     ).first()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else None

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, exists, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, delete, exists, func, select, update
 
-from monitor.store.schema import digest_items, digest_runs, mention_watches, mentions
+from monitor.store.schema import digest_items, digest_optouts, digest_runs, mention_watches, mentions
 
 INTENT = "intent"
 SENT = "sent"
@@ -228,3 +228,22 @@ def mark_failed(engine: Engine, run_id: int, error: str, next_attempt_at: dateti
         )
         attempts = connection.scalar(select(digest_runs.c.attempts).where(digest_runs.c.id == run_id))
     return int(attempts or 0)
+
+
+def opted_out(engine: Engine, list_name: str) -> set[str]:
+    """Lower-cased addresses that unsubscribed from `list_name`."""
+    query = select(digest_optouts.c.email).where(digest_optouts.c.list_name == list_name)
+    with engine.connect() as connection:
+        return {email.lower() for email in connection.scalars(query)}
+
+
+def set_subscribed(engine: Engine, list_name: str, email: str, subscribed: bool, at: datetime) -> None:
+    address = email.strip().lower()
+    with engine.begin() as connection:
+        connection.execute(
+            delete(digest_optouts).where(
+                digest_optouts.c.list_name == list_name, digest_optouts.c.email == address
+            )
+        )
+        if not subscribed:
+            connection.execute(digest_optouts.insert().values(list_name=list_name, email=address, at=at))

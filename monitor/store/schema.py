@@ -190,15 +190,78 @@ alert_events = Table(
     Column("summary", Text, nullable=False),
     Column("payload", JSON),
     Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
     Column("due_at", UTCDateTime(), nullable=False),
     Column("message_id", String(255)),
     Column("claimed_at", UTCDateTime()),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime()),
     Column("last_error", Text),
+    # When email and the webhook delivered the batch; a channel not configured at the claim is
+    # stamped then, so configuring it later does not send it old alerts.
     Column("sent_at", UTCDateTime()),
     Column("webhook_sent_at", UTCDateTime()),
     UniqueConstraint("key", name="uq_alert_events_key"),
     Index("ix_alert_events_message", "message_id"),
     Index("ix_alert_events_pending", "claimed_at", "due_at"),
+)
+
+# A case per mention (respond.py): who answers it, where it stands, and the clock against the targets.
+# `opened_at` is when the mention reached us; the due times are fixed from the targets when it opens.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("assignee", String(128)),
+    Column("tags", JSON),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("response_due_at", UTCDateTime()),
+    Column("resolution_due_at", UTCDateTime()),
+    Column("first_response_at", UTCDateTime()),
+    Column("resolved_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("mention_id", name="uq_cases_mention"),
+    Index("ix_cases_status_due", "status", "response_due_at"),
+    Index("ix_cases_assignee", "assignee", "status"),
+)
+
+# Replies, one row each from draft to posted. The idempotency key is made at draft time and sent with
+# every attempt; "posting" is written before the network call, so a crash leaves a row that says so.
+case_replies = Table(
+    "case_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("template", String(128)),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("approved_by", String(128)),
+    Column("approved_at", UTCDateTime()),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_at", UTCDateTime()),
+    Column("remote_id", String(512)),
+    Column("remote_url", Text),
+    Column("error", Text),
+    Column("error_kind", String(32)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("posted_at", UTCDateTime()),
+    UniqueConstraint("idempotency_key", name="uq_case_replies_key"),
+    Index("ix_case_replies_case", "case_id", "id"),
+    Index("ix_case_replies_status", "status", "claimed_at"),
+)
+
+# Recipients who unsubscribed from a digest list in the dashboard; sending skips them.
+digest_optouts = Table(
+    "digest_optouts",
+    metadata,
+    Column("list_name", String(128), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
 )

@@ -65,9 +65,7 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
         ],
     )
     config = digest_config(server.port)
-    mailer = Mailer(
-        server.settings(username=USER, password=PASSWORD), ssl_context=tls_files.client_context()
-    )
+    mailer = Mailer(server.settings(username=USER, password=PASSWORD), ssl_context=tls_files.client_context())
     outcomes = Notifier(config, engine, mailer=mailer, clock=lambda: NOW).run_digest(config.digests[0], NOW)
     assert [o.status for o in outcomes] == ["sent"]
     [received] = server.sink.received
@@ -188,3 +186,23 @@ def test_a_digest_that_could_not_be_sent_is_kept_and_retried_with_backoff(
     [done] = digest_store.runs(engine, "support")
     assert done.status == "sent" and done.attempts == 3 and done.last_error is None
     assert sender.retry_unsent(NOW + dt.timedelta(minutes=4)) == []
+
+
+def test_an_unsubscribed_recipient_gets_no_digest_and_the_others_do(
+    engine: Engine, smtp_server: StartServer
+) -> None:
+    server = smtp_server()
+    config = make_config(
+        smtp=server.smtp_table(),
+        digests=[{"name": "support", "recipients": ["s@example.com", "Lead@example.com"], "every": "hourly"}],
+    )
+    add_mentions(engine, [Spec(1)], now=NOW)
+    digest_store.set_subscribed(engine, "support", "lead@example.com", subscribed=False, at=NOW)
+    [outcome] = notifier(config, engine, server).run_digest(config.digests[0], NOW)
+    assert outcome.status == "sent"
+    assert [item.rcpt_tos for item in server.sink.received] == [["s@example.com"]]
+    digest_store.set_subscribed(engine, "support", "s@example.com", subscribed=False, at=NOW)
+    add_mentions(engine, [Spec(2)], now=NOW + dt.timedelta(hours=1))
+    [outcome] = notifier(config, engine, server).run_digest(config.digests[0], NOW + dt.timedelta(hours=1))
+    assert outcome.status == "quiet"  # nobody left to send to: the run is closed, nothing delivered
+    assert len(server.sink.received) == 1

@@ -3,14 +3,26 @@ accepted, servers that are not there, certificates not trusted, retries with bac
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 
 from monitor.errors import SmtpAuthError, SmtpTlsError, SmtpUnavailable
 from monitor.mail import Mailer, compose, new_message_id
-from tests.alerts.conftest import NOW, PASSWORD, USER, StartServer, TlsFiles, free_port, html_part, text_part
+from tests.alerts.conftest import (
+    NOW,
+    PASSWORD,
+    USER,
+    SmtpServer,
+    StartServer,
+    TlsFiles,
+    free_port,
+    html_part,
+    text_part,
+)
 
 
-def message(to: str = "ops@example.com") -> object:
+def message(to: str = "ops@example.com") -> EmailMessage:
     return compose(
         from_address="Grumble <grumble@example.com>",
         to=[to],
@@ -30,10 +42,10 @@ def test_login_over_tls_delivers_both_parts(
     server = smtp_server(security, login=True)
     mail = message()
     settings = server.settings(username=USER, password=PASSWORD)
-    Mailer(settings, ssl_context=tls_files.client_context()).send(mail)  # type: ignore[arg-type]
+    Mailer(settings, ssl_context=tls_files.client_context()).send(mail)
     [received] = server.sink.received
     assert received.rcpt_tos == ["ops@example.com"]
-    assert received.message["Message-ID"] == mail["Message-ID"]  # type: ignore[index]
+    assert received.message["Message-ID"] == mail["Message-ID"]
     assert received.message["Subject"] == "Test: <b>bold</b> ünïcödé"
     assert text_part(received.message).strip() == "plain body"
     assert html_part(received.message).strip() == "<p>html body</p>"
@@ -42,14 +54,14 @@ def test_login_over_tls_delivers_both_parts(
 def test_ca_file_setting_trusts_a_private_ca(smtp_server: StartServer, tls_files: TlsFiles) -> None:
     server = smtp_server("starttls", login=True)
     settings = server.settings(username=USER, password=PASSWORD, ca_file=str(tls_files.ca))
-    Mailer(settings).send(message())  # type: ignore[arg-type]
+    Mailer(settings).send(message())
     assert len(server.messages) == 1
 
 
 def test_an_untrusted_certificate_names_ca_file(smtp_server: StartServer) -> None:
     server = smtp_server("tls")
     with pytest.raises(SmtpTlsError) as failure:
-        Mailer(server.settings()).send(message())  # type: ignore[arg-type]
+        Mailer(server.settings()).send(message())
     assert f"TLS with SMTP server 127.0.0.1:{server.port} failed" in str(failure.value)
     assert "ca_file" in str(failure.value)
     assert server.messages == []
@@ -59,7 +71,7 @@ def test_a_refused_login_says_which_setting_to_fix(smtp_server: StartServer, tls
     server = smtp_server("starttls", login=True)
     settings = server.settings(username="x", password="wrong")
     with pytest.raises(SmtpAuthError) as failure:
-        Mailer(settings, ssl_context=tls_files.client_context()).send(message())  # type: ignore[arg-type]
+        Mailer(settings, ssl_context=tls_files.client_context()).send(message())
     assert str(failure.value).startswith(
         f"SMTP login refused by 127.0.0.1:{server.port} for user x: "
         "set GRUMBLE_SMTP_PASSWORD or [smtp] password"
@@ -70,7 +82,7 @@ def test_a_refused_login_says_which_setting_to_fix(smtp_server: StartServer, tls
 def test_starttls_required_but_not_offered_is_explained(smtp_server: StartServer) -> None:
     server = smtp_server("none")
     with pytest.raises(SmtpTlsError, match='does not offer STARTTLS: set \\[smtp\\] security = "tls"'):
-        Mailer(server.settings(security="starttls")).send(message())  # type: ignore[arg-type]
+        Mailer(server.settings(security="starttls")).send(message())
 
 
 def test_an_unreachable_server_is_retried_with_backoff_then_explained() -> None:
@@ -80,7 +92,7 @@ def test_an_unreachable_server_is_retried_with_backoff_then_explained() -> None:
     sleeps: list[float] = []
     settings = SmtpSettings(host="127.0.0.1", port=port, security="none", max_attempts=3, timeout_s=5)
     with pytest.raises(SmtpUnavailable) as failure:
-        Mailer(settings, sleep=sleeps.append).send(message())  # type: ignore[arg-type]
+        Mailer(settings, sleep=sleeps.append).send(message())
     assert str(failure.value).startswith(f"cannot reach SMTP server 127.0.0.1:{port}: ")
     assert "check [smtp] host and port" in str(failure.value)
     assert sleeps == [1.0, 2.0]
@@ -91,7 +103,7 @@ def test_a_refused_login_is_not_retried(smtp_server: StartServer) -> None:
     sleeps: list[float] = []
     settings = server.settings(username=USER, password="nope", max_attempts=3)
     with pytest.raises(SmtpAuthError):
-        Mailer(settings, sleep=sleeps.append).send(message())  # type: ignore[arg-type]
+        Mailer(settings, sleep=sleeps.append).send(message())
     assert sleeps == []
 
 
@@ -99,12 +111,12 @@ def test_a_server_that_comes_back_gets_the_message_on_a_later_attempt(smtp_serve
     from monitor.config import SmtpSettings
 
     port = free_port()
-    started: list[object] = []
+    started: list[SmtpServer] = []
 
     def start_server_on_first_backoff(_seconds: float) -> None:
         if not started:
             started.append(smtp_server("none", port=port))
 
     settings = SmtpSettings(host="127.0.0.1", port=port, security="none", max_attempts=3, timeout_s=5)
-    Mailer(settings, sleep=start_server_on_first_backoff).send(message())  # type: ignore[arg-type]
-    assert len(started[0].messages) == 1  # type: ignore[attr-defined]
+    Mailer(settings, sleep=start_server_on_first_backoff).send(message())
+    assert len(started[0].messages) == 1

@@ -131,3 +131,31 @@ def test_openid_connect_login_maps_the_account_to_a_configured_user(
     assert not known.exception
     assert known.title[0].value == "Inbox"
     assert any("Signed in as sam (admin)" in c.value for c in known.caption)
+
+
+DIGESTS = """
+[[digests]]
+name = "support"
+recipients = ["support@example.com", "Lead@example.com"]
+every = "daily"
+at = "08:30"
+timezone = "Europe/Berlin"
+"""
+
+
+def test_digest_page_lists_recipients_and_unsubscribes_one(make_store: Callable[[str], Seeded]) -> None:
+    from monitor.store.digests import opted_out
+
+    seeded = make_store(DIGESTS)
+    app = run_app("views/digests.py", query={"list": "support"})
+    assert "daily at 08:30" in markdown_text(app)
+    app.text_input(key="d_email").input("lead@EXAMPLE.com")
+    next(b for b in app.button if "Unsubscribe" in b.label).click().run()
+    assert "no longer receives" in app.success[0].value
+    assert opted_out(seeded.engine, "support") == {"lead@example.com"}
+    app.text_input(key="d_email").input("stranger@example.com")
+    next(b for b in app.button if "Unsubscribe" in b.label).click().run()
+    assert "not a recipient" in app.error[0].value
+    app.text_input(key="d_email").input("lead@example.com")
+    next(b for b in app.button if "again" in b.label).click().run()
+    assert opted_out(seeded.engine, "support") == set()

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text, nullable=False),
         sa.Column("payload", sa.JSON),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.String(255)),
         sa.Column("claimed_at", sa.DateTime(timezone=True)),
@@ -69,9 +70,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_events_message", "alert_events", ["message_id"])
     op.create_index("ix_alert_events_pending", "alert_events", ["claimed_at", "due_at"])
+    op.create_table(
+        "digest_optouts",
+        sa.Column("list_name", sa.String(128), primary_key=True),
+        sa.Column("email", sa.String(320), primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("digest_optouts")
     op.drop_table("alert_events")
     op.drop_table("digest_items")
     op.drop_index("ix_digest_runs_status", "digest_runs")

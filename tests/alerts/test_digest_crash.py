@@ -1,0 +1,105 @@
+"""`grumble digest --send` killed with SIGKILL between recording its intent and recording the send,
+then run again: every mention delivered, none in two digests, the re-send under the same Message-ID.
+
+The SMTP server holds the DATA command until the test has killed the client. Held mail either counts
+as accepted (the server has it: the window SMTP cannot close, so the restart's copy is a duplicate
+with the same Message-ID) or not (the restart's copy is the only one)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.mention import utcnow
+from monitor.store import digests as digest_store
+from monitor.store.engine import connect
+from tests.alerts.conftest import MailSink, Spec, StartServer, add_mentions, text_part, wait_for
+from tests.conftest import REPO
+
+
+def write_config(folder: Path, database_url: str, port: int) -> Path:
+    path = folder / "grumble.toml"
+    path.write_text(
+        f"""
+database_url = "{database_url}"
+[[watches]]
+name = "acme"
+[dashboard]
+public_url = "https://grumble.example"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from_address = "grumble@example.com"
+max_attempts = 1
+[[digests]]
+name = "support"
+recipients = ["support@example.com"]
+every = "hourly"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("accepted", [True, False], ids=["server-has-it", "server-has-not"])
+def test_kill_9_between_intent_and_sent_then_restart(
+    database_url: str, smtp_server: StartServer, tmp_path: Path, accepted: bool
+) -> None:
+    engine = connect(database_url)
+    first = add_mentions(engine, [Spec(n) for n in range(1, 6)], now=utcnow())
+    sink = MailSink(hold=True, keep_held=accepted)
+    server = smtp_server("none", sink=sink)
+    config = write_config(tmp_path, database_url, server.port)
+    command = [sys.executable, "-m", "monitor.cli", "-c", str(config), "digest", "--send"]
+
+    worker = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: sink.entered.is_set() or worker.poll() is not None)
+        assert worker.poll() is None, worker.communicate()
+        [intent] = digest_store.runs(engine, "support")
+        assert intent.status == "intent"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        sink.release.set()
+    assert worker.returncode == -signal.SIGKILL
+    assert len(server.messages) == (1 if accepted else 0)
+    [unsent] = digest_store.unsent_runs(engine)
+    assert unsent.id == intent.id
+    assert sorted(digest_store.run_mention_ids(engine, unsent.id)) == sorted(first)
+
+    sink.hold = False
+    assert main(["-c", str(config), "digest", "--send"]) == 0
+    messages = server.messages
+    assert len(messages) == (2 if accepted else 1)
+    # The duplicate a crash in that window causes is the same message, which clients show once.
+    assert {message["Message-ID"] for message in messages} == {intent.message_id}
+    assert len({text_part(message) for message in messages}) == 1
+    for mention_id in first:
+        assert f"/mention?id={mention_id}" in text_part(messages[-1])
+    # The restart sent the crashed digest, then this period's, which had nothing new.
+    sent, quiet = digest_store.runs(engine, "support")
+    assert sent.id == intent.id and sent.status == "sent" and sent.attempts == 1
+    assert quiet.status == "quiet" and quiet.mention_count == 0
+
+    # The next digest has only what came since: nothing lost, nothing twice.
+    later = add_mentions(engine, [Spec(n) for n in range(6, 9)], now=utcnow())
+    assert main(["-c", str(config), "digest", "--send"]) == 0
+    runs = [run for run in digest_store.runs(engine, "support") if run.status != "quiet"]
+    assert [sorted(digest_store.run_mention_ids(engine, run.id)) for run in runs] == [
+        sorted(first),
+        sorted(later),
+    ]
+    assert all(run.status == "sent" for run in runs)
+    assert len({run.message_id for run in runs}) == 2
+    engine.dispose()
