@@ -569,11 +569,40 @@ def _claim(
 
 
 def _finish(
-    engine: Engine, reply_id: int, actor: str, status: str, now: datetime, note: str | None, **values: Any
+    engine: Engine,
+    reply_id: int,
+    actor: str,
+    status: str,
+    now: datetime,
+    note: str | None,
+    attempt: int | None = None,
+    **values: Any,
 ) -> CaseReply:
+    """Record an attempt's outcome. A reply the source published is recorded whoever holds the claim now;
+    any other outcome only while this attempt still holds it (a later one may have taken over)."""
     with engine.begin() as connection:
         reply = get_reply(connection, reply_id)
-        update_reply(connection, reply_id, status=status, updated_at=now, **values)
+        if status in ("posted", "posted_by_hand"):
+            if reply.done:
+                if reply.remote_id != values.get("remote_id"):
+                    log.error(
+                        "reply %d: published again as %s; first as %s",
+                        reply_id,
+                        values.get("remote_id"),
+                        reply.remote_id,
+                    )
+                return reply
+            update_reply(connection, reply_id, status=status, updated_at=now, **values)
+        elif not set_reply_if(
+            connection, reply_id, ("posting",), at_attempt=attempt, status=status, updated_at=now, **values
+        ):
+            log.warning(
+                "reply %d: %s of attempt %s not recorded: a later attempt took over",
+                reply_id,
+                status,
+                attempt,
+            )
+            return reply
         case = get_case(connection, reply.case_id)
         action = {"posted": "reply_posted", "posted_by_hand": "reply_by_hand", "failed": "reply_failed"}.get(
             status, "reply_unconfirmed"
@@ -659,7 +688,9 @@ def post_reply(
         except GrumbleError as exc:
             message = f"could not check {reply.source} for the earlier attempt, so nothing was sent: {exc}"
             log.warning("reply %d: %s", reply_id, message)
-            return _finish(engine, reply_id, user.name, "unconfirmed", now, message, error=message)
+            return _finish(
+                engine, reply_id, user.name, "unconfirmed", now, message, claim.attempt, error=message
+            )
         if found is not None:
             log.info("reply %d: an earlier attempt had landed at %s; not posting again", reply_id, found.url)
             return _posted(engine, reply_id, user.name, now, found, "found on the source; not posted again")
@@ -668,7 +699,7 @@ def post_reply(
     except ReplyUnconfirmed as exc:
         message = f"{exc}; the next attempt checks {reply.source} before posting again"
         log.warning("reply %d unconfirmed: %s", reply_id, exc)
-        return _finish(engine, reply_id, user.name, "unconfirmed", now, message, error=message)
+        return _finish(engine, reply_id, user.name, "unconfirmed", now, message, claim.attempt, error=message)
     except (SourceError, ReplyTooLong) as exc:
         log.warning("reply %d failed: %s", reply_id, exc)
         return _finish(
@@ -678,6 +709,7 @@ def post_reply(
             "failed",
             now,
             str(exc),
+            claim.attempt,
             error=str(exc),
             error_kind=_failure_kind(exc),
         )
@@ -685,7 +717,7 @@ def post_reply(
         # Unknown: it may have landed. Recorded as unconfirmed so the next try looks first.
         message = f"unexpected {type(exc).__name__}: {exc}; the next attempt checks the source first"
         log.exception("reply %d: unexpected error while posting", reply_id)
-        _finish(engine, reply_id, user.name, "unconfirmed", now, message, error=message)
+        _finish(engine, reply_id, user.name, "unconfirmed", now, message, claim.attempt, error=message)
         raise
     log.info("reply %d posted to %s: %s", reply_id, reply.source, posted.url)
     return _posted(engine, reply_id, user.name, now, posted, posted.url)

@@ -193,6 +193,9 @@ class ReplayServer:
                 if name.lower() not in _DROPPED_HEADERS:
                     handler.send_header(name, value)
             handler.send_header("Content-Length", str(len(data)))
+            if request.headers.get("connection", "").lower() == "close":
+                # Say so, as real servers do: a client that reuses the socket would race its closing.
+                handler.send_header("Connection", "close")
             handler.end_headers()
             if handler.command != "HEAD":
                 handler.wfile.write(data)
