@@ -16,8 +16,10 @@ from typing import Any
 from monitor import render
 from monitor.config import DigestList
 from monitor.ranking import priority
+from monitor.store.cases import OverdueCase
 from monitor.store.collect_state import CollectState
 
+MAX_OVERDUE_SHOWN = 20
 TEXT_LIMIT = 1500  # characters of a mention shown; the dashboard link has the rest
 
 
@@ -156,6 +158,17 @@ def _failing_view(state: CollectState, digest_list: DigestList) -> dict[str, Any
     }
 
 
+def _overdue_view(case: OverdueCase, now: datetime, public_url: str) -> dict[str, Any]:
+    return {
+        "source": case.source,
+        "author": case.author or "unknown author",
+        "assignee": case.assignee or "nobody",
+        "due": render.age(case.response_due_at, now),
+        "text": render.shorten(case.text, 200),
+        "dashboard_link": render.mention_link(public_url, case.mention_id),
+    }
+
+
 def build_digest(
     digest_list: DigestList,
     entries: Sequence[DigestEntry],
@@ -166,6 +179,7 @@ def build_digest(
     period_start: datetime,
     now: datetime,
     public_url: str,
+    overdue: Sequence[OverdueCase] = (),
 ) -> Digest:
     """`entries` are the period's unclaimed negative mentions; those under the list's minimum
     priority are left out, the rest ranked most urgent first."""
@@ -181,6 +195,8 @@ def build_digest(
     if failing_views:
         names = sorted({view["source"] for view in failing_views})
         subject += f"; failing: {', '.join(names)}"
+    if overdue:
+        subject += f"; {len(overdue)} case{'s' if len(overdue) != 1 else ''} past the response target"
     context = {
         "list_name": digest_list.name,
         "every": digest_list.every,
@@ -188,6 +204,8 @@ def build_digest(
         "period_start": render.local_time(period_start, digest_list.timezone),
         "period_end": render.local_time(now, digest_list.timezone),
         "failing": failing_views,
+        "overdue": [_overdue_view(case, now, public_url) for case in overdue[:MAX_OVERDUE_SHOWN]],
+        "overdue_count": len(overdue),
         "counts": {
             "total": counts.total,
             "negative": counts.negative,

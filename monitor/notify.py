@@ -54,6 +54,7 @@ from monitor.mention import utcnow
 from monitor.render import digest_settings_link
 from monitor.store import alerts as alert_store
 from monitor.store import digests as digest_store
+from monitor.store.cases import overdue_cases
 from monitor.store.collect_state import CollectState, all_states
 from monitor.webhook import Webhook
 
@@ -188,6 +189,7 @@ class Notifier:
             period_start=start,
             now=now,
             public_url=self.config.dashboard.public_url,
+            overdue=overdue_cases(self.engine, now),
         )
 
     def preview(self, digest_list: DigestList, now: datetime | None = None) -> Digest:

@@ -206,3 +206,29 @@ def test_an_unsubscribed_recipient_gets_no_digest_and_the_others_do(
     [outcome] = notifier(config, engine, server).run_digest(config.digests[0], NOW + dt.timedelta(hours=1))
     assert outcome.status == "quiet"  # nobody left to send to: the run is closed, nothing delivered
     assert len(server.sink.received) == 1
+
+
+def test_cases_past_their_response_target_are_flagged_in_the_next_digest(
+    engine: Engine, smtp_server: StartServer
+) -> None:
+    from monitor.config import ResponderSettings
+    from monitor.respond import open_case
+
+    server = smtp_server()
+    config = make_config(
+        smtp=server.smtp_table(),
+        digests=[{"name": "support", "recipients": ["s@example.com"], "every": "hourly"}],
+    )
+    first, second = add_mentions(engine, [Spec(1), Spec(2)], now=NOW)
+    case = open_case(engine, first, "sam", ResponderSettings(response_target_minutes=30), now=NOW)
+    later = case.opened_at + dt.timedelta(hours=2)
+    add_mentions(engine, [Spec(3)], now=later)
+    [outcome] = notifier(config, engine, server).run_digest(config.digests[0], later)
+    assert outcome.status == "sent"
+    message = server.messages[-1]
+    assert "1 case past the response target" in message["Subject"]
+    text = text_part(message)
+    assert "PAST THE RESPONSE TARGET WITHOUT A REPLY (1)" in text
+    assert f"/mention?id={first}" in text
+    assert f"/mention?id={second}" not in text.split("PAST THE RESPONSE TARGET")[1].split("This period")[0]
+    assert "Past the response target without a reply (1)" in html_part(message)
