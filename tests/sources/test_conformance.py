@@ -30,7 +30,14 @@ from monitor.sources.http import build_client
 from tests.support.cassettes import PAYLOADS, Interaction, find, load, payload
 from tests.support.http_replay import ReplayServer, Reply
 
-pytestmark = pytest.mark.skipif(not PAYLOADS.exists(), reason=f"recorded payloads not found at {PAYLOADS}")
+
+@pytest.fixture(autouse=True)
+def _payloads_present() -> None:
+    # Fail, not skip: without the recordings these tests would pass by testing nothing.
+    if not PAYLOADS.exists():
+        pytest.fail(
+            f"the recorded API payloads are missing: expected {PAYLOADS} (../shared/data beside the repo)"
+        )
 
 
 def _settings(name: str, server: ReplayServer, **options: Any) -> SourceSettings:
