@@ -9,12 +9,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from monitor.config import load_config
 from tests.conftest import REPO
 
 ARTIFACTS = REPO / ".artifacts"
@@ -44,26 +46,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def dashboard_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """Starts `grumble dashboard` on a free port; yields its URL and the config path for seeding."""
-    port = free_port()
-    config = tmp_path / "grumble.toml"
-    config.write_text(
-        f'database_url = "sqlite:///{tmp_path / "g.db"}"\n'
-        f'[dashboard]\nhost = "127.0.0.1"\nport = {port}\n'
-        '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "GRUMBLE_CONFIG": str(config)}
+@contextmanager
+def running_dashboard(config: Path) -> Iterator[str]:
+    """`grumble dashboard` for `config` (its [dashboard] port), until the block ends; yields its URL."""
+    settings = load_config(config, environ={})
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "dashboard"],
-        env=env,
-        cwd=tmp_path,
+        env={**os.environ, "GRUMBLE_CONFIG": str(config)},
+        cwd=config.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{settings.dashboard.host}:{settings.dashboard.port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -74,9 +68,25 @@ def dashboard_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     else:
         process.kill()
         pytest.fail("the dashboard did not start within 60 s")
-    yield url, config
-    process.terminate()
-    process.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def dashboard_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The dashboard on a store of its own; yields its URL and the config path for seeding."""
+    config = tmp_path / "grumble.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path / "g.db"}"\n'
+        f'[dashboard]\nhost = "127.0.0.1"\nport = {free_port()}\n'
+        '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n',
+        encoding="utf-8",
+    )
+    with running_dashboard(config) as url:
+        yield url, config
 
 
 @pytest.fixture

@@ -3,22 +3,17 @@ Mastodon, and see the posted reply's URL on the case."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from monitor.config import load_config
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import import_mentions, iter_all
-from tests.browser.conftest import ARTIFACTS, free_port
+from tests.browser.conftest import ARTIFACTS, free_port, running_dashboard
 from tests.dashboard.conftest import score
 from tests.factories import mention
 from tests.respond.fakes import FakeMastodon
@@ -40,27 +35,8 @@ def reply_dashboard(tmp_path: Path, replay_server: ReplayServer) -> Iterator[tup
         '[[reply_templates]]\nname = "apology"\ntext = "Hi {author}, {brand} is sorry. We are on it."\n',
         encoding="utf-8",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "dashboard"],
-        env={**os.environ, "GRUMBLE_CONFIG": str(config)},
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the dashboard did not start within 60 s")
-    yield url, config
-    process.terminate()
-    process.wait(timeout=20)
+    with running_dashboard(config) as url:
+        yield url, config
 
 
 def settled(page: Any) -> None:
