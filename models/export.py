@@ -20,6 +20,8 @@ from models.sentiment import DEFAULT_MODEL_DIR, GRUMBLE_CONFIG, weights_hash
 # a retrained model replaces its files rather than piling up new ones.
 KEEP = {"MODEL_CARD.md", "README.md"}
 OPSET = 17
+# Part of the cache key: a change to how the ONNX file is built must not reuse an old file.
+RECIPE = "int8-dyn-pc-v1"
 
 
 def cache_root() -> Path:
@@ -34,7 +36,7 @@ def cache_root() -> Path:
 
 
 def onnx_path(model_dir: Path) -> Path:
-    return cache_root() / f"{weights_hash(model_dir)[:16]}.int8.onnx"
+    return cache_root() / f"{weights_hash(model_dir)[:16]}.{RECIPE}.onnx"
 
 
 def save_bundle(model: Any, tokenizer: Any, directory: Path, meta: dict[str, Any]) -> None:
@@ -82,48 +84,27 @@ def export_fp32(model_dir: Path, out_path: Path) -> None:
         )
 
 
-def optimise(in_path: Path, out_path: Path, config: Any) -> None:
-    """Fuse attention, LayerNorm and GELU (ORT's transformer optimiser) before quantising."""
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    optimised = optimize_model(
-        str(in_path),
-        model_type="bert",
-        num_heads=int(config.num_attention_heads),
-        hidden_size=int(config.hidden_size),
-        opt_level=1,
-    )
-    optimised.save_model_to_file(str(out_path))
-
-
 def build_onnx(model_dir: Path, out_path: Path | None = None, *, quantize: bool = True) -> Path:
-    """Export, fuse and (by default) int8-quantise the model in model_dir. Returns the file."""
+    """Export and (by default) int8-quantise the model in model_dir. Returns the file.
+
+    No offline transformer fusion: measured here, the fused int8 graph (QAttention, SkipLayerNorm)
+    ran at ~500 texts/s against ~580 for the plain int8 graph, which ONNX Runtime optimises at load.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoConfig
 
     model_dir = Path(model_dir)
     target = out_path or onnx_path(model_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         raw = Path(tmp) / "fp32.onnx"
-        fused = Path(tmp) / "fused.onnx"
         export_fp32(model_dir, raw)
-        optimise(raw, fused, config)
         final = Path(tmp) / "final.onnx"
         if quantize:
-            import onnx
-
-            quantize_dynamic(
-                fused,
-                final,
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                # Fused ops (com.microsoft domain) defeat ONNX shape inference; their outputs are float.
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-            )
+            # int8 weights, one scale per output channel; activations are quantised per batch at
+            # run time, and only MatMuls with a constant weight are quantised (not Q·K or attn·V).
+            quantize_dynamic(raw, final, weight_type=QuantType.QInt8, per_channel=True)
         else:
-            fused.replace(final)
+            raw.replace(final)
         # Atomic: a concurrent loader sees either no file or a complete one.
         final.replace(target)
     return target

@@ -44,14 +44,18 @@ def clip_chars(text: str) -> str:
     return text[:MAX_CHARS_HEAD] + " ... " + text[-MAX_CHARS_TAIL:]
 
 
-def normalise(text: str) -> str:
-    """Clean one raw post the way the model was trained: TweetEval conventions for URLs and users."""
+def normalise(text: str, *, spell_pictographs: bool = True) -> str:
+    """Clean one raw post the way the model was trained: TweetEval conventions for URLs and users.
+
+    spell_pictographs=False drops emoji instead of naming them: their English names would make
+    the language detector call an emoji-only post English.
+    """
     text = clip_chars(text)
     text = html.unescape(text)
     text = _LITERAL_ESCAPE.sub(_decode_escape, text)
     text = _drop_lone_surrogates(text)
     text = _URL.sub("http", text)
     text = _HANDLE.sub("@user", text)
-    text = _PICTOGRAPH.sub(_spell_pictograph, text)
+    text = _PICTOGRAPH.sub(_spell_pictograph if spell_pictographs else " ", text)
     text = _JOINERS.sub("", text)
     return _SPACE.sub(" ", text).strip()

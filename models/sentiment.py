@@ -199,7 +199,7 @@ class SentimentModel:
             row = probs[i]
             if text:
                 label = LABELS[int(row.argmax())]
-                language = detect(text)
+                language = detect(normalise(texts[i], spell_pictographs=False))
             else:
                 label, language = "neutral", None
             result.append(Score(label, float(row[0]), float(row[1]), float(row[2]), language))

