@@ -13,7 +13,7 @@ from monitor.mention import utcnow
 from monitor.store.cases import case_badges
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import count, open_negatives
-from monitor.store.mentions import counts_by_source
+from monitor.store.mentions import distinct_sources
 from monitor.views import inbox_rows
 
 PAGE_SIZE = 25
@@ -25,7 +25,7 @@ TRIAGE_VIEWS = {"unhandled": ["open"], "handled": ["handled"], "dismissed": ["di
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _source_names() -> list[str]:
-    return sorted(counts_by_source(context.engine()))
+    return distinct_sources(context.engine())
 
 
 def sidebar_filter() -> MentionFilter:

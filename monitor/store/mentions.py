@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.mention import Mention, utcnow
@@ -213,3 +213,18 @@ def count_mentions(engine: Engine, source: str | None = None) -> int:
         query = query.where(and_(mentions.c.source == source))
     with engine.connect() as connection:
         return int(connection.scalar(query) or 0)
+
+
+def distinct_sources(engine: Engine) -> list[str]:
+    """The sources mentions are stored under, by hopping along the (source, ...) index: one probe per
+    source instead of a scan of every mention, so it stays instant on a million."""
+    query = text(
+        "WITH RECURSIVE hop(source) AS ("
+        " SELECT min(source) FROM mentions"
+        " UNION ALL"
+        " SELECT (SELECT min(m.source) FROM mentions m WHERE m.source > hop.source) FROM hop"
+        " WHERE hop.source IS NOT NULL"
+        ") SELECT source FROM hop WHERE source IS NOT NULL"
+    )
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(query)]

@@ -149,3 +149,11 @@ def test_ranked_inbox_filters_and_capped_count(engine: Engine) -> None:
         "m8",
         "m9",
     }
+
+
+def test_distinct_sources(engine: Engine) -> None:
+    from monitor.store.mentions import distinct_sources
+
+    assert distinct_sources(engine) == []
+    import_mentions(engine, "acme", [mention(1, source="reddit"), mention(2, source="appstore"), mention(3)])
+    assert distinct_sources(engine) == ["appstore", "reddit", "test"]
