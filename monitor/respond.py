@@ -63,7 +63,6 @@ from monitor.store.cases import (
     insert_reply,
     latest_reply,
     mention_facts,
-    record_event,
     replies_for_case,
     set_reply_if,
     uncased_scored_since,
@@ -72,6 +71,7 @@ from monitor.store.cases import (
     watches_of,
 )
 from monitor.store.schema import mentions
+from monitor.store.triage import record_event
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ REPLY_STATUSES = (
     "posted_by_hand",  # copied and posted by a person, for sources without a reply API
     "failed",  # the source refused it and did not publish it; the text is kept, `error` says why
 )
-EVENT_VALUE_CHARS = 64  # mention_events.before/after
 
 
 @dataclass(frozen=True)
@@ -144,37 +143,6 @@ def _case(row: Any) -> Case:
 
 def _reply(row: Any) -> CaseReply:
     return CaseReply(**{column.name: getattr(row, column.name) for column in case_replies.columns})
-
-
-def short(value: object) -> str | None:
-    """A value for mention_events.before/after: at most 64 characters."""
-    if value is None or value == [] or value == ():
-        return None
-    text = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
-    return text if len(text) <= EVENT_VALUE_CHARS else text[: EVENT_VALUE_CHARS - 1] + "…"
-
-
-def record_event(
-    connection: Connection,
-    mention_id: int,
-    action: str,
-    before: object,
-    after: object,
-    actor: str,
-    at: datetime,
-    note: str | None = None,
-) -> None:
-    connection.execute(
-        mention_events.insert().values(
-            mention_id=mention_id,
-            action=action,
-            before=short(before),
-            after=short(after),
-            note=note,
-            actor=actor,
-            at=at,
-        )
-    )
 
 
 # --- cases ---------------------------------------------------------------------------------------------

@@ -41,24 +41,36 @@ def _current(connection: Connection, mention_id: int) -> Any:
     return row
 
 
-def _event(
+EVENT_VALUE_CHARS = 64  # mention_events.before/after
+
+
+def short(value: object) -> str | None:
+    """A value for mention_events.before/after: at most 64 characters."""
+    if value is None or value == [] or value == ():
+        return None
+    text = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+    return text if len(text) <= EVENT_VALUE_CHARS else text[: EVENT_VALUE_CHARS - 1] + "…"
+
+
+def record_event(
     connection: Connection,
     mention_id: int,
     action: str,
-    before: Any,
-    after: Any,
+    before: object,
+    after: object,
     actor: str,
-    note: str | None,
+    at: datetime,
+    note: str | None = None,
 ) -> None:
     connection.execute(
         mention_events.insert().values(
             mention_id=mention_id,
             action=action,
-            before=before,
-            after=after,
+            before=short(before),
+            after=short(after),
             note=note,
             actor=actor,
-            at=utcnow(),
+            at=at,
         )
     )
 
@@ -76,7 +88,7 @@ def set_triage(engine: Engine, mention_id: int, state: str, actor: str, note: st
             .where(mentions.c.id == mention_id)
             .values(triage=state, triaged_at=utcnow(), triaged_by=actor)
         )
-        _event(connection, mention_id, "triage", before, state, actor, note)
+        record_event(connection, mention_id, "triage", before, state, actor, utcnow(), note)
 
 
 def relabel(engine: Engine, mention_id: int, label: str, actor: str) -> None:
@@ -98,7 +110,7 @@ def relabel(engine: Engine, mention_id: int, label: str, actor: str) -> None:
             )
         )
         connection.execute(update(mentions).where(mentions.c.id == mention_id).values(label=label))
-        _event(connection, mention_id, "relabel", current.label, label, actor, None)
+        record_event(connection, mention_id, "relabel", current.label, label, actor, utcnow())
 
 
 def history(engine: Engine, mention_id: int) -> list[MentionEvent]:
