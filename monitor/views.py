@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from monitor import render
 from monitor.mention import utcnow
 from monitor.ranking import priority_from_key
 from monitor.store.filters import MentionFilter
@@ -23,15 +24,6 @@ SOURCE_ICONS = {
     "file": "📄",
     "demo": "🎭",
 }
-
-
-def age(moment: datetime, now: datetime | None = None) -> str:
-    """'just now', '5m ago', '3h ago', '2d ago'."""
-    seconds = max(((now or utcnow()) - moment).total_seconds(), 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit} ago"
-    return "just now"
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ class MentionRow:
         return "★" * whole + "☆" * (5 - whole)
 
     def age(self, now: datetime | None = None) -> str:
-        return age(self.created_at, now)
+        return render.age(self.created_at, now or utcnow())
 
 
 def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow:

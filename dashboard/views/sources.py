@@ -9,14 +9,15 @@ import streamlit as st
 
 from dashboard import context
 from monitor.mention import utcnow
+from monitor.render import age
 from monitor.store.collect_state import all_states
 from monitor.store.filters import MentionFilter
 from monitor.store.trends import volume
-from monitor.views import age
 
 st.title("Sources")
 engine = context.engine()
 states = all_states(engine)
+now = utcnow()
 failing = [s for s in states if s.consecutive_failures]
 if failing:
     st.error(
@@ -35,7 +36,7 @@ if states:
                     "health": "FAILING"
                     if s.consecutive_failures
                     else ("ok" if s.last_success_at else "not run"),
-                    "last success": age(s.last_success_at) if s.last_success_at else "never",
+                    "last success": age(s.last_success_at, now) if s.last_success_at else "never",
                     "consecutive failures": s.consecutive_failures,
                     "last error": s.last_error or "" if s.consecutive_failures else "",
                     "next try": s.next_attempt_at.strftime("%H:%M UTC") if s.next_attempt_at else "",
@@ -52,7 +53,7 @@ else:
     st.info("No collection has run yet. Start the scheduler with `grumble run`, or `grumble collect --once`.")
 
 st.subheader("Mentions per day")
-daily = volume(engine, MentionFilter(since=utcnow() - timedelta(days=14)), "day", "source")
+daily = volume(engine, MentionFilter(since=now - timedelta(days=14)), "day", "source")
 if daily:
     frame = pd.DataFrame([{"day": c.bucket.date(), "source": c.group, "count": c.count} for c in daily])
     table = frame.pivot_table(index="day", columns="source", values="count", aggfunc="sum", fill_value=0)
