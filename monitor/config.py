@@ -238,6 +238,18 @@ class _Reader:
             raise self.fail(key, "a list of strings", value)
         return tuple(v.strip() for v in value if v.strip())
 
+    def tables(self, key: str) -> list[_Reader]:
+        """An array of tables ([[key]]): one reader per table, each naming its index in errors."""
+        value = self.table.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(key, f"an array of tables ([[{self._key(key)}]])", value)
+        readers = []
+        for index, table in enumerate(value):
+            if not isinstance(table, dict):
+                raise self.fail(f"{key}[{index}]", "a table", table)
+            readers.append(_Reader(self.where, table, self._key(f"{key}[{index}]")))
+        return readers
+
     def sub(self, key: str) -> _Reader:
         value = self.table.get(key, {})
         if not isinstance(value, dict):
@@ -372,15 +384,10 @@ def _parse_sources(reader: _Reader, environ: Mapping[str, str]) -> dict[str, Sou
 
 
 def _parse_watches(root: _Reader, where: str) -> tuple[Watch, ...]:
-    raw = root.table.get("watches", [])
-    if not isinstance(raw, list):
-        raise root.fail("watches", "an array of tables ([[watches]])", raw)
     watches: list[Watch] = []
     seen: set[str] = set()
-    for index, table in enumerate(raw):
-        if not isinstance(table, dict):
-            raise root.fail(f"watches[{index}]", "a table", table)
-        reader = _Reader(where, table, f"watches[{index}]")
+    for reader in root.tables("watches"):
+        table = reader.table
         reader.reject_unknown(WATCH_KEYS)
         name = reader.string("name")
         if not name or not name.strip():
@@ -419,14 +426,9 @@ def _oidc(root: _Reader) -> bool:
 
 
 def _parse_users(root: _Reader, where: str) -> tuple[User, ...]:
-    raw = root.table.get("users", [])
-    if not isinstance(raw, list):
-        raise root.fail("users", "an array of tables ([[users]])", raw)
     users: list[User] = []
-    for index, table in enumerate(raw):
-        if not isinstance(table, dict):
-            raise root.fail(f"users[{index}]", "a table", table)
-        reader = _Reader(where, table, f"users[{index}]")
+    for reader in root.tables("users"):
+        table = reader.table
         reader.reject_unknown({"name", "role", "password_hash", "email"})
         name = reader.string("name")
         if not name:
@@ -556,15 +558,9 @@ def _time_of_day(reader: _Reader, key: str) -> time:
 
 
 def _parse_digests(root: _Reader, where: str, watches: tuple[Watch, ...]) -> tuple[DigestList, ...]:
-    raw = root.table.get("digests", [])
-    if not isinstance(raw, list):
-        raise root.fail("digests", "an array of tables ([[digests]])", raw)
     known_watches = {watch.name for watch in watches}
     lists: list[DigestList] = []
-    for index, table in enumerate(raw):
-        if not isinstance(table, dict):
-            raise root.fail(f"digests[{index}]", "a table", table)
-        reader = _Reader(where, table, f"digests[{index}]")
+    for reader in root.tables("digests"):
         reader.reject_unknown(DIGEST_KEYS)
         name = (reader.string("name") or "").strip()
         if not name or len(name) > 100:
@@ -666,16 +662,11 @@ def _parse_responder(
 def _parse_rules(
     reader: _Reader, where: str, watches: tuple[Watch, ...], users: tuple[User, ...]
 ) -> tuple[ResponderRule, ...]:
-    raw = reader.table.get("rules", [])
-    if not isinstance(raw, list):
-        raise reader.fail("rules", "an array of tables ([[responder.rules]])", raw)
     known_watches = {watch.name for watch in watches}
     user_names = {user.name for user in users}
     rules: list[ResponderRule] = []
-    for index, table in enumerate(raw):
-        if not isinstance(table, dict):
-            raise reader.fail(f"rules[{index}]", "a table", table)
-        rule = _Reader(where, table, f"responder.rules[{index}]")
+    for rule in reader.tables("rules"):
+        table = rule.table
         rule.reject_unknown(RULE_KEYS)
         assignee = (rule.string("assignee") or "").strip()
         if not assignee:
@@ -688,7 +679,7 @@ def _parse_rules(
             raise rule.fail("watch", f"the name of a configured watch ({known})", watch)
         source = rule.string("source")
         if source is not None:
-            _check_source_name(where, f"responder.rules[{index}].source", source)
+            _check_source_name(where, f"{rule.key_path}.source", source)
         label = (rule.string("label", "negative") or "negative").lower()
         if label not in RULE_LABELS:
             raise rule.fail("label", f"one of {', '.join(RULE_LABELS)}", label)
@@ -704,14 +695,9 @@ def _parse_reply_templates(root: _Reader, where: str) -> tuple[ReplyTemplate, ..
     from monitor.errors import TemplateError
     from monitor.reply_text import placeholders
 
-    raw = root.table.get("reply_templates", [])
-    if not isinstance(raw, list):
-        raise root.fail("reply_templates", "an array of tables ([[reply_templates]])", raw)
     templates: list[ReplyTemplate] = []
-    for index, table in enumerate(raw):
-        if not isinstance(table, dict):
-            raise root.fail(f"reply_templates[{index}]", "a table", table)
-        reader = _Reader(where, table, f"reply_templates[{index}]")
+    for reader in root.tables("reply_templates"):
+        table = reader.table
         reader.reject_unknown({"name", "text"})
         name = (reader.string("name") or "").strip()
         if not name:
@@ -724,6 +710,6 @@ def _parse_reply_templates(root: _Reader, where: str) -> tuple[ReplyTemplate, ..
         try:
             placeholders(text, name)
         except TemplateError as exc:
-            raise ConfigError(f"{where}: reply_templates[{index}].text: {exc}") from None
+            raise ConfigError(f"{where}: {reader.key_path}.text: {exc}") from None
         templates.append(ReplyTemplate(name=name, text=text))
     return tuple(templates)
