@@ -198,6 +198,10 @@ def cmd_collect(args: argparse.Namespace) -> int:
             print(
                 f"{watch.name}/{source_name}: {result.fetched} fetched, {result.kept} kept, {result.new} new"
             )
+            for warning in result.warnings:
+                print(f"{watch.name}/{source_name}: PARTLY FAILED: {warning}", file=sys.stderr)
+            # Some mentions are missing: a cron wrapper must hear about it as it would a failure.
+            failures += bool(result.warnings)
         else:
             failures += 1
             print(f"{watch.name}/{source_name}: FAILED: {result.error}", file=sys.stderr)
@@ -406,8 +410,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     for name in names:
         mine = [s for s in states if s.source == name]
         count = counts.get(name)
-        failing = [s for s in mine if s.consecutive_failures]
-        health = "FAILING" if failing else ("ok" if any(s.last_success_at for s in mine) else "-")
+        failing = [s for s in mine if s.health == "failing"]
+        degraded = [s for s in mine if s.health == "degraded"]
+        health = (
+            "FAILING"
+            if failing
+            else "DEGRADED"
+            if degraded
+            else "ok"
+            if any(s.last_success_at for s in mine)
+            else "-"
+        )
         last_success = max((s.last_success_at for s in mine if s.last_success_at), default=None)
         if not mine:
             health = "no collection job: imported or demo mentions"
@@ -423,6 +436,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                 f"next try {_format_time(state.next_attempt_at)}"
             )
             print(f"    {state.last_error}")
+        for state in degraded:
+            print(f"  partly failing ({state.watch}), last run {_format_time(state.last_success_at)}:")
+            print(f"    {state.last_warning}")
     return 0
 
 

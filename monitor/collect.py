@@ -39,6 +39,7 @@ class CollectResult:
     pages: int = 0
     error: str | None = None
     skipped_until: datetime | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -69,6 +70,7 @@ def collect(
     record_attempt(engine, watch.name, source.name, now)
     cursor = state.cursor
     fetched = kept = new = pages = 0
+    warnings: dict[str, None] = {}  # ordered, without repeats across pages
     try:
         for _ in range(max_pages):
             page = source.fetch(watch, cursor)
@@ -78,6 +80,7 @@ def collect(
             fetched += len(page.mentions)
             kept += len(wanted)
             cursor = page.next_cursor
+            warnings.update(dict.fromkeys(page.warnings))
             if not page.has_more:
                 break
     except Exception as exc:
@@ -87,9 +90,19 @@ def collect(
             exc = SourceError(source.name, f"unexpected {type(exc).__name__}: {exc}")
         partial = CollectResult(watch.name, source.name, fetched, kept, new, pages)
         return _failed(engine, watch, source, exc, now, partial)
-    record_success(engine, watch.name, source.name, utcnow())
-    log.info("collected %s/%s: %d fetched, %d kept, %d new", watch.name, source.name, fetched, kept, new)
-    return CollectResult(watch.name, source.name, fetched, kept, new, pages)
+    warning = "; ".join(warnings) or None
+    record_success(engine, watch.name, source.name, utcnow(), warning=warning)
+    log.log(
+        logging.WARNING if warning else logging.INFO,
+        "collected %s/%s: %d fetched, %d kept, %d new%s",
+        watch.name,
+        source.name,
+        fetched,
+        kept,
+        new,
+        f"; partly failed: {warning}" if warning else "",
+    )
+    return CollectResult(watch.name, source.name, fetched, kept, new, pages, warnings=tuple(warnings))
 
 
 def _failed(

@@ -145,16 +145,18 @@ def _entry_view(
 
 
 def _failing_view(state: CollectState, digest_list: DigestList) -> dict[str, Any]:
+    last_success = (
+        render.local_time(state.last_success_at, digest_list.timezone) if state.last_success_at else "never"
+    )
+    if state.health == "failing":
+        summary = f"{state.consecutive_failures} failures in a row, last worked {last_success}"
+    else:
+        summary = f"partly failing on its last run ({last_success})"
     return {
         "source": state.source,
         "watch": state.watch,
-        "failures": state.consecutive_failures,
-        "last_success": (
-            render.local_time(state.last_success_at, digest_list.timezone)
-            if state.last_success_at
-            else "never"
-        ),
-        "last_error": render.shorten(state.last_error or "unknown error", 300),
+        "summary": summary,
+        "last_error": render.shorten(state.problem, 300),
     }
 
 

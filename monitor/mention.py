@@ -56,13 +56,15 @@ class Page:
     `has_more` says the source has another page ready now (a backfill in progress); the collector then
     stores this page, with its cursor, and asks again, up to a bound. `unsearched` says the page is a
     plain listing (a subreddit's newest comments, a feed) that the server did not search for the watch's
-    keywords: the collector then keeps only mentions containing one of them.
+    keywords: the collector then keeps only mentions containing one of them. `warnings` name the parts
+    that failed while the rest worked (one feed of several): the source then shows as degraded.
     """
 
     mentions: list[Mention]
     next_cursor: str | None
     has_more: bool = False
     unsearched: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ class Notifier:
         return [
             state
             for state in all_states(self.engine)
-            if state.consecutive_failures > 0
+            if state.health in ("failing", "degraded")
             and (not digest_list.watches or state.watch in digest_list.watches)
         ]
 

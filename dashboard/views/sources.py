@@ -18,12 +18,18 @@ st.title("Sources")
 engine = context.engine()
 states = all_states(engine)
 now = utcnow()
-failing = [s for s in states if s.consecutive_failures]
+failing = [s for s in states if s.health == "failing"]
+degraded = [s for s in states if s.health == "degraded"]
 if failing:
     st.error(
         f"{len(failing)} collection job(s) failing: " + ", ".join(f"{s.source} ({s.watch})" for s in failing)
     )
-elif states:
+if degraded:
+    st.warning(
+        f"{len(degraded)} collection job(s) partly failing (mentions from the failing part are missing): "
+        + ", ".join(f"{s.source} ({s.watch})" for s in degraded)
+    )
+if states and not failing and not degraded:
     st.success("Every source answered on its last run.")
 
 if states:
@@ -33,12 +39,10 @@ if states:
                 {
                     "source": s.source,
                     "watch": s.watch,
-                    "health": "FAILING"
-                    if s.consecutive_failures
-                    else ("ok" if s.last_success_at else "not run"),
+                    "health": s.health.upper() if s.health in ("failing", "degraded") else s.health,
                     "last success": age(s.last_success_at, now) if s.last_success_at else "never",
                     "consecutive failures": s.consecutive_failures,
-                    "last error": s.last_error or "" if s.consecutive_failures else "",
+                    "problem": s.problem,
                     "next try": s.next_attempt_at.strftime("%H:%M UTC") if s.next_attempt_at else "",
                     "collected": s.mentions_collected,
                 }
@@ -47,7 +51,7 @@ if states:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"last error": st.column_config.TextColumn(width="large")},
+        column_config={"problem": st.column_config.TextColumn(width="large")},
     )
 else:
     st.info("No collection has run yet. Start the scheduler with `grumble run`, or `grumble collect --once`.")

@@ -119,21 +119,30 @@ class RssSource:
         saved = decode_cursor(self.name, cursor)
         states: dict[str, StreamState] = {}
         mentions: list[Mention] = []
-        failures: list[SourceError] = []
+        failures: dict[str, SourceError] = {}
         for url in dict.fromkeys(feeds):
             state = saved.get(url, StreamState())
             try:
                 got, states[url] = self._feed(url, state)
             except SourceError as exc:
-                failures.append(exc)
+                failures[url] = exc
                 states[url] = state
                 log.warning("%s: feed %s failed, the others go on: %s", self.name, url, exc.detail)
                 continue
             mentions.extend(got)
-        if len(failures) == len(dict.fromkeys(feeds)):
-            raise failures[0]
+        if len(failures) == len(states):
+            raise next(iter(failures.values()))
         searched = bool(options.get("search")) or (bool(feeds) and all(is_search_feed(f) for f in feeds))
-        return Page(mentions=mentions, next_cursor=encode_cursor(states), unsearched=not searched)
+        return Page(
+            mentions=mentions,
+            next_cursor=encode_cursor(states),
+            unsearched=not searched,
+            # One broken feed among working ones must still show, or its mentions go missing unseen.
+            warnings=tuple(
+                f"feed {url} failed ({len(failures)} of {len(states)} feeds): {exc.detail}"
+                for url, exc in failures.items()
+            ),
+        )
 
     def _feed(self, url: str, state: StreamState) -> tuple[list[Mention], StreamState]:
         headers = {}

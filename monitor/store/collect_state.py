@@ -23,6 +23,23 @@ class CollectState:
     consecutive_failures: int = 0
     next_attempt_at: datetime | None = None
     mentions_collected: int = 0
+    last_warning: str | None = None
+
+    @property
+    def health(self) -> str:
+        """'failing', 'degraded' (its last run worked only in part), 'ok', or 'not run'."""
+        if self.consecutive_failures:
+            return "failing"
+        if self.last_warning:
+            return "degraded"
+        return "ok" if self.last_success_at else "not run"
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, in the source's words; empty when healthy."""
+        if self.consecutive_failures:
+            return self.last_error or "unknown error"
+        return self.last_warning or ""
 
 
 def _ensure_row(connection: Connection, watch: str, source: str) -> None:
@@ -73,13 +90,21 @@ def record_attempt(engine: Engine, watch: str, source: str, at: datetime | None 
         )
 
 
-def record_success(engine: Engine, watch: str, source: str, at: datetime | None = None) -> None:
+def record_success(
+    engine: Engine, watch: str, source: str, at: datetime | None = None, *, warning: str | None = None
+) -> None:
+    """`warning`: what failed in a run that still worked (None for a clean run, which clears it)."""
     with engine.begin() as connection:
         _ensure_row(connection, watch, source)
         connection.execute(
             update(collect_state)
             .where(_where(watch, source))
-            .values(last_success_at=at or utcnow(), consecutive_failures=0, next_attempt_at=None)
+            .values(
+                last_success_at=at or utcnow(),
+                consecutive_failures=0,
+                next_attempt_at=None,
+                last_warning=warning[:2000] if warning else None,
+            )
         )
 
 

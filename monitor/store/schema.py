@@ -123,6 +123,8 @@ collect_state = Table(
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime()),
     Column("mentions_collected", BigInteger, nullable=False, default=0),
+    # Set by a run that worked only in part (one feed of several failed); cleared by a clean run.
+    Column("last_warning", Text),
 )
 
 # Who did what to a mention, when: triage and label changes (the case history the mention page shows).

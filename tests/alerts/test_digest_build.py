@@ -120,6 +120,18 @@ def test_a_failing_source_is_named_at_the_top() -> None:
     assert "&lt;html&gt;Service Unavailable" in html
 
 
+def test_a_partly_failing_source_is_named_too() -> None:
+    degraded = CollectState(
+        watch="acme",
+        source="rss",
+        last_success_at=NOW - dt.timedelta(minutes=10),
+        last_warning="feed https://x.example/a.xml failed (1 of 2 feeds): HTTP 404",
+    )
+    text = build([entry(1)], failing=[degraded]).text
+    assert "rss (watch acme): partly failing on its last run (Mon 02 Nov 2026 08:50 CET)" in text
+    assert "last error: feed https://x.example/a.xml failed (1 of 2 feeds): HTTP 404" in text
+
+
 def test_nothing_to_report_is_all_quiet() -> None:
     digest = build([], counts=Counts(0, 0), previous=Counts(3, 1))
     assert digest.quiet

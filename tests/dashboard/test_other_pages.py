@@ -60,7 +60,21 @@ def test_sources_page_shows_failing_connectors(make_store: Callable[[str], Seede
     table = app.dataframe[0].value
     health = dict(zip(table["source"], table["health"], strict=True))
     assert health == {"mastodon": "FAILING", "reddit": "ok"}
-    assert "GRUMBLE_MASTODON_ACCESS_TOKEN" in " ".join(table["last error"])
+    assert "GRUMBLE_MASTODON_ACCESS_TOKEN" in " ".join(table["problem"])
+
+
+def test_sources_page_shows_a_partly_failing_connector(make_store: Callable[[str], Seeded]) -> None:
+    seeded = make_store("")
+    record_success(seeded.engine, "acme", "reddit")
+    record_success(seeded.engine, "acme", "rss", warning="feed https://x.example/a.xml failed (1 of 2 feeds)")
+    app = run_app("views/sources.py")
+    assert not app.error and not app.success
+    assert "partly failing" in app.warning[0].value and "rss (acme)" in app.warning[0].value
+    table = app.dataframe[0].value
+    assert dict(zip(table["source"], table["health"], strict=True)) == {"reddit": "ok", "rss": "DEGRADED"}
+    assert dict(zip(table["source"], table["problem"], strict=True))["rss"].startswith(
+        "feed https://x.example"
+    )
 
 
 USERS = f"""

@@ -75,3 +75,48 @@ def test_watch_words_filter_what_is_stored(engine: Engine) -> None:
     result = collect(engine, w, ListingSource(), now=BASE_TIME)
     assert (result.fetched, result.kept) == (3, 1)
     assert [r["external_id"] for r in iter_all(engine, MentionFilter())] == ["m1"]
+
+
+class PartlyFailingSource:
+    """Two pages; the feed it calls `b` fails on the first page only."""
+
+    name = "feeds"
+
+    def __init__(self) -> None:
+        self.broken = True
+
+    def fetch(self, watch: Watch, cursor: str | None) -> Page:
+        first = cursor is None
+        warnings = ("feed b failed (1 of 2 feeds): HTTP 404",) if self.broken else ()
+        items = [mention(1 if first else 2, source="feeds", text="Acme broke my order")]
+        return Page(items, "p1" if first else "p2", has_more=first, warnings=warnings * (1 + first))
+
+
+def test_a_partial_failure_stores_the_rest_and_marks_the_source_degraded_until_a_clean_run(
+    engine: Engine,
+) -> None:
+    source = PartlyFailingSource()
+    result = collect(engine, watch(), source, now=BASE_TIME)
+    assert result.ok and result.new == 2
+    assert result.warnings == ("feed b failed (1 of 2 feeds): HTTP 404",)  # once, though two pages said it
+    state = get_state(engine, "acme", "feeds")
+    assert state.health == "degraded" and state.consecutive_failures == 0 and state.next_attempt_at is None
+    assert state.problem == "feed b failed (1 of 2 feeds): HTTP 404"
+
+    source.broken = False
+    collect(engine, watch(), source, force=True, now=BASE_TIME)
+    state = get_state(engine, "acme", "feeds")
+    assert (state.health, state.problem, state.last_warning) == ("ok", "", None)
+
+
+def test_a_failure_outranks_a_warning_in_health(engine: Engine) -> None:
+    collect(engine, watch(), PartlyFailingSource(), now=BASE_TIME)
+
+    class DownSource(PartlyFailingSource):
+        def fetch(self, watch: Watch, cursor: str | None) -> Page:
+            raise SourceUnavailable("feeds", "HTTP 503")
+
+    failing = DownSource()
+    collect(engine, watch(), failing, force=True, now=BASE_TIME)
+    state = get_state(engine, "acme", "feeds")
+    assert (state.health, state.problem) == ("failing", "feeds: HTTP 503")

@@ -6,6 +6,7 @@ import json
 import logging
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -360,6 +361,8 @@ def test_rss_one_broken_feed_does_not_hold_back_the_others(
     page = source.fetch(watch, None)
     assert len(page.mentions) == len(entries)
     assert any("gone.xml" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    (warning,) = page.warnings  # so the collector can show the source as degraded
+    assert warning.startswith(f"feed {feeds[0]} failed (1 of 2 feeds): ") and "404" in warning
     streams = json.loads(page.next_cursor or "{}")["streams"]
     assert "seen" in streams[feeds[1]]["extra"] and "extra" not in streams[feeds[0]]  # retried from scratch
 
@@ -460,3 +463,48 @@ def test_a_watch_missing_what_the_source_needs_fails_loudly(
     watch = Watch(name="acme", keywords=("acme",), sources={name: options})
     with pytest.raises(SourceError, match=says):
         build_source(settings).fetch(watch, None)
+
+
+def test_collect_and_status_report_a_partly_failing_rss_watch(
+    replay_server: ReplayServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.cli import main
+
+    entries = load_fixture("rss")["items"]
+    replay_server.route("GET", "/good.xml", Reply.text(atom(entries), content_type="application/atom+xml"))
+    replay_server.route("GET", "/gone.xml", Reply.text("gone", 404))
+    config = tmp_path / "grumble.toml"
+    config.write_text(
+        f"""
+database_url = "sqlite:///{tmp_path / "grumble.db"}"
+
+[sources.rss]
+timeout_s = 5
+
+[[watches]]
+name = "acme"
+keywords = ["acme"]
+
+[watches.sources.rss]
+feeds = ["{replay_server.url}/good.xml", "{replay_server.url}/gone.xml"]
+""",
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config), "collect", "--once", "--no-score"]) == 1
+    err = capsys.readouterr().err
+    assert f"acme/rss: PARTLY FAILED: feed {replay_server.url}/gone.xml failed (1 of 2 feeds)" in err
+
+    assert main(["--config", str(config), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "rss  [DEGRADED]" in out and "partly failing (acme)" in out and "gone.xml" in out
+    assert f"mentions stored:  {len(entries)}" in out
+
+    # The feed comes back: the next clean run clears the warning.
+    replay_server.clear()
+    replay_server.route("GET", "/good.xml", Reply.text(atom(entries), content_type="application/atom+xml"))
+    replay_server.route("GET", "/gone.xml", Reply.text(atom([]), content_type="application/atom+xml"))
+    assert main(["--config", str(config), "collect", "--once", "--no-score"]) == 0
+    capsys.readouterr()
+    main(["--config", str(config), "status"])
+    out = capsys.readouterr().out
+    assert "rss  [ok]" in out and "partly failing" not in out
