@@ -85,6 +85,8 @@ class DigestList:
     timezone: str = "UTC"
     min_priority: float = 0.0
     send_when_quiet: bool = False
+    # The most urgent this many are written out; the rest are counted, with a link to the inbox.
+    max_mentions: int = 50
 
     @property
     def period(self) -> timedelta:
@@ -469,6 +471,7 @@ DIGEST_KEYS = {
     "timezone",
     "min_priority",
     "send_when_quiet",
+    "max_mentions",
 }
 ALERT_KEYS = {
     "recipients",
@@ -594,6 +597,7 @@ def _parse_digests(root: _Reader, where: str, watches: tuple[Watch, ...]) -> tup
                 timezone=timezone,
                 min_priority=reader.number("min_priority", 0.0),
                 send_when_quiet=_boolean(reader, "send_when_quiet", False),
+                max_mentions=reader.integer("max_mentions", 50, minimum=1),
             )
         )
     return tuple(lists)

@@ -89,7 +89,9 @@ class Digest:
     subject: str
     text: str
     html: str
-    mention_ids: tuple[int, ...]  # in the order shown
+    # Every mention this digest reports, most urgent first: those written out, then those only
+    # counted past the list's max_mentions. All are claimed, so none reappears in the next digest.
+    mention_ids: tuple[int, ...]
     unsubscribe_url: str
 
     @property
@@ -185,15 +187,17 @@ def build_digest(
 ) -> Digest:
     """`entries` are the period's unclaimed negative mentions; those under the list's minimum
     priority are left out, the rest ranked most urgent first."""
-    shown = rank(worth_sending(entries, digest_list.min_priority), now)
+    ranked = rank(worth_sending(entries, digest_list.min_priority), now)
+    shown = ranked[: digest_list.max_mentions]
     failing_views = [_failing_view(state, digest_list) for state in failing]
     settings_url = render.digest_settings_link(public_url)
     unsubscribe_url = render.digest_settings_link(public_url, digest_list.name)
-    if shown:
-        noun = "mention" if len(shown) == 1 else "mentions"
-        subject = f"Grumble {digest_list.every} digest ({digest_list.name}): {len(shown)} new negative {noun}"
+    title = f"Grumble {digest_list.every} digest ({digest_list.name})"
+    if ranked:
+        noun = "mention" if len(ranked) == 1 else "mentions"
+        subject = f"{title}: {len(ranked)} new negative {noun}"
     else:
-        subject = f"Grumble {digest_list.every} digest ({digest_list.name}): all quiet"
+        subject = f"{title}: all quiet"
     if failing_views:
         names = sorted({view["source"] for view in failing_views})
         subject += f"; failing: {', '.join(names)}"
@@ -223,6 +227,7 @@ def build_digest(
             _entry_view(entry, position, now, digest_list, public_url)
             for position, entry in enumerate(shown, start=1)
         ],
+        "more": len(ranked) - len(shown),
         "dashboard_url": public_url,
         "settings_url": settings_url,
         "unsubscribe_url": unsubscribe_url,
@@ -236,6 +241,6 @@ def build_digest(
         subject=subject,
         text=render.render("digest.txt.j2", **context),
         html=render.render("digest.html.j2", **context),
-        mention_ids=tuple(entry.mention_id for entry in shown),
+        mention_ids=tuple(entry.mention_id for entry in ranked),
         unsubscribe_url=unsubscribe_url,
     )

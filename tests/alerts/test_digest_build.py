@@ -132,6 +132,19 @@ def test_a_partly_failing_source_is_named_too() -> None:
     assert "last error: feed https://x.example/a.xml failed (1 of 2 feeds): HTTP 404" in text
 
 
+def test_past_max_mentions_the_rest_are_counted_and_still_claimed() -> None:
+    capped = DigestList(name="support", recipients=("s@example.com",), max_mentions=3)
+    entries = [entry(n, reach=100 * n) for n in range(1, 8)]  # more followers, more urgent
+    digest = build(entries, capped)
+    assert digest.mention_ids == (7, 6, 5, 4, 3, 2, 1)  # all claimed, most urgent first
+    assert "7 new negative mentions" in digest.subject
+    text = digest.text
+    assert [n for n in range(1, 8) if f"complaint {n}\n" in text] == [5, 6, 7]
+    assert "... and 4 more negative mentions of lower priority, in the inbox: https://grumble.example" in text
+    assert "and 4 more negative mentions of lower priority" in digest.html
+    assert "more negative mention" not in build(entries[:3], capped).text
+
+
 def test_nothing_to_report_is_all_quiet() -> None:
     digest = build([], counts=Counts(0, 0), previous=Counts(3, 1))
     assert digest.quiet

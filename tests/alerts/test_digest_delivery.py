@@ -232,3 +232,24 @@ def test_cases_past_their_response_target_are_flagged_in_the_next_digest(
     assert f"/mention?id={first}" in text
     assert f"/mention?id={second}" not in text.split("PAST THE RESPONSE TARGET")[1].split("This period")[0]
     assert "Past the response target without a reply (1)" in html_part(message)
+
+
+def test_a_capped_digest_counts_the_rest_and_never_sends_them_later(
+    engine: Engine, smtp_server: StartServer
+) -> None:
+    server = smtp_server()
+    config = make_config(
+        smtp=server.smtp_table(),
+        digests=[{"name": "support", "recipients": ["s@example.com"], "every": "hourly", "max_mentions": 2}],
+    )
+    ids = add_mentions(engine, [Spec(1), Spec(2), Spec(3), Spec(4), Spec(5)], now=NOW)
+    sender = notifier(config, engine, server)
+    (support,) = config.digests
+    assert [o.status for o in sender.run_digest(support, NOW)] == ["sent"]
+    [message] = server.messages
+    assert "5 new negative mentions" in message["Subject"]
+    assert "... and 3 more negative mentions of lower priority" in text_part(message)
+    assert claimed(engine, "support") == sorted(ids)
+    later = NOW + dt.timedelta(hours=1)
+    assert [o.status for o in sender.run_digest(support, later)] == ["quiet"]
+    assert len(server.messages) == 1

@@ -85,6 +85,10 @@ def test_sections_parse_with_defaults_and_secrets_from_the_environment() -> None
             {"digests": [{"name": "x", "recipients": ["a@b.c"], "watches": ["acmee"]}]},
             "digests[0].watches: expected names of configured watches (acme), found str 'acmee'",
         ),
+        (
+            {"digests": [{"name": "x", "recipients": ["a@b.c"], "max_mentions": 0}]},
+            "digests[0].max_mentions: expected a whole number of at least 1, found int 0",
+        ),
         ({"alerts": {"spike_sigma": "high"}}, "alerts.spike_sigma: expected a number"),
         ({"alerts": {"webhook_url": "hooks.slack.com/x"}}, "alerts.webhook_url: expected an http(s) URL"),
     ],
