@@ -1,8 +1,9 @@
 """Throughput, load time and peak memory on 2 000 TweetEval validation texts.
 
-    python -m models.bench [--n 2000] [--out runs/bench.md]
+    python -m models.bench [--n 2000] [--rounds 3] [--out runs/bench.md]
 
-Each system runs in its own fresh process, so peak memory (max RSS) and load time are its own.
+Each system runs in its own fresh process, so peak memory (max RSS) and load time are its own;
+the systems take turns, round after round, so slow drifts in the machine's speed hit them alike.
 The Grumble rows time the whole `SentimentModel.predict` path: clean-up, tokenisation, model and
 language detection. The pipeline row is the naive baseline: transformers `pipeline`, one text
 per call, on the same bundled weights in fp32.
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from models import data
@@ -123,13 +125,42 @@ def worker(system: str, n: int, model_dir: Path, repeats: int) -> dict[str, Any]
     }
 
 
+def _run_worker(system: str, args: argparse.Namespace) -> dict[str, Any]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "models.bench",
+            "--worker",
+            system,
+            "--n",
+            str(args.n),
+            "--model",
+            str(args.model),
+            "--repeats",
+            str(args.repeats),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM", "true")},
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{system} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument(
-        "--repeats", type=int, default=3, help="timed runs per system; the median is reported"
+        "--repeats", type=int, default=2, help="timed runs per worker process; its median is kept"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="times every system runs, interleaved; medians are reported"
     )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--systems", default=",".join(SYSTEMS))
@@ -140,48 +171,42 @@ def main(argv: list[str] | None = None) -> str:
         print(json.dumps(worker(args.worker, args.n, args.model, args.repeats)))
         return ""
 
-    results = []
-    for system in args.systems.split(","):
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "models.bench",
-                "--worker",
-                system,
-                "--n",
-                str(args.n),
-                "--model",
-                str(args.model),
-                "--repeats",
-                str(args.repeats),
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM", "true")},
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"{system} failed:\n{proc.stderr[-3000:]}")
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    base = results[0]["texts_per_s"]
+    systems = args.systems.split(",")
+    # Rounds interleave the systems (default, torch, ..., default, torch, ...): this shared VM's speed
+    # drifts by tens of percent over minutes, and a ratio is only fair between neighbouring runs.
+    rounds = [{system: _run_worker(system, args) for system in systems} for _ in range(args.rounds)]
+    base = systems[0]
     lines = [
-        f"{args.n} TweetEval validation texts, {cpu_count()} CPU cores, one fresh process per system, "
-        f"median of {args.repeats} timed runs after a warm-up",
+        f"{args.n} TweetEval validation texts, {cpu_count()} CPU cores, {args.rounds} round(s) each running "
+        f"every system in a fresh process ({args.repeats} timed runs after a warm-up, median kept); "
+        f"figures are the median over rounds, ratios are taken within each round",
         "",
-        "| system | backend | texts/s | x default | load s | peak MB | CPU s | others' CPU |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| system | backend | texts/s | range | x {base} | ratio range | load s | peak MB | CPU s "
+        "| others' CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
+    for system in systems:
+        runs = [r[system] for r in rounds]
+        speeds = [r["texts_per_s"] for r in runs]
+        ratios = [r[system]["texts_per_s"] / r[base]["texts_per_s"] for r in rounds]
         lines.append(
-            f"| {SYSTEMS[r['system']]} | {r['backend']} | {r['texts_per_s']:.0f} | "
-            f"{r['texts_per_s'] / base:.2f} | {r['load_s']:.2f} | {r['peak_mb']:.0f} | "
-            f"{r['cpu_s']:.1f} | {100 * r['others_cpu_share']:.0f} % |"
+            f"| {SYSTEMS[system]} | {runs[0]['backend']} | {median(speeds):.0f} | "
+            f"{min(speeds):.0f}-{max(speeds):.0f} | {median(ratios):.2f} | "
+            f"{min(ratios):.2f}-{max(ratios):.2f} | {median([r['load_s'] for r in runs]):.2f} | "
+            f"{max(r['peak_mb'] for r in runs):.0f} | {median([r['cpu_s'] for r in runs]):.1f} | "
+            f"{100 * max(r['others_cpu_share'] for r in runs):.0f} % |"
+        )
+    lines += ["", "Per round (texts/s):"]
+    for number, result in enumerate(rounds, start=1):
+        lines.append(
+            f"- round {number}: "
+            + ", ".join(f"{system} {result[system]['texts_per_s']:.0f}" for system in systems)
         )
     lines += [
         "",
-        "CPU s: processor time the timed run used (all its threads). others' CPU: share of the machine's",
-        "cores other processes used during the timed run; when high, texts/s understates an idle machine.",
+        "peak MB: the largest over rounds. CPU s: processor time the timed run used (all its threads).",
+        "others' CPU: the largest share of the machine's cores other processes used during a timed run;",
+        "when high, texts/s understates an idle machine.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
