@@ -20,12 +20,14 @@ refused it: the text is kept and `error` says why), or -> unconfirmed (it may ha
    is claimed again the same way, and then the source is asked first (`find_reply`: the record key on
    Bluesky, the thread's replies by our account on Mastodon and Reddit). Found: recorded as posted,
    nothing is sent. Not found: sent again with the same key.
+5. The scheduler looks for such replies on their source every few minutes (`settle_unconfirmed`) and
+   records those that landed; it never sends one itself, so a reply not found waits for a person.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,6 +66,7 @@ from monitor.store.cases import (
     latest_reply,
     mention_facts,
     replies_for_case,
+    replies_in,
     set_reply_if,
     uncased_scored_since,
     update_case,
@@ -89,6 +92,7 @@ DEFAULT_MANUAL_LIMIT = 10_000
 MAX_TAGS = 20
 MAX_TAG_CHARS = 40
 RULES_ACTOR = "rules"
+SCHEDULER_ACTOR = "scheduler"
 
 
 # --- cases ---------------------------------------------------------------------------------------------
@@ -739,6 +743,47 @@ def _posted(
         error=None,
         error_kind=None,
     )
+
+
+# How long after an unconfirmed attempt the scheduler keeps looking for it on the source by itself.
+SETTLE_FOR = timedelta(days=2)
+
+
+def settle_unconfirmed(
+    engine: Engine,
+    repliers: Callable[[str], Replier | None],
+    now: datetime | None = None,
+    recheck_after: timedelta = RECHECK_AFTER,
+    lease: timedelta = POSTING_LEASE,
+) -> list[CaseReply]:
+    """Look on the source for replies left "unconfirmed" (or "posting" past their lease) and record
+    those that did land as posted. Nothing is ever sent from here: a reply not found stays as it
+    was, for a person to retry. Returns the replies it recorded as posted."""
+    now = now or utcnow()
+    settled = []
+    for reply in replies_in(engine, ("unconfirmed", "posting")):
+        wait = lease if reply.status == "posting" else recheck_after
+        if reply.claimed_at is None or not (reply.claimed_at + wait <= now < reply.claimed_at + SETTLE_FOR):
+            continue
+        replier = repliers(reply.source)
+        if replier is None:
+            continue
+        try:
+            found = replier.find_reply(reply_target(engine, reply.case_id), reply.text, reply.idempotency_key)
+        except GrumbleError as exc:
+            log.info("reply %d: could not check %s for it yet: %s", reply.id, reply.source, exc)
+            continue
+        if found is None:
+            continue
+        # Recorded whoever holds the reply now: a published reply is a fact, and a Retry click that
+        # raced this check looks on the source first too, so it will not post a second copy.
+        posted = _posted(
+            engine, reply.id, SCHEDULER_ACTOR, now, found, "found on the source by the scheduler"
+        )
+        if posted.remote_id == found.id:
+            log.info("reply %d: the unconfirmed attempt had landed at %s", reply.id, found.url)
+            settled.append(posted)
+    return settled
 
 
 def mark_replied_by_hand(engine: Engine, reply_id: int, user: User, now: datetime | None = None) -> CaseReply:

@@ -22,11 +22,12 @@ from sqlalchemy import Engine
 
 from monitor.collect import collect
 from monitor.config import Config, DigestList
+from monitor.errors import GrumbleError
 from monitor.mention import Watch, utcnow
 from monitor.notify import Notifier
-from monitor.respond import apply_rules
+from monitor.respond import apply_rules, settle_unconfirmed
 from monitor.scoring import Model, load_model, score_pending
-from monitor.sources.base import Source
+from monitor.sources.base import Replier, Source
 from monitor.sources.registry import build_source
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,24 @@ class Jobs:
         if name not in self._sources:
             self._sources[name] = build_source(self.config.source_settings(name))
         return self._sources[name]
+
+    def replier(self, name: str) -> Replier | None:
+        try:
+            source = self.source(name)
+        except GrumbleError:
+            return None
+        return source if isinstance(source, Replier) else None
+
+    def settle_replies(self) -> None:
+        """Replies whose posting was not confirmed: recorded as posted when the source shows them."""
+        try:
+            settled = settle_unconfirmed(self.engine, self.replier)
+            if settled:
+                log.info(
+                    "%d unconfirmed reply(ies) found on their source and recorded as posted", len(settled)
+                )
+        except Exception:
+            log.exception("checking unconfirmed replies failed")
 
     def collect(self, watch: Watch, source_name: str) -> None:
         try:
@@ -125,6 +144,8 @@ class Jobs:
 
 # Unsent digests (a mail server that was down, a crash mid-send) are looked at this often.
 DIGEST_RETRY_MINUTES = 5.0
+# Unconfirmed replies are looked for on their source this often.
+SETTLE_REPLIES_MINUTES = 5.0
 
 
 def digest_trigger(digest_list: DigestList) -> CronTrigger:
@@ -173,6 +194,13 @@ def build_scheduler(config: Config, engine: Engine, jobs: Jobs | None = None) ->
             name="send digests still unsent",
             next_run_time=start,
         )
+    scheduler.add_job(
+        jobs.settle_replies,
+        IntervalTrigger(minutes=SETTLE_REPLIES_MINUTES),
+        id="settle-replies",
+        name="look for unconfirmed replies on their source",
+        next_run_time=start,
+    )
     if config.alerts.enabled:
         scheduler.add_job(
             jobs.check_alerts,

@@ -36,7 +36,13 @@ def test_one_job_per_watch_and_source_plus_scoring_without_overlap(
     scheduler.start(paused=True)  # job defaults apply once jobs reach the job store
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
-    assert set(jobs) == {"collect:acme:demo", "collect:acme:file", "collect:rival:demo", "score"}
+    assert set(jobs) == {
+        "collect:acme:demo",
+        "collect:acme:file",
+        "collect:rival:demo",
+        "score",
+        "settle-replies",
+    }
     for job in jobs.values():
         assert job.max_instances == 1
         assert job.coalesce is True
@@ -117,3 +123,13 @@ def test_run_collects_scores_and_stops_cleanly_on_a_signal(
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "scheduler stopped" in output
+
+
+def test_the_settle_replies_job_asks_only_sources_that_can_reply(
+    sqlite_engine: Engine, tiny_model: Any
+) -> None:
+    config = parse_config(CONFIG, None, {})
+    jobs = Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))
+    assert jobs.replier("demo") is None  # collects, cannot reply
+    assert jobs.replier("no-such-source") is None
+    jobs.settle_replies()  # nothing unconfirmed: a no-op that never raises

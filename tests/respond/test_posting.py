@@ -13,7 +13,16 @@ from sqlalchemy import select
 
 from monitor.errors import ReplyStateError, ReplyTooLong
 from monitor.mention import utcnow
-from monitor.respond import POSTING_LEASE, measure, open_case, post_reply, save_draft, submit_reply
+from monitor.respond import (
+    POSTING_LEASE,
+    SETTLE_FOR,
+    measure,
+    open_case,
+    post_reply,
+    save_draft,
+    settle_unconfirmed,
+    submit_reply,
+)
 from monitor.sources.base import PostedReply, Replier, ReplyTarget, TextLength
 from monitor.store.cases import find_case, load_reply
 from monitor.store.schema import mention_events
@@ -167,6 +176,91 @@ def test_a_timeout_after_the_server_accepted_the_post_never_posts_twice(
     assert len(fake.published) == 1
     actions = [event[0] for event in events(store, key)]
     assert actions[-4:] == ["reply_unconfirmed", "reply_posting", "reply_posted", "status"]
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_the_scheduler_records_an_unconfirmed_reply_that_landed_without_posting_again(
+    name: str, store: Store, replay_server: ReplayServer
+) -> None:
+    fake_class, key = SOURCES[name]
+    fake: Any = fake_class(replay_server)
+    source = fake.source(timeout_s=0.5)
+    reply = approved(store, key, TEXT, source)
+    fake.slow_s = 2.0
+    assert post_reply(store.engine, reply.id, ADMIN, source).status == "unconfirmed"
+    fake.slow_s = 0.0
+    requests_before = len(replay_server.requests)
+
+    def repliers(source_name: str) -> Replier | None:
+        return source if source_name == name else None
+
+    # Too soon to look: the source's listing gets the same grace as a Retry click.
+    assert settle_unconfirmed(store.engine, repliers) == []
+    assert len(replay_server.requests) == requests_before
+
+    (settled,) = settle_unconfirmed(store.engine, repliers, now=utcnow() + timedelta(minutes=1))
+    assert settled.status == "posted" and settled.remote_id == fake.published[0].id
+    assert len(fake.posts()) == 1 and len(fake.published) == 1
+    assert find_case(store.engine, store.ids[key]).status == "replied"  # type: ignore[union-attr]
+    assert events(store, key)[-2:] == [
+        ("reply_posted", "unconfirmed", "posted", "scheduler"),
+        ("status", "in_progress", "replied", "scheduler"),
+    ]
+    assert settle_unconfirmed(store.engine, repliers, now=utcnow() + timedelta(minutes=2)) == []
+
+
+def test_the_scheduler_never_posts_a_reply_it_cannot_find(store: Store, replay_server: ReplayServer) -> None:
+    fake = FakeMastodon(replay_server)
+    source = fake.source()
+    reply = approved(store, "mastodon", TEXT, source)
+
+    class DiedBeforeSending:
+        name = "mastodon"
+
+        def measure(self, text: str) -> TextLength:
+            return source.measure(text)
+
+        def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
+            raise KeyboardInterrupt
+
+        def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
+            raise AssertionError("not asked on a first attempt")
+
+    with pytest.raises(KeyboardInterrupt):
+        post_reply(store.engine, reply.id, ADMIN, DiedBeforeSending())
+    later = utcnow() + POSTING_LEASE * 2
+    assert settle_unconfirmed(store.engine, lambda _name: source, now=later) == []
+    assert replay_server.requests_to(f"/api/v1/statuses/{MASTODON_ID}/context"), "it did look"
+    assert fake.posts() == [] and load_reply(store.engine, reply.id).status == "posting"
+    # Past the settling window it stops asking; a person's Retry still posts it, once.
+    asked = len(replay_server.requests)
+    settle_unconfirmed(store.engine, lambda _name: source, now=utcnow() + SETTLE_FOR + POSTING_LEASE)
+    assert len(replay_server.requests) == asked
+    assert post_reply(store.engine, reply.id, ADMIN, source, now=later).status == "posted"
+    assert len(fake.posts()) == 1
+
+
+def test_a_source_that_cannot_be_asked_leaves_the_reply_as_it_was(
+    store: Store, replay_server: ReplayServer
+) -> None:
+    from monitor.errors import SourceUnavailable
+
+    fake = FakeMastodon(replay_server)
+    source = fake.source(timeout_s=0.5)
+    reply = approved(store, "mastodon", TEXT, source)
+    fake.slow_s = 2.0
+    post_reply(store.engine, reply.id, ADMIN, source)
+
+    class Down:
+        name = "mastodon"
+
+        def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
+            raise SourceUnavailable("mastodon", "HTTP 503")
+
+    later = utcnow() + timedelta(minutes=1)
+    assert settle_unconfirmed(store.engine, lambda _name: Down(), now=later) == []  # type: ignore[arg-type,return-value]
+    assert load_reply(store.engine, reply.id).status == "unconfirmed"
+    assert settle_unconfirmed(store.engine, lambda _name: None, now=later) == []
 
 
 def test_a_crash_between_posting_and_recording_is_recovered_without_a_second_post(
