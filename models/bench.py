@@ -46,6 +46,14 @@ def _machine_busy_s() -> float:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory. Linux keeps ru_maxrss across execve, so a worker started
+    from a big parent (a test run) would report the parent's peak; VmHWM belongs to this image only."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
