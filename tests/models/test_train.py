@@ -83,7 +83,7 @@ def test_two_stage_run_writes_a_loadable_distilled_bundle(
     meta = json.loads((bundle / "grumble.json").read_text())
     assert config["num_hidden_layers"] == 2
     assert meta["layers"] == 2
-    assert meta["training"]["keep_layers"] == "0,5"
+    assert meta["training"]["keep_layers"] == [0, 5]
     # Paths on the trainer's machine stay out of the shipped file.
     assert not {"teacher", "work_dir", "data_dir", "bundle_dir"} & set(meta["training"])
     assert sorted(p.name for p in bundle.iterdir()) == [
@@ -150,3 +150,12 @@ def test_distillation_loss_is_zero_only_when_student_matches_teacher() -> None:
     # Shifting all logits of a row by a constant changes nothing (same distribution).
     assert distillation_loss(teacher + 5.0, teacher, 2.0).item() == pytest.approx(0.0, abs=1e-6)
     assert distillation_loss(teacher.flip(-1), teacher, 2.0).item() > 0.1
+
+
+def test_bad_arguments_are_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--keep-layers", "first,last", "--work-dir", str(tmp_path)])
+    assert "expected layer numbers like 0,3,4,5, got 'first,last'" in capsys.readouterr().err
+    write_dataset(tmp_path / "data")
+    with pytest.raises(SystemExit, match="not a model checkpoint"):
+        train(tmp_path, "x", "--teacher", str(tmp_path / "nowhere"))
