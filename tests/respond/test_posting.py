@@ -149,6 +149,28 @@ SOURCES = {
 }
 
 
+class DiesMidAttempt:
+    """A Mastodon replier whose process is killed during its first attempt: before the request
+    leaves, or after the server took it but before the result is written."""
+
+    name = "mastodon"
+
+    def __init__(self, source: Replier, *, after_sending: bool) -> None:
+        self.source = source
+        self.after_sending = after_sending
+
+    def measure(self, text: str) -> TextLength:
+        return self.source.measure(text)
+
+    def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
+        if self.after_sending:
+            self.source.reply(target, text, idempotency_key)
+        raise KeyboardInterrupt
+
+    def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
+        raise AssertionError("not asked on a first attempt")
+
+
 @pytest.mark.parametrize("name", sorted(SOURCES))
 def test_a_timeout_after_the_server_accepted_the_post_never_posts_twice(
     name: str, store: Store, replay_server: ReplayServer
@@ -213,21 +235,8 @@ def test_the_scheduler_never_posts_a_reply_it_cannot_find(store: Store, replay_s
     fake = FakeMastodon(replay_server)
     source = fake.source()
     reply = approved(store, "mastodon", TEXT, source)
-
-    class DiedBeforeSending:
-        name = "mastodon"
-
-        def measure(self, text: str) -> TextLength:
-            return source.measure(text)
-
-        def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
-            raise KeyboardInterrupt
-
-        def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
-            raise AssertionError("not asked on a first attempt")
-
     with pytest.raises(KeyboardInterrupt):
-        post_reply(store.engine, reply.id, ADMIN, DiedBeforeSending())
+        post_reply(store.engine, reply.id, ADMIN, DiesMidAttempt(source, after_sending=False))
     later = utcnow() + POSTING_LEASE * 2
     assert settle_unconfirmed(store.engine, lambda _name: source, now=later) == []
     assert replay_server.requests_to(f"/api/v1/statuses/{MASTODON_ID}/context"), "it did look"
@@ -268,23 +277,9 @@ def test_a_crash_between_posting_and_recording_is_recovered_without_a_second_pos
 ) -> None:
     fake = FakeMastodon(replay_server)
     source = fake.source()
-
-    class CrashAfterPosting:
-        name = "mastodon"
-
-        def measure(self, text: str) -> TextLength:
-            return source.measure(text)
-
-        def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
-            source.reply(target, text, idempotency_key)
-            raise KeyboardInterrupt  # the process dies before the result is written
-
-        def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
-            raise AssertionError("not asked on a first attempt")
-
     reply = approved(store, "mastodon", TEXT, source)
     with pytest.raises(KeyboardInterrupt):
-        post_reply(store.engine, reply.id, ADMIN, CrashAfterPosting())
+        post_reply(store.engine, reply.id, ADMIN, DiesMidAttempt(source, after_sending=True))
     assert load_reply(store.engine, reply.id).status == "posting"
 
     with pytest.raises(ReplyStateError, match="being posted"):
@@ -302,21 +297,8 @@ def test_a_retry_that_finds_nothing_posts_again_with_the_same_key(
     fake = FakeMastodon(replay_server)
     source = fake.source()
     reply = approved(store, "mastodon", TEXT, source)
-
-    class LostBeforeSending:
-        name = "mastodon"
-
-        def measure(self, text: str) -> TextLength:
-            return source.measure(text)
-
-        def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
-            raise KeyboardInterrupt
-
-        def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
-            return None
-
     with pytest.raises(KeyboardInterrupt):
-        post_reply(store.engine, reply.id, ADMIN, LostBeforeSending())
+        post_reply(store.engine, reply.id, ADMIN, DiesMidAttempt(source, after_sending=False))
     done = post_reply(store.engine, reply.id, ADMIN, source, now=utcnow() + POSTING_LEASE * 2)
     assert done.status == "posted" and done.attempts == 2
     assert [p.headers["idempotency-key"] for p in fake.posts()] == [reply.idempotency_key]
