@@ -762,8 +762,10 @@ def settle_unconfirmed(
     now = now or utcnow()
     settled = []
     for reply in replies_in(engine, ("unconfirmed", "posting")):
-        wait = lease if reply.status == "posting" else recheck_after
-        if reply.claimed_at is None or not (reply.claimed_at + wait <= now < reply.claimed_at + SETTLE_FOR):
+        # Looked at when a Retry click could claim it, and not forever after.
+        if _claimable(reply, now, lease, recheck_after) is not None:
+            continue
+        if reply.claimed_at is None or now >= reply.claimed_at + SETTLE_FOR:
             continue
         replier = repliers(reply.source)
         if replier is None:
