@@ -2,7 +2,7 @@
 
 Batches run side by side, one core each, on one shared session (`InferenceSession.run` is
 thread-safe and releases the GIL). Measured here on 2 cores, that beat one batch at a time over
-both cores by ~1.3x: a 32-tweet batch is too small for two threads to split each op evenly.
+both cores by 1.16x (1.08-1.32x): a 32-tweet batch is too small for two threads to split each op evenly.
 
 Deliberately free of torch/transformers imports so loading stays well under a few seconds;
 the tokenizer is the Rust `tokenizers` library reading the same tokenizer.json.
