@@ -1,49 +1,55 @@
-"""Per-class logit offsets chosen on validation data, folded into the classifier's bias."""
+"""Per-class logit offsets chosen on the multi-domain dev set, folded into the classifier's bias."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from models.metrics import report
+from models import corpus, data
 
 GRID = np.round(np.arange(-1.5, 1.5001, 0.05), 4)
+Logits = Mapping[str, npt.NDArray[np.float32]]
 
 
-def fit_offsets(logits: npt.NDArray[np.float32], labels: Sequence[int]) -> npt.NDArray[np.float32]:
-    """Offsets (neutral fixed at 0) that maximise macro-recall; ties go to higher negative recall,
-    then to the smaller shift, so calibration moves the model only as far as the data asks."""
-    y = np.asarray(labels)
+def fit_offsets(dev: Mapping[str, data.Dataset], logits: Logits) -> npt.NDArray[np.float32]:
+    """Offsets (neutral fixed at 0) that maximise the domain-balanced dev score; ties go to higher
+    negative recall, then to the smaller shift, so calibration moves the model only as far as
+    the data asks."""
     best: tuple[float, float, float] | None = None
     best_offsets = np.zeros(3, dtype=np.float32)
     for neg in GRID:
         for pos in GRID:
             offsets = np.array([neg, 0.0, pos], dtype=np.float32)
-            pred = (logits + offsets).argmax(axis=1)
-            scores = report(y, pred.tolist())
-            key = (round(scores["macro_recall"], 4), round(scores["neg_recall"], 4), -abs(neg) - abs(pos))
+            scores = corpus.dev_report(dev, {name: x + offsets for name, x in logits.items()})
+            key = (round(scores["dev_score"], 4), round(scores["neg_recall"], 4), -abs(neg) - abs(pos))
             if best is None or key > best:
                 best, best_offsets = key, offsets
     return best_offsets
 
 
-def cross_checked(logits: npt.NDArray[np.float32], labels: Sequence[int], seed: int = 0) -> dict[str, Any]:
-    """Fit on one half of validation, score on the other (both ways): an estimate of the gain
-    calibration brings that is not inflated by scoring on the data it was fitted to."""
-    y = np.asarray(labels)
-    order = np.random.default_rng(seed).permutation(len(y))
-    halves = (order[: len(y) // 2], order[len(y) // 2 :])
+def _half(ds: data.Dataset, idx: npt.NDArray[np.int64]) -> data.Dataset:
+    return data.Dataset(ds.name, [ds.texts[i] for i in idx], [ds.labels[i] for i in idx])
+
+
+def cross_checked(dev: Mapping[str, data.Dataset], logits: Logits, seed: int = 0) -> dict[str, Any]:
+    """Fit on one half of every dev set, score on the other halves (both ways): an estimate of
+    the gain calibration brings that is not inflated by scoring on the data it was fitted to."""
+    halves: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+    for name, ds in dev.items():
+        order = np.random.default_rng(seed).permutation(len(ds))
+        halves[name] = (order[: len(ds) // 2], order[len(ds) // 2 :])
     before, after = [], []
-    for fit_idx, test_idx in (halves, halves[::-1]):
-        offsets = fit_offsets(logits[fit_idx], y[fit_idx].tolist())
-        before.append(report(y[test_idx].tolist(), logits[test_idx].argmax(axis=1).tolist())["macro_recall"])
+    for first, second in ((0, 1), (1, 0)):
+        fit_dev = {n: _half(ds, halves[n][first]) for n, ds in dev.items()}
+        fit_logits = {n: logits[n][halves[n][first]] for n in dev}
+        test_dev = {n: _half(ds, halves[n][second]) for n, ds in dev.items()}
+        test_logits = {n: logits[n][halves[n][second]] for n in dev}
+        offsets = fit_offsets(fit_dev, fit_logits)
+        before.append(corpus.dev_report(test_dev, test_logits)["dev_score"])
         after.append(
-            report(y[test_idx].tolist(), (logits[test_idx] + offsets).argmax(axis=1).tolist())["macro_recall"]
+            corpus.dev_report(test_dev, {n: x + offsets for n, x in test_logits.items()})["dev_score"]
         )
-    return {
-        "macro_recall_uncalibrated": float(np.mean(before)),
-        "macro_recall_calibrated": float(np.mean(after)),
-    }
+    return {"dev_score_uncalibrated": float(np.mean(before)), "dev_score_calibrated": float(np.mean(after))}

