@@ -22,9 +22,10 @@ def _scores(row: MentionRow) -> str:
         f"{name} {value or 0:.2f}"
         for name, value in (("neg", row.negative), ("neu", row.neutral), ("pos", row.positive))
     ]
-    language = (
-        f" · language {plain(row.language)} (less certain)" if row.language and row.language != "en" else ""
-    )
+    why = row.why()
+    if why:
+        return f"text: {row.text_label} (" + ", ".join(parts) + f") · {plain(why, 200)}"
+    language = f" · language {plain(row.language)}" if row.language and row.language != "en" else ""
     return " · ".join(parts) + language
 
 
@@ -32,6 +33,7 @@ def headline(row: MentionRow, case: CaseBadge | None = None) -> str:
     """One Markdown line: label, source, author, reach, age, stars, and the case (overdue flagged).
     Author and assignee names are escaped."""
     color = LABEL_COLORS.get(row.label or "", "gray")
+    flag = f" :orange-badge[uncertain · {plain(row.language or '?', 8)}]" if row.uncertain else ""
     reach = f" · {row.author_reach:,} followers" if row.author_reach else ""
     stars = f" · {row.stars}" if row.stars else ""
     case_part = ""
@@ -41,7 +43,7 @@ def headline(row: MentionRow, case: CaseBadge | None = None) -> str:
         if case.overdue:
             case_part = " · :red-badge[⏰ overdue]" + case_part
     return (
-        f":{color}-badge[{row.label or 'unscored'}] **{plain(row.source_badge)}** · "
+        f":{color}-badge[{row.label or 'unscored'}]{flag} **{plain(row.source_badge)}** · "
         f"{plain(row.author or 'unknown author', 60)}{reach} · {row.age()}{stars}"
         f" · priority {row.priority:.2g}{case_part}"
     )

@@ -11,8 +11,8 @@ is not drowned, and no set is repeated beyond its own size.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,9 +204,12 @@ def describe(corpus: Corpus, quota: dict[str, int]) -> list[dict[str, object]]:
 
 def predictions(name: str, logits: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
     """3-class argmax, or for a negative/positive-only set the binary decision neg vs pos."""
+    pred: npt.NDArray[np.int64]
     if source(name).binary:
-        return np.where(logits[:, NEG] > logits[:, POS], NEG, POS).astype(np.int64)
-    return logits.argmax(axis=1).astype(np.int64)
+        pred = np.where(logits[:, NEG] > logits[:, POS], NEG, POS).astype(np.int64)
+    else:
+        pred = logits.argmax(axis=1).astype(np.int64)
+    return pred
 
 
 def dev_report(

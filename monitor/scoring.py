@@ -14,6 +14,7 @@ from monitor.errors import ScoringError
 from monitor.mention import utcnow
 from monitor.ranking import rank_key
 from monitor.store.mentions import PendingText, save_scores, unscored
+from monitor.verdict import decide
 
 if TYPE_CHECKING:
     from models import Score
@@ -26,6 +27,9 @@ class Model(Protocol):
 
     @property
     def version(self) -> str: ...
+
+    @property
+    def languages(self) -> frozenset[str]: ...
 
     def predict(self, texts: Sequence[str]) -> Sequence[Score]: ...
 
@@ -61,7 +65,7 @@ def score_pending(
             now = utcnow()
             save_scores(
                 engine,
-                [_row(item, score, model.version, now) for item, score in zip(pending, scores, strict=True)],
+                [_row(item, score, model, now) for item, score in zip(pending, scores, strict=True)],
             )
             done += len(pending)
     if done:
@@ -69,15 +73,19 @@ def score_pending(
     return done
 
 
-def _row(item: PendingText, score: Score, version: str, now: datetime) -> dict[str, Any]:
+def _row(item: PendingText, score: Score, model: Model, now: datetime) -> dict[str, Any]:
+    language = score.language or item.language
+    verdict = decide(score.label, float(score.negative), item.rating, language, model.languages)
     return {
         "id": item.id,
-        "label": score.label,
+        "label": verdict.label,
+        "text_label": score.label,
+        "label_basis": verdict.basis,
         "negative": float(score.negative),
         "neutral": float(score.neutral),
         "positive": float(score.positive),
         "detected_language": score.language,
-        "model_version": version,
+        "model_version": model.version,
         "scored_at": now,
         "rank_key": rank_key(
             float(score.negative), item.created_at, item.author_reach, item.engagement, item.rating

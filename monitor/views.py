@@ -13,6 +13,7 @@ from monitor.mention import utcnow
 from monitor.ranking import priority_from_key
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import ranked
+from monitor.verdict import explain
 
 SOURCE_ICONS = {
     "reddit": "👽",
@@ -45,6 +46,8 @@ class MentionRow:
     neutral: float | None
     positive: float | None
     language: str | None
+    text_label: str | None
+    label_basis: str | None
     model_version: str | None
     triage: str
     triaged_by: str | None
@@ -62,6 +65,19 @@ class MentionRow:
             return ""
         whole = max(0, min(5, round(self.rating)))
         return "★" * whole + "☆" * (5 - whole)
+
+    @property
+    def uncertain(self) -> bool:
+        """Labelled without the model being able to read the text's language (verdict.py)."""
+        return self.label_basis == "language"
+
+    def why(self) -> str:
+        """Why the label is what it is, in words; empty when the text alone decided."""
+        if self.label is None or self.label_basis is None:
+            return ""
+        return explain(
+            self.label, self.text_label or self.label, self.label_basis, self.language, self.rating
+        )
 
     def age(self, now: datetime | None = None) -> str:
         return render.age(self.created_at, now or utcnow())
@@ -86,6 +102,8 @@ def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow
         neutral=data["neutral"],
         positive=data["positive"],
         language=data["detected_language"] or data["language"],
+        text_label=data.get("text_label"),
+        label_basis=data.get("label_basis"),
         model_version=data["model_version"],
         triage=data["triage"],
         triaged_by=data["triaged_by"],

@@ -38,6 +38,8 @@ SCORE_COLUMNS = (
     "neutral",
     "positive",
     "detected_language",
+    "text_label",
+    "label_basis",
     "model_version",
     "scored_at",
     "rank_key",
@@ -127,6 +129,7 @@ class PendingText:
     author_reach: int | None = None
     engagement: int | None = None
     rating: float | None = None
+    language: str | None = None  # as the source declared it (detection may find none)
 
 
 def scoring_text(title: str | None, text: str) -> str:
@@ -145,7 +148,7 @@ def unscored(engine: Engine, limit: int, model_version: str | None = None) -> li
         )
     c = mentions.c
     query = (
-        select(c.id, c.title, c.text, c.created_at, c.author_reach, c.engagement, c.rating)
+        select(c.id, c.title, c.text, c.created_at, c.author_reach, c.engagement, c.rating, c.language)
         .where(condition)
         .order_by(c.id)
         .limit(limit)
@@ -159,6 +162,7 @@ def unscored(engine: Engine, limit: int, model_version: str | None = None) -> li
                 row.author_reach,
                 row.engagement,
                 row.rating,
+                row.language,
             )
             for row in connection.execute(query)
         ]

@@ -72,6 +72,9 @@ mentions = Table(
     Column("neutral", Float),
     Column("positive", Float),
     Column("detected_language", String(16)),
+    # What the model read in the text alone, and what decided `label` (verdict.py): text, stars, language.
+    Column("text_label", String(10)),
+    Column("label_basis", String(10)),
     Column("model_version", String(128)),
     Column("scored_at", UTCDateTime()),
     # log(priority) without its time-dependent term: ordering by it is ordering by priority (ranking.py).

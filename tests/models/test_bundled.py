@@ -72,3 +72,22 @@ def test_long_complaint_keeps_the_verdict_at_the_end(onnx_model: SentimentModel)
     story = "I ordered a sofa in March and the delivery was scheduled for a Tuesday morning. " * 30
     (score,) = onnx_model.predict([story + "Honestly the worst company I have ever dealt with, avoid."])
     assert score.label == "negative"
+
+
+@pytest.mark.parametrize("which", ["onnx", "torch"])
+def test_a_score_does_not_depend_on_its_neighbours(
+    which: str, onnx_model: SentimentModel, torch_model: SentimentModel
+) -> None:
+    from models.data import tweeteval
+
+    model = onnx_model if which == "onnx" else torch_model
+    texts = [*tweeteval("val").texts[:150], *(text for text, _ in CASES), "ok", "x " * 300]
+    together = model.predict(texts)
+    alone = [model.predict([text])[0] for text in texts]
+    order = np.random.default_rng(7).permutation(len(texts))
+    shuffled = model.predict([texts[i] for i in order])
+    for position, i in enumerate(order):
+        for other in (alone[i], shuffled[position]):
+            assert other.label == together[i].label, texts[i]
+            for name, value in other.probabilities().items():
+                assert abs(value - together[i].probabilities()[name]) <= 0.005, texts[i]

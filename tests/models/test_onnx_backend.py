@@ -1,4 +1,5 @@
-"""The ONNX backend runs batches side by side; results must not depend on that, or on callers."""
+"""The ONNX backend scores each text alone, side by side on several cores; results must not depend
+on its neighbours, their order, the number of workers or concurrent callers."""
 
 from __future__ import annotations
 
@@ -16,15 +17,30 @@ TEXTS = [("terrible service " * (i % 9)) + f"order {i} " + ("thanks a lot " * (i
 
 @pytest.fixture(scope="module")
 def fp32_file(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # fp32, so a text scored alone and in a batch agree to float precision (dynamic int8
-    # quantisation picks its activation scale per batch).
     return build_onnx(tiny_model_dir, tmp_path_factory.mktemp("onnx") / "tiny.onnx", quantize=False)
 
 
+@pytest.fixture(scope="module")
+def int8_file(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_onnx(tiny_model_dir, tmp_path_factory.mktemp("onnx") / "tiny-int8.onnx")
+
+
 def backend(model_dir: Path, onnx_file: Path, threads: int) -> OnnxBackend:
-    impl = OnnxBackend.from_model_dir(model_dir, onnx_file=onnx_file, threads=threads)
-    impl.batch_size = 4  # many batches, so the parallel path is taken
-    return impl
+    return OnnxBackend.from_model_dir(model_dir, onnx_file=onnx_file, threads=threads)
+
+
+def test_int8_scores_do_not_depend_on_neighbours_or_order(tiny_model_dir: Path, int8_file: Path) -> None:
+    # Dynamic int8 quantises activations with one scale per run: run in a batch, a text's scores
+    # moved with its neighbours (the defect this guards against).
+    impl = backend(tiny_model_dir, int8_file, threads=2)
+    together = impl.predict_proba(TEXTS)
+    alone = np.vstack([impl.predict_proba([t]) for t in TEXTS])
+    shuffled_order = np.random.default_rng(3).permutation(len(TEXTS))
+    shuffled = impl.predict_proba([TEXTS[i] for i in shuffled_order])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    np.testing.assert_allclose(shuffled, together[shuffled_order], atol=1e-6)
+    with_others = impl.predict_proba(["x " * 120, *TEXTS[:5], "!!!"])[1:6]
+    np.testing.assert_allclose(with_others, together[:5], atol=1e-6)
 
 
 def test_parallel_batches_equal_serial_in_the_callers_order(tiny_model_dir: Path, fp32_file: Path) -> None:
