@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
+from monitor.cues import leaning
 from monitor.errors import ScoringError
 from monitor.mention import utcnow
 from monitor.ranking import rank_key
@@ -75,7 +76,14 @@ def score_pending(
 
 def _row(item: PendingText, score: Score, model: Model, now: datetime) -> dict[str, Any]:
     language = score.language or item.language
-    verdict = decide(score.label, float(score.negative), item.rating, language, model.languages)
+    verdict = decide(
+        score.label,
+        float(score.negative),
+        item.rating,
+        language,
+        model.languages,
+        cue=leaning(item.text, language),
+    )
     return {
         "id": item.id,
         "label": verdict.label,

@@ -8,9 +8,10 @@ into the label the product acts on (inbox, digests, alerts, responder).
    urgency is capped at HAPPY_URGENCY. 3 stars, or no stars, leave it to
    the text.
 2. A text in a language the model does not read (it was trained on English) is labelled with its
-   language and marked uncertain, never given a confident label. If it leans negative (P(negative)
-   at least NEGATIVE_LEANING, or the model's best guess is negative) it is labelled negative so it
-   reaches the inbox, flagged for a human to read; otherwise it keeps the model's guess, flagged.
+   language and marked uncertain, never given a confident label. If it leans negative it is labelled
+   negative so it reaches the inbox, flagged for a human to read; otherwise it is labelled with the
+   best guess (never negative), flagged. Leaning: complaint cue words (cues.py) outnumber praise
+   words; with no word either way, P(negative) at least NEGATIVE_LEANING or a negative best guess.
 3. Otherwise the model's label stands.
 
 Both halves are stored: `text_label` and the three probabilities are what the model read; `label`
@@ -63,7 +64,9 @@ def decide(
     rating: float | None,
     language: str | None,
     read_languages: Collection[str] = READ_LANGUAGES,
+    cue: int = 0,
 ) -> Verdict:
+    """`cue`: cues.leaning of the text (-1 complaint words outnumber praise, +1 the reverse)."""
     if rating is not None and rating <= COMPLAINT_STARS:
         return Verdict("negative", text_label, "stars", language)
     unread = language is not None and language not in read_languages
@@ -74,8 +77,11 @@ def decide(
             return Verdict("neutral", text_label, "stars", language)
         return Verdict(text_label, text_label, "text", language)
     if unread:
-        leaning = text_label == "negative" or text_negative >= NEGATIVE_LEANING
-        return Verdict("negative" if leaning else text_label, text_label, "language", language)
+        leaning = cue < 0 or (cue == 0 and (text_label == "negative" or text_negative >= NEGATIVE_LEANING))
+        if leaning:
+            return Verdict("negative", text_label, "language", language)
+        guess = "positive" if cue > 0 else "neutral" if text_label == "negative" else text_label
+        return Verdict(guess, text_label, "language", language)
     return Verdict(text_label, text_label, "text", language)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.cues import leaning
 from monitor.ranking import priority
 from monitor.verdict import NEGATIVE_LEANING, decide, explain, urgency
 from tests.factories import BASE_TIME
@@ -59,3 +60,31 @@ def test_explanations_say_what_decided() -> None:
     assert "does not read" in explain("negative", "neutral", "language", "es", None)
     assert "inbox" in explain("negative", "neutral", "language", "es", None)
     assert explain("neutral", "neutral", "text", "en", None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "cue"),
+    [
+        ("¡Pésimo servicio! Acme me cobró dos veces y nadie responde.", "es", -1),
+        ("Acme est inutilisable depuis la mise à jour, je perds mes notes.", "fr", -1),
+        ("Acme ist wirklich super, endlich eine App die funktioniert.", "de", 1),
+        ("PESIMO, no funciona", "es", -1),
+        ("Acme hat heute ein Update veröffentlicht.", "de", 0),
+        ("terrible service", "en", 0),  # English is the model's to read
+        ("nie", None, 0),
+    ],
+)
+def test_cue_words_for_languages_the_model_does_not_read(text: str, language: str | None, cue: int) -> None:
+    assert leaning(text, language) == cue
+
+
+def test_cue_words_outvote_a_guess_the_model_cannot_make() -> None:
+    # German praise the English model reads as negative: not sent to the inbox as a complaint.
+    praise = decide("negative", 0.5, None, "de", cue=1)
+    assert (praise.label, praise.basis) == ("positive", "language")
+    # A Spanish complaint the model reads as neutral with P(negative) 0.05: still reaches the inbox.
+    complaint = decide("neutral", 0.05, None, "es", cue=-1)
+    assert (complaint.label, complaint.basis) == ("negative", "language")
+    # Nothing either way: the model's lean decides, but a negative guess alone is enough.
+    assert decide("negative", 0.2, None, "it").label == "negative"
+    assert decide("positive", 0.1, None, "it").label == "positive"
