@@ -72,17 +72,17 @@ def vader_system() -> System:
     return run
 
 
-def previous_bundle(rev: str | None, into: Path) -> str | None:
-    """Write the bundle as of `rev` (default: the last commit whose weights differ from ours) into
-    `into`; returns the commit, or None outside a git checkout or when there is none."""
+def previous_bundle(model_dir: Path, rev: str | None, into: Path) -> str | None:
+    """Write the bundle as of `rev` (default: the last commit whose bundled weights differ from
+    `model_dir`'s) into `into`; returns the commit, or None outside a git checkout or when there is none."""
 
-    def git(*args: str, binary: bool = False) -> bytes:
+    def git(*args: str) -> bytes:
         return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True).stdout
 
     weights = "models/bundled/model.safetensors"
     try:
         if rev is None:
-            ours = git("hash-object", weights).decode().strip()
+            ours = git("hash-object", str((model_dir / "model.safetensors").resolve())).decode().strip()
             for commit in git("log", "--format=%H", "--", weights).decode().split():
                 if git("rev-parse", f"{commit}:{weights}").decode().strip() != ours:
                     rev = commit
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> str:
     notes = [f"Dev splits of models.corpus, seed {seed}."]
     with tempfile.TemporaryDirectory() as tmp:
         if args.previous != "none":
-            commit = previous_bundle(args.previous, Path(tmp) / "previous")
+            commit = previous_bundle(args.model, args.previous, Path(tmp) / "previous")
             if commit is None:
                 notes.append("No previous model in git history here: its rows are left out.")
             else:
