@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
 
     meta = json.loads((args.model / "grumble.json").read_text(encoding="utf-8"))
-    seed = int(meta.get("training", {}).get("seed", 13))
+    training = meta.get("training", {})
+    seed = int(training.get("split_seed", training.get("seed", 13)))
     model = SentimentModel.load(args.model)
     systems: dict[str, System] = {f"{model.version} ({model.backend_name}, new)": model_system(model)}
     if args.torch:

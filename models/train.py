@@ -88,6 +88,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated sets of the mix (default: all of models.corpus.SOURCES)",
     )
     p.add_argument(
+        "--split-seed",
+        type=int,
+        default=13,
+        help="seed of the dev splits; keep it when continuing a model, or its dev rows were trained on",
+    )
+    p.add_argument(
         "--init",
         type=Path,
         default=None,
@@ -399,7 +405,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if name is not None and not (name / "config.json").is_file():
             raise SystemExit(f"{name}: not a model checkpoint (no config.json there)")
     try:
-        mix = corpus.load(args.data_dir, seed=args.seed, names=args.sets)
+        mix = corpus.load(args.data_dir, seed=args.split_seed, names=args.sets)
     except (KeyError, OSError, ValueError) as exc:
         raise SystemExit(f"cannot read the training data: {exc}") from None
     quota = corpus.epoch_quota(mix, args.per_epoch)

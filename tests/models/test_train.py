@@ -39,6 +39,11 @@ def write_dataset(root: Path) -> Path:
     for split, part in (("train", reviews), ("dev", reviews[:2])):
         lines = ["sentence\tlabel", *(f"{text}\t{label}" for text, label in part)]
         (sst / f"{split}.tsv").write_text("\n".join(lines) + "\n")
+    brands = root / "sanders_brand_tweets"
+    brands.mkdir()
+    names = ("negative", "neutral", "positive")
+    lines = ["text\tlabel", *(f"@acme {text}\t{names[label]}" for text, label in rows)]
+    (brands / "data.tsv").write_text("\n".join(lines) + "\n")
     return root
 
 
@@ -60,8 +65,10 @@ def train(tmp_path: Path, name: str, *extra: str) -> Path:
             "3",
             "--eval-every",
             "2",
-            "--sst2-per-epoch",
-            "6",
+            "--sets",
+            "tweeteval_sentiment,sanders_brand_tweets,sst2",
+            "--per-epoch",
+            "40",
             "--epochs",
             "1",
             "--student-epochs",
@@ -115,6 +122,20 @@ def test_same_seed_same_weights(tmp_path: Path) -> None:
     assert hashlib.sha256((third / "model.safetensors").read_bytes()).hexdigest() != digest[0]
 
 
+def test_init_continues_a_trained_model_in_one_stage(tmp_path: Path) -> None:
+    write_dataset(tmp_path / "data")
+    start = build_tiny_model(tmp_path / "start")
+    bundle = train(tmp_path, "continued", "--init", str(start))
+    meta = json.loads((bundle / "grumble.json").read_text())
+    assert meta["layers"] == 1 and meta["languages"] == ["en"]
+    assert [row["set"] for row in meta["data"]] == ["tweeteval_sentiment", "sanders_brand_tweets", "sst2"]
+    summary = json.loads((tmp_path / "work" / "runs" / "continued" / "summary.json").read_text())
+    assert "tune" in summary and "teacher" not in summary and "student" not in summary
+    assert set(meta["dev"]["uncalibrated"]["domains"]) == {"tweets", "brand tweets", "film reviews"}
+    before = hashlib.sha256((start / "model.safetensors").read_bytes()).hexdigest()
+    assert hashlib.sha256((bundle / "model.safetensors").read_bytes()).hexdigest() != before
+
+
 def test_empty_keep_layers_ships_the_teacher(tmp_path: Path) -> None:
     write_dataset(tmp_path / "data")
     teacher = build_tiny_model(tmp_path / "teacher")
@@ -159,3 +180,7 @@ def test_bad_arguments_are_explained(tmp_path: Path, capsys: pytest.CaptureFixtu
     write_dataset(tmp_path / "data")
     with pytest.raises(SystemExit, match="not a model checkpoint"):
         train(tmp_path, "x", "--teacher", str(tmp_path / "nowhere"))
+    with pytest.raises(SystemExit, match="not a model checkpoint"):
+        train(tmp_path, "y", "--init", str(tmp_path / "nowhere"))
+    with pytest.raises(SystemExit, match="unknown sentiment set 'tweets'"):
+        train(tmp_path, "z", "--sets", "tweets")
