@@ -90,3 +90,42 @@ def test_export_of_the_current_view(make_store: Callable[[str], Seeded]) -> None
     assert lines[0].startswith("id,source,external_id")
     assert len(lines) == 1 + 3
     assert all(",negative," in line for line in lines[1:])
+
+
+def test_an_uncertain_language_and_a_star_verdict_are_flagged_and_explained(
+    make_store: Callable[[str], Seeded],
+) -> None:
+    from models import Score
+    from monitor.scoring import score_pending
+    from monitor.store.mentions import import_mentions
+    from tests.factories import mention
+
+    class SpanishBlindModel:
+        version = "v2"
+        languages = frozenset({"en"})
+
+        def predict(self, texts: list[str]) -> list[Score]:
+            return [
+                Score("neutral", 0.05, 0.6, 0.35, "es")
+                if "cobró" in t
+                else Score("positive", 0.02, 0.1, 0.88, "en")
+                for t in texts
+            ]
+
+    seeded = make_store("")
+    import_mentions(
+        seeded.engine,
+        "acme",
+        [
+            mention(20, source="bluesky", text="¡Pésimo servicio! Acme me cobró dos veces y nadie responde."),
+            mention(21, source="appstore", text="Lovely design, shame it logs me out hourly", rating=2.0),
+        ],
+    )
+    assert score_pending(seeded.engine, SpanishBlindModel()) == 2
+    app = run_app()
+    headlines = [m.value for m in app.markdown if "badge[" in m.value]
+    spanish = next(h for h in headlines if "bluesky" in h)
+    assert ":red-badge[negative] :orange-badge[uncertain · es]" in spanish
+    captions = " ".join(c.value for c in app.caption).replace("\\", "")
+    assert "written in es, which the model does not read" in captions
+    assert "2-star review: the stars decide (the text alone reads positive)" in captions

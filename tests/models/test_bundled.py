@@ -17,6 +17,9 @@ CASES = [
     ("The product broke after two days, total waste of money", "negative"),
     ("I absolutely love this phone, best purchase of the year!", "positive"),
     ("Thank you so much for the quick help, you made my day 😊", "positive"),
+    ("Charged twice for the same order.", "negative"),
+    ("Still waiting for my refund.", "negative"),
+    ("My bag never arrived.", "negative"),
     ("The store opens at 9am on Monday.", "neutral"),
     ("Apple will announce the new iPhone on September 12th", "neutral"),
 ]
@@ -91,3 +94,21 @@ def test_a_score_does_not_depend_on_its_neighbours(
             assert other.label == together[i].label, texts[i]
             for name, value in other.probabilities().items():
                 assert abs(value - together[i].probabilities()[name]) <= 0.005, texts[i]
+
+
+def test_the_demo_complaints_in_other_languages_reach_the_inbox(onnx_model: SentimentModel) -> None:
+    from monitor.cues import leaning
+    from monitor.verdict import decide
+
+    cases = [
+        ("¡Pésimo servicio! Acme me cobró dos veces y nadie responde.", "es", "negative"),
+        ("Acme est inutilisable depuis la mise à jour, je perds mes notes.", "fr", "negative"),
+        ("Acme ist wirklich super, endlich eine App die funktioniert.", "de", "positive"),
+    ]
+    scores = onnx_model.predict([text for text, _, _ in cases])
+    for (text, language, label), score in zip(cases, scores, strict=True):
+        assert score.language == language
+        verdict = decide(
+            score.label, score.negative, None, score.language, onnx_model.languages, leaning(text, language)
+        )
+        assert (verdict.label, verdict.uncertain) == (label, True), text
