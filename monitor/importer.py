@@ -13,12 +13,13 @@ import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from monitor.errors import ImportFileError
 from monitor.mention import Mention, utcnow
+from monitor.sources.text import parse_time as read_time
 
 FIELDS = ("id", "text", "author", "url", "created_at", "rating", "title", "source")
 DEFAULT_SOURCE = "file"
@@ -55,19 +56,15 @@ def column_map(overrides: Mapping[str, str]) -> dict[str, str]:
 
 
 def parse_time(value: Any) -> datetime:
-    """ISO 8601 (a trailing Z too), 'YYYY-MM-DD HH:MM[:SS]', or Unix seconds; naive means UTC."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC)
-    text = str(value).strip()
-    if text.replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text), UTC)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    """ISO 8601 (a trailing Z too), 'YYYY-MM-DD HH:MM[:SS]', or Unix seconds; naive means UTC.
+    Anything else, or out of range, is a ValueError that names the value."""
+    moment = read_time(value)
+    if moment is None:
         raise ValueError(
-            f"created_at {text!r} is not a date; use ISO 8601 like 2024-05-01T12:30:00Z"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            f"created_at {str(value).strip()[:60]!r} is not a date a post can have; "
+            "use ISO 8601 like 2024-05-01T12:30:00Z or Unix seconds"
+        )
+    return moment
 
 
 def _optional_text(value: Any) -> str | None:

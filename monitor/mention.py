@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 JSON = dict[str, Any]
@@ -12,6 +12,23 @@ JSON = dict[str, Any]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Dates a post cannot have: later than now plus clock skew and time-zone slips, or before the
+# social web. Whoever posts sets `createdAt` on Bluesky; a file may hold anything.
+FUTURE_SKEW = timedelta(days=1)
+EARLIEST_POST = datetime(1995, 1, 1, tzinfo=UTC)
+ORIGINAL_TIME_KEY = "grumble_created_at_as_given"
+
+
+def plausible_time(
+    moment: datetime, raw: Mapping[str, Any] | None
+) -> tuple[datetime, Mapping[str, Any] | None]:
+    """`moment` if a post could have it; else now, with the given value kept in the raw payload."""
+    now = utcnow()
+    if EARLIEST_POST <= moment <= now + FUTURE_SKEW:
+        return moment, raw
+    return now, {**(raw or {}), ORIGINAL_TIME_KEY: moment.isoformat()}
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -24,6 +41,9 @@ def as_utc(moment: datetime) -> datetime:
 @dataclass(frozen=True)
 class Mention:
     """One public post, comment or review, as a source saw it.
+
+    A `created_at` no post can have (in the future, before 1995) becomes the time it was seen, and
+    the given value is kept in `raw` (plausible_time): every stage after this one may trust it.
 
     `source` + `external_id` identify it: the store keeps each pair once. `author_reach` is how many people
     follow the author (followers, karma, points); `engagement` is the mention's own interactions (score,
@@ -46,7 +66,9 @@ class Mention:
     raw: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "created_at", as_utc(self.created_at))
+        moment, raw = plausible_time(as_utc(self.created_at), self.raw)
+        object.__setattr__(self, "created_at", moment)
+        object.__setattr__(self, "raw", raw)
 
 
 @dataclass(frozen=True)

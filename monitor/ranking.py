@@ -30,6 +30,7 @@ def freshness(created_at: datetime, now: datetime | None = None) -> float:
 
 
 _LN2 = math.log(2.0)
+MAX_EXPONENT = 700.0  # exp(709) is the largest finite float
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -64,7 +65,8 @@ def rank_key(
 def priority_from_key(key: float | None, now: datetime | None = None) -> float:
     if key is None:
         return 0.0
-    return math.exp(key - now_offset(now or utcnow()))
+    # A key stored before dates were checked (a post "from 2030") must not overflow the inbox.
+    return math.exp(min(key - now_offset(now or utcnow()), MAX_EXPONENT))
 
 
 def priority(

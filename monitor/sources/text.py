@@ -46,28 +46,37 @@ def html_to_text(markup: str) -> str:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """A timezone-aware UTC datetime from epoch seconds or an ISO 8601 string; None if unreadable."""
+    """A timezone-aware UTC datetime from epoch seconds (a number or a numeric string) or an ISO 8601
+    string; None if unreadable or out of the range a datetime can hold (1e20, year 0 in UTC)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(float(value), UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return _from_epoch(float(value))
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
+    if _EPOCH_TEXT.fullmatch(text):
+        return _from_epoch(float(text))
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     # Python < 3.11 style limits do not apply, but some servers send 7+ fractional digits.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        # 0001-01-01T00:00:00+05:00 is a valid local time whose UTC falls before year 1.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+
+
+_EPOCH_TEXT = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def as_int(value: Any) -> int | None:

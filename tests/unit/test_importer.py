@@ -40,7 +40,8 @@ def test_bad_rows_are_reported_with_line_numbers_and_the_rest_kept(tmp_path: Pat
     batch = read_file(path)
     assert [m.external_id for m in batch.mentions] == ["a", "e"]
     assert [str(p) for p in batch.problems] == [
-        "line 3: created_at 'yesterday-ish' is not a date; use ISO 8601 like 2024-05-01T12:30:00Z",
+        "line 3: created_at 'yesterday-ish' is not a date a post can have; "
+        "use ISO 8601 like 2024-05-01T12:30:00Z or Unix seconds",
         "line 4: rating 'x' is not a number",
         "line 6: expected 4 fields as in the header, found 5",
     ]
@@ -123,3 +124,38 @@ def test_unknown_format_and_mapping_field_are_clear(tmp_path: Path) -> None:
 )
 def test_time_formats(value: object, expected: datetime) -> None:
     assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["99999999999999999", 1e20, "1e20", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"]
+)
+def test_out_of_range_times_are_one_reported_row(tmp_path: Path, value: object) -> None:
+    path = tmp_path / "reviews.jsonl"
+    rows = [
+        {"id": "good1", "text": "fine", "created_at": "2024-05-01T10:00:00Z"},
+        {"id": "bad", "text": "odd time", "created_at": value},
+        {"id": "good2", "text": "also fine", "created_at": 1714557600},
+    ]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    batch = read_file(path)
+    assert [m.external_id for m in batch.mentions] == ["good1", "good2"]
+    (problem,) = batch.problems
+    assert problem.line == 2 and "is not a date a post can have" in problem.message
+
+
+def test_a_date_no_post_can_have_becomes_the_time_it_was_seen(tmp_path: Path) -> None:
+    from monitor.mention import ORIGINAL_TIME_KEY, utcnow
+
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        "id,text,created_at\nf,from the future,2030-01-01T00:00:00Z\np,prehistoric,1970-01-02T00:00:00Z\n"
+        "ok,today,2024-05-01T10:00:00Z\n",
+        encoding="utf-8",
+    )
+    before = utcnow()
+    future, ancient, fine = read_file(path).mentions
+    for clamped, given in ((future, "2030-01-01T00:00:00+00:00"), (ancient, "1970-01-02T00:00:00+00:00")):
+        assert before <= clamped.created_at <= utcnow()
+        assert clamped.raw is not None and clamped.raw[ORIGINAL_TIME_KEY] == given
+    assert fine.created_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert fine.raw is None or ORIGINAL_TIME_KEY not in fine.raw

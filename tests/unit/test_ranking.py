@@ -42,3 +42,16 @@ def test_rank_key_orders_exactly_as_priority_at_any_time() -> None:
     by_priority = sorted(range(len(cases)), key=lambda i: priority(*cases[i], now=BASE_TIME))
     assert by_key == by_priority
     assert rank_key(None, BASE_TIME) is None
+
+
+def test_priority_stays_finite_for_any_stored_key() -> None:
+    import math
+    from datetime import UTC, datetime
+
+    from monitor.ranking import priority_from_key, rank_key
+
+    # A key stored before dates were checked: a post "from" the year 9000.
+    key = rank_key(0.9, datetime(9000, 1, 1, tzinfo=UTC), 10, 1)
+    assert key is not None
+    assert math.isfinite(priority_from_key(key)) and priority_from_key(key) > 1e100
+    assert priority_from_key(-1e9) == 0.0
