@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
-from datetime import datetime
 from itertools import islice
 
 import streamlit as st
 from sqlalchemy import Engine
 
+from monitor.export import write_csv
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import iter_all
 
@@ -19,23 +17,7 @@ EXPORT_LIMIT = 100_000
 
 def view_as_csv(engine: Engine, where: MentionFilter, limit: int = EXPORT_LIMIT) -> str:
     buffer = io.StringIO()
-    writer: csv.DictWriter[str] | None = None
-    for row in islice(iter_all(engine, where), limit):
-        row.pop("raw", None)
-        flat = {
-            key: (
-                value.isoformat()
-                if isinstance(value, datetime)
-                else json.dumps(value, ensure_ascii=False)
-                if isinstance(value, dict | list)
-                else value
-            )
-            for key, value in row.items()
-        }
-        if writer is None:
-            writer = csv.DictWriter(buffer, fieldnames=list(flat))
-            writer.writeheader()
-        writer.writerow(flat)
+    write_csv(islice(iter_all(engine, where), limit), buffer)
     return buffer.getvalue()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import os
@@ -307,19 +306,8 @@ def parse_since(value: str) -> datetime:
         ) from None
 
 
-EXPORT_JSON_COLUMNS = ("metrics", "raw", "watches")
-
-
-def _exportable(row: dict[str, Any]) -> dict[str, Any]:
-    """`id` is the source's id, as on import, so an export can be imported again; ours is `mention_id`."""
-    out: dict[str, Any] = {"mention_id": row["id"], "id": row["external_id"]}
-    for key, value in row.items():
-        if key not in ("id", "external_id"):
-            out[key] = value.isoformat() if isinstance(value, datetime) else value
-    return out
-
-
 def cmd_export(args: argparse.Namespace) -> int:
+    from monitor.export import write_csv, write_jsonl
     from monitor.store.filters import MentionFilter
     from monitor.store.mentions import iter_all
 
@@ -331,25 +319,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         labels=args.label or (),
         since=parse_since(args.since) if args.since else None,
     )
-    rows = (_exportable(row) for row in iter_all(engine, where))
+    rows = iter_all(engine, where)
     handle: TextIO = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
-    count = 0
     try:
-        if args.format == "jsonl":
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
-        else:
-            writer: csv.DictWriter[str] | None = None
-            for row in rows:
-                if writer is None:
-                    writer = csv.DictWriter(handle, fieldnames=list(row))
-                    writer.writeheader()
-                for key in EXPORT_JSON_COLUMNS:
-                    if row[key] is not None:
-                        row[key] = json.dumps(row[key], ensure_ascii=False)
-                writer.writerow(row)
-                count += 1
+        count = write_jsonl(rows, handle) if args.format == "jsonl" else write_csv(rows, handle)
     finally:
         if args.output:
             handle.close()

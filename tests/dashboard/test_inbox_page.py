@@ -87,7 +87,8 @@ def test_export_of_the_current_view(make_store: Callable[[str], Seeded]) -> None
     app.button(key="export_prepare").click().run()
     _, data = app.session_state["export_csv"]
     lines = data.splitlines()
-    assert lines[0].startswith("id,source,external_id")
+    # The same export as `grumble export --format csv`: `id` is the source's, ours is `mention_id`.
+    assert lines[0].startswith("mention_id,id,source")
     assert len(lines) == 1 + 3
     assert all(",negative," in line for line in lines[1:])
 
