@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+from monitor.render import isolate_bidi
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash every ASCII punctuation Markdown could act on; keep line breaks as line breaks."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """Backslash every ASCII punctuation Markdown could act on; keep line breaks as line breaks;
+    bidi controls removed and right-to-left runs isolated (render.isolate_bidi)."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", isolate_bidi(text))
     return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -29,9 +30,32 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Every value a template prints: a stranger's name with U+202E must not flip our line.
+        finalize=_isolate_printed,
     )
     env.filters["nl2br"] = nl2br
     return env
+
+
+# Embeddings, overrides, isolates and marks: what a stranger can use to reorder the text around theirs.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def _isolate_printed(value: object) -> object:
+    if isinstance(value, Markup):  # already-escaped HTML (nl2br): isolating it keeps it markup
+        return Markup(isolate_bidi(str(value)))
+    return isolate_bidi(value) if isinstance(value, str) else value
+
+
+def isolate_bidi(text: str) -> str:
+    """Untrusted text without bidi controls; a run holding right-to-left letters (or controls we
+    removed) is wrapped in an isolate (FSI ... PDI) so it cannot reorder what follows it."""
+    cleaned = _BIDI_CONTROLS.sub("", text)
+    if cleaned == text and not _RIGHT_TO_LEFT.search(text):
+        return text
+    return FIRST_STRONG_ISOLATE + cleaned + POP_DIRECTIONAL_ISOLATE
 
 
 def nl2br(text: str) -> Markup:
