@@ -90,6 +90,9 @@ def row_to_mention(row: Mapping[str, Any], columns: Mapping[str, str], source: s
             rating = float(raw_rating)
         except (TypeError, ValueError):
             raise ValueError(f"rating {raw_rating!r} is not a number") from None
+        # Stars decide a review's verdict (verdict.py): a 10-point or 0-100 scale would read as 5 stars.
+        if not 1 <= rating <= 5:
+            raise ValueError(f"rating {raw_rating!r} is not 1 to 5 stars; convert the scale before importing")
     author = _optional_text(row.get(columns["author"]))
     external_id = _optional_text(row.get(columns["id"]))
     if external_id is None:
@@ -149,11 +152,25 @@ def read_file(
     fmt = detect_format(path, file_format)
     text = _decode(path, batch)
     rows = _jsonl_rows(text, batch) if fmt == "jsonl" else _csv_rows(text, path, batch)
+    first_line: dict[tuple[str, str], int] = {}
     for line, row in rows:
         try:
-            batch.mentions.append(row_to_mention(row, mapping, source))
+            mention = row_to_mention(row, mapping, source)
         except ValueError as exc:
             batch.problems.append(RowProblem(line, str(exc)))
+            continue
+        key = (mention.source, mention.external_id)
+        if key in first_line:
+            batch.problems.append(
+                RowProblem(
+                    line,
+                    f"id {mention.external_id!r} is already on line {first_line[key]}; that row is kept "
+                    "and this one skipped (give each row its own id)",
+                )
+            )
+            continue
+        first_line[key] = line
+        batch.mentions.append(mention)
     return batch
 
 

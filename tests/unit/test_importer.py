@@ -159,3 +159,23 @@ def test_a_date_no_post_can_have_becomes_the_time_it_was_seen(tmp_path: Path) ->
         assert clamped.raw is not None and clamped.raw[ORIGINAL_TIME_KEY] == given
     assert fine.created_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
     assert fine.raw is None or ORIGINAL_TIME_KEY not in fine.raw
+
+
+def test_a_repeated_id_keeps_the_first_row_and_reports_the_second(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("id,text\nr1,first words\nr2,other\nr1,second words\n", encoding="utf-8")
+    batch = read_file(path)
+    assert [(m.external_id, m.text) for m in batch.mentions] == [("r1", "first words"), ("r2", "other")]
+    assert [str(p) for p in batch.problems] == [
+        "line 4: id 'r1' is already on line 2; that row is kept and this one skipped"
+        " (give each row its own id)"
+    ]
+
+
+@pytest.mark.parametrize("rating", ["0", "7", "10", "nan", "-1"])
+def test_ratings_outside_one_to_five_stars_are_reported(tmp_path: Path, rating: str) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text(f"id,text,rating\nr1,ok,{rating}\nr2,fine,4.5\n", encoding="utf-8")
+    batch = read_file(path)
+    assert [m.rating for m in batch.mentions] == [4.5]
+    assert "is not 1 to 5 stars" in batch.problems[0].message
