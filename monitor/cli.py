@@ -494,6 +494,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = connect(config.database_url)
     if not config.watches:
         raise ConfigError(f"{config.path or 'configuration'}: no [[watches]]; add one (see `grumble init`)")
+    config.require_mail()
     stop = _install_stop_handlers()
     run_until_stopped(build_scheduler(config, engine), stop)
     print("scheduler stopped")
@@ -544,6 +545,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         path.write_text(_example_config(), encoding="utf-8")
         print(f"wrote a starter config to {path}")
     config = load_config(path, database_url=args.database)
+    config.require_mail()
     engine = connect(config.database_url)
     jobs = Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
     if not args.no_demo:

@@ -179,6 +179,20 @@ class Config:
     def source_settings(self, name: str) -> SourceSettings:
         return self.sources.get(name) or SourceSettings(name=name)
 
+    def require_mail(self) -> None:
+        """For long-running commands: digests or mailed alerts with no way to send them would fail
+        only hours later, at send time; say so at start instead."""
+        if self.smtp.host is not None:
+            return
+        wanting = [f"[[digests]] {d.name!r}" for d in self.digests]
+        if self.alerts.recipients:
+            wanting.append("[alerts] recipients")
+        if wanting:
+            raise ConfigError(
+                f"{self._where()}: {', '.join(wanting)} send mail, but [smtp] has no host; set [smtp] host "
+                "(or GRUMBLE_SMTP_HOST), or remove them"
+            )
+
     def jobs(self) -> list[tuple[Watch, str]]:
         """One collection job per (watch, source) pair."""
         return [(watch, source) for watch in self.watches for source in watch.sources]
@@ -224,12 +238,13 @@ class _Reader:
             raise self.fail(key, f"a number of at least {minimum:g}", value)
         return float(value)
 
-    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(key, "a whole number", value)
-        if value < minimum:
-            raise self.fail(key, f"a whole number of at least {minimum}", value)
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+            raise self.fail(key, f"a whole number {bounds}", value)
         return value
 
     def words(self, key: str) -> tuple[str, ...]:
@@ -261,6 +276,7 @@ class _Reader:
 
 TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "model", "dashboard", "users", "auth"}
 TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts"}
+MAX_PORT = 65535
 TOP_LEVEL_KEYS |= {"responder", "reply_templates"}
 WATCH_KEYS = {"name", "keywords", "required", "excluded", "languages", "sources", "brand", "product"}
 SOURCE_KNOWN_KEYS = {"base_url", "max_backfill", "timeout_s"}
@@ -337,7 +353,7 @@ def parse_config(
 
 def _dashboard(reader: _Reader) -> DashboardSettings:
     host = reader.string("host", "localhost") or "localhost"
-    port = reader.integer("port", 8501, minimum=1)
+    port = reader.integer("port", 8501, minimum=1, maximum=MAX_PORT)
     public_url = reader.string("public_url") or f"http://{host}:{port}"
     return DashboardSettings(host=host, port=port, public_url=public_url.rstrip("/"))
 
@@ -541,7 +557,7 @@ def _parse_smtp(root: _Reader, environ: Mapping[str, str]) -> SmtpSettings:
     default_port = {"tls": 465, "none": 25}.get(security, 587)
     return SmtpSettings(
         host=reader.string("host") or None,
-        port=reader.integer("port", default_port, minimum=1),
+        port=reader.integer("port", default_port, minimum=1, maximum=MAX_PORT),
         security=security,
         username=reader.string("username") or None,
         password=reader.string("password") or None,

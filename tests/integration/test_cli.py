@@ -196,3 +196,14 @@ def test_odd_texts_are_stored_and_scored(
     assert rows["emoji"]["text"] == "love it 😍🔥👍🏽"
     assert rows["bytes"]["text"] == "caf\ufffd \ufffd broken"
     assert rows["empty"]["text"] == ""
+
+
+def test_run_refuses_digests_it_could_never_send(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = workdir / "grumble.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "[[digests]]\nname = 'team'\nrecipients = ['a@example.com']\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "run")
+    assert code == 2
+    assert "[[digests]] 'team' send mail, but [smtp] has no host" in err

@@ -67,6 +67,8 @@ def test_environment_overrides_file_for_secrets_and_database(tmp_path: Path) -> 
     ("body", "fragments"),
     [
         ("databse_url = 'x'\n", ["databse_url", "known keys"]),
+        ("[dashboard]\nport = 99999\n", ["dashboard.port", "a whole number from 1 to 65535", "99999"]),
+        ("[smtp]\nhost = 'mail'\nport = 0\n", ["smtp.port", "from 1 to 65535"]),
         ("[[watches]]\nname = 'a'\nkeywords = 3\n", ["watches[0].keywords", "list of strings", "int 3"]),
         ("[[watches]]\nkeywords = ['a']\n", ["watches[0].name", "non-empty string"]),
         (
@@ -101,3 +103,15 @@ def test_missing_default_file_gives_defaults(tmp_path: Path, monkeypatch: pytest
     config = load_config(environ={})
     assert config.watches == ()
     assert config.path is None
+
+
+def test_mail_without_an_smtp_host_is_refused_at_start(tmp_path: Path) -> None:
+    body = (
+        "[[watches]]\nname = 'acme'\nkeywords = ['acme']\n[watches.sources.demo]\n"
+        "[[digests]]\nname = 'team'\nrecipients = ['a@example.com']\n"
+    )
+    config = load_config(write(tmp_path, body), environ={})
+    with pytest.raises(ConfigError, match=r"\[\[digests\]\] 'team' send mail, but \[smtp\] has no host"):
+        config.require_mail()
+    load_config(write(tmp_path, body + "[smtp]\nhost = 'mail.example.com'\n"), environ={}).require_mail()
+    load_config(write(tmp_path, body), environ={"GRUMBLE_SMTP_HOST": "mail.example.com"}).require_mail()
