@@ -105,3 +105,15 @@ def new_idempotency_key(now_us: int | None = None) -> str:
 
 def is_tid(key: str) -> bool:
     return bool(_TID.fullmatch(key))
+
+
+# How servers word "your text is too long": Mastodon ("Text character limit of 500 exceeded"),
+# Bluesky's record validation ("Record/text must not be longer than 300 graphemes").
+_TOO_LONG = re.compile(
+    r"character limit|too long|longer than|max(?:imum)?\s*(?:length|graphemes)", re.IGNORECASE
+)
+
+
+def refusal_reason(detail: str) -> str:
+    """`too_long` when a server's refusal says the text is too long, else `rejected`."""
+    return "too_long" if _TOO_LONG.search(detail) else "rejected"

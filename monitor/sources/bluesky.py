@@ -31,7 +31,7 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
-from monitor.reply_text import graphemes, is_tid
+from monitor.reply_text import graphemes, is_tid, refusal_reason
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import (
     SkipLog,
@@ -248,7 +248,9 @@ class BlueskySource:
             existing = self.find_reply(target, text, idempotency_key)
             if existing is not None:
                 return existing
-            raise ReplyRejected(self.name, f"the server refused {what}: {exc.detail}") from None
+            raise ReplyRejected(
+                self.name, f"the server refused {what}: {exc.detail}", refusal_reason(exc.detail)
+            ) from None
         try:
             data = expect_mapping(self.name, decode_json(self.name, response), "a createRecord answer")
         except SourceResponseError as exc:

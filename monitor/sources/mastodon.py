@@ -33,7 +33,7 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
-from monitor.reply_text import graphemes, normalized
+from monitor.reply_text import graphemes, normalized, refusal_reason
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import (
     SkipLog,
@@ -220,11 +220,8 @@ class MastodonSource:
                 "deleted",
             ) from None
         except SourceResponseError as exc:
-            too_long = "character limit" in exc.detail.lower() or "too long" in exc.detail.lower()
             raise ReplyRejected(
-                self.name,
-                f"the instance refused {what}: {exc.detail}",
-                "too_long" if too_long else "rejected",
+                self.name, f"the instance refused {what}: {exc.detail}", refusal_reason(exc.detail)
             ) from None
         try:
             status = expect_mapping(self.name, decode_json(self.name, response), "the posted status")

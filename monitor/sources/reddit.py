@@ -258,7 +258,8 @@ def translate(source: str, exc: Exception, what: str) -> SourceError:
                 source, f"the OAuth token request was refused{_response_detail(response)}. {AUTH_HINT}"
             )
         if status == 429 and response is not None:
-            return translate(source, core.TooManyRequests(response), what)
+            asked = "the OAuth token request" if "access_token" in str(getattr(response, "url", "")) else what
+            return translate(source, core.TooManyRequests(response), asked)
         if status >= 500:
             return SourceUnavailable(source, f"Reddit server error on {what}{_response_detail(response)}")
         return SourceResponseError(source, f"unexpected answer for {what}{_response_detail(response)}")
@@ -308,7 +309,6 @@ def parse_thing(thing: Mapping[str, Any], skips: SkipLog) -> tuple[float, Mentio
     fullname = as_str(data.get("name")) or (f"{kind}_{thing_id}" if thing_id else None)
     created = parse_time(data.get("created_utc"))
     score = as_int(data.get("score"))
-    permalink = as_str(data.get("permalink"))
     if fullname is None:
         skips.skip("without id")
         return None
@@ -332,8 +332,6 @@ def parse_thing(thing: Mapping[str, Any], skips: SkipLog) -> tuple[float, Mentio
         parent = as_str(data.get("parent_id"))
         engagement = score
         extra = metrics(score=score)
-        if permalink is None and thing_id and isinstance(data.get("link_id"), str):
-            permalink = f"/comments/{data['link_id'].removeprefix('t3_')}/_/{thing_id}/"
     if text is None:
         skips.skip("without text")
         return None
@@ -344,7 +342,7 @@ def parse_thing(thing: Mapping[str, Any], skips: SkipLog) -> tuple[float, Mentio
         title=title,
         created_at=created,
         author=as_str(data.get("author")),
-        url=f"{PERMALINK_BASE}{permalink}" if permalink else None,
+        url=thing_url(data),
         # Karma would cost one request per author; the ranking does without.
         author_reach=None,
         engagement=engagement,
@@ -513,8 +511,9 @@ class RedditSource:
             )
         data = vars(comment)
         fullname = as_str(data.get("name")) or f"t1_{comment.id}"
-        permalink = as_str(data.get("permalink"))
-        return PostedReply(id=fullname, url=f"{PERMALINK_BASE}{permalink}" if permalink else None)
+        if not as_str(data.get("link_id")) and kind == "t3":
+            data = {**data, "link_id": target.external_id}  # a reply to a post lives in its thread
+        return PostedReply(id=fullname, url=thing_url(data))
 
     def find_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply | None:
         """Our account's newest comments: one under the same parent with the same text."""
@@ -539,10 +538,20 @@ class RedditSource:
                 and str(item.get("author") or "").lower() == username.lower()
                 and normalized(str(item.get("body") or "")) == wanted
             ):
-                permalink = as_str(item.get("permalink"))
                 fullname = as_str(item.get("name")) or f"t1_{item.get('id')}"
-                return PostedReply(id=fullname, url=f"{PERMALINK_BASE}{permalink}" if permalink else None)
+                return PostedReply(id=fullname, url=thing_url(item))
         return None
+
+
+def thing_url(data: Mapping[str, Any]) -> str | None:
+    """A post's or comment's address: its permalink, or, for a comment whose answer has none, one
+    built from its thread (link_id) and its id, which Reddit resolves the same way."""
+    permalink = as_str(data.get("permalink"))
+    thing_id = as_str(data.get("id"))
+    link_id = as_str(data.get("link_id"))
+    if permalink is None and thing_id and link_id:
+        permalink = f"/comments/{link_id.removeprefix('t3_')}/_/{thing_id}/"
+    return f"{PERMALINK_BASE}{permalink}" if permalink else None
 
 
 MAX_COMMENT_CHARS = 10_000

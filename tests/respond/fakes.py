@@ -52,6 +52,7 @@ class FakeReddit(FakeApi):
     def __init__(self, server: ReplayServer) -> None:
         super().__init__(server)
         self.refuse: list[str] | None = None  # e.g. ["THREAD_LOCKED", "Comments are locked.", "parent"]
+        self.with_permalinks = True  # some answers carry none
         server.route("POST", "/api/v1/access_token", Reply.json(ACCESS_TOKEN))
         server.route("POST", COMMENT, self._comment)
         server.route("GET", f"/user/{BOT}/comments", self._mine)
@@ -61,16 +62,17 @@ class FakeReddit(FakeApi):
 
     def _thing(self, item: Published) -> dict[str, Any]:
         short = item.id.removeprefix("t1_")
+        permalink = {"permalink": f"/r/acme/comments/sub1/_/{short}/"} if self.with_permalinks else {}
         return {
             "kind": "t1",
             "data": {
+                **permalink,
                 "id": short,
                 "name": item.id,
                 "author": BOT,
                 "body": item.text.replace("&", "&amp;").replace("<", "&lt;"),
                 "parent_id": item.parent,
                 "link_id": "t3_sub1",
-                "permalink": f"/r/acme/comments/sub1/_/{short}/",
                 "created_utc": 1_790_000_000,
                 "score": 1,
             },
@@ -178,6 +180,8 @@ class FakeBluesky(FakeApi):
         super().__init__(server)
         self.records: dict[str, dict[str, Any]] = {}
         self.posts_by_uri: dict[str, dict[str, Any]] = {}
+        # The server validates the record itself; lower it to see a refusal our own count let through.
+        self.max_graphemes = 300
         server.route(
             "POST",
             "/xrpc/com.atproto.server.createSession",
@@ -195,6 +199,12 @@ class FakeBluesky(FakeApi):
         rkey = body["rkey"]
         if rkey in self.records:
             return Reply.json({"error": "InvalidRequest", "message": "Record already exists"}, 400)
+        if len(body["record"]["text"]) > self.max_graphemes:
+            message = (
+                "Invalid app.bsky.feed.post record: "
+                f"Record/text must not be longer than {self.max_graphemes} graphemes"
+            )
+            return Reply.json({"error": "InvalidRecord", "message": message}, 400)
         uri = f"at://{body['repo']}/{body['collection']}/{rkey}"
         self.records[rkey] = {"uri": uri, "cid": f"bafy{rkey}", "value": body["record"]}
         self.published.append(

@@ -68,6 +68,15 @@ def test_reddit_reply_goes_through_praw_to_api_comment(store: Store, replay_serv
     assert ("reply_posted", "posting", "posted", "sam") in events(store, "reddit")
 
 
+def test_a_reddit_answer_without_permalink_still_gives_the_reply_its_url(
+    store: Store, replay_server: ReplayServer
+) -> None:
+    fake = FakeReddit(replay_server)
+    fake.with_permalinks = False
+    posted = post_reply(store.engine, approved(store, "reddit", TEXT, fake.source()).id, ADMIN, fake.source())
+    assert posted.status == "posted" and posted.remote_url == "https://www.reddit.com/comments/sub1/_/r1/"
+
+
 def test_reddit_reply_to_a_submission_uses_its_t3_fullname(store: Store, replay_server: ReplayServer) -> None:
     fake = FakeReddit(replay_server)
     source = fake.source()
@@ -423,6 +432,18 @@ def test_too_long_for_bluesky_is_refused_before_anything_is_sent(
     assert source.measure(family) == TextLength(300, 300, "graphemes")
     assert load_reply(store.engine, draft.id).status == "draft"
     assert fake.posts() == []
+
+
+def test_a_bluesky_refusal_for_length_is_reported_as_too_long(
+    store: Store, replay_server: ReplayServer
+) -> None:
+    fake = FakeBluesky(replay_server)
+    reply = approved(store, "bluesky", "x" * 60, fake.source())
+    fake.max_graphemes = 50
+    failed = post_reply(store.engine, reply.id, ADMIN, fake.source())
+    assert failed.status == "failed" and failed.error_kind == "too_long"
+    assert "must not be longer than 50 graphemes" in (failed.error or "")
+    assert fake.published == []
 
 
 def test_a_lowered_instance_limit_fails_an_approved_reply_without_posting(

@@ -150,8 +150,13 @@ def test_reddit_search_query_or_joins_keywords_and_restricts_to_subreddits(
         (Reply.json({"error": "invalid_grant"}), SourceAuthError, "GRUMBLE_REDDIT_PASSWORD"),
         (Reply.text("<html>maintenance</html>", 200, "text/html"), SourceResponseError, "maintenance"),
         (Reply.json({"access_token": "x"}), SourceResponseError, "expires_in"),
+        (
+            Reply.json({"error": 429}, status=429, headers={"Retry-After": "30"}),
+            SourceRateLimited,
+            "rate limited on the OAuth token request; retry after 30 s",
+        ),
     ],
-    ids=["bad-secret", "bad-password", "html", "missing-keys"],
+    ids=["bad-secret", "bad-password", "html", "missing-keys", "rate-limited"],
 )
 def test_reddit_token_endpoint_failures(
     replay_server: ReplayServer, reply: Reply, error: type[SourceError], says: str
