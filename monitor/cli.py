@@ -531,8 +531,11 @@ def _dashboard_env(config: Config) -> dict[str, str]:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     config = _config(args)
     connect(config.database_url)
-    print(f"dashboard: http://{config.dashboard.host}:{config.dashboard.port}")
-    return subprocess.call(dashboard_command(config), env=_dashboard_env(config))
+    print(f"dashboard: http://{config.dashboard.host}:{config.dashboard.port}", flush=True)
+    command = dashboard_command(config)
+    # This process becomes Streamlit: a SIGTERM (systemd, docker stop, a test) reaches the server
+    # itself, instead of ending a parent and leaving Streamlit on its port.
+    os.execve(command[0], command, _dashboard_env(config))
 
 
 def cmd_up(args: argparse.Namespace) -> int:

@@ -79,3 +79,23 @@ def test_filter_open_a_mention_and_mark_it_handled_without_running_hostile_marku
     assert page.locator("a[href^='javascript']").count() == 0
     assert page.locator("img[src*='beacon']").count() == 0
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_sigterm_to_grumble_dashboard_stops_streamlit(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.browser.conftest import free_port, running_dashboard
+
+    config = tmp_path / "grumble.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path / "g.db"}"\n'
+        f'[dashboard]\nhost = "127.0.0.1"\nport = {free_port()}\n'
+        '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n',
+        encoding="utf-8",
+    )
+    with running_dashboard(config) as url:
+        assert httpx.get(f"{url}/_stcore/health", timeout=5).status_code == 200
+    # running_dashboard sent SIGTERM to `grumble dashboard` and saw it exit: nothing may be left listening.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/_stcore/health", timeout=2)
