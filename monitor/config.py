@@ -214,6 +214,8 @@ class _Reader:
 
     def fail(self, key: str, expected: str, found: Any) -> ConfigError:
         shown = f"{type(found).__name__} {found!r}"
+        if is_secret(key):
+            shown = f"{type(found).__name__} (not shown: a secret; quote it as a string)"
         return ConfigError(f"{self.where}: {self._key(key)}: expected {expected}, found {shown}")
 
     def reject_unknown(self, known: set[str]) -> None:
@@ -368,6 +370,19 @@ def _check_source_name(where: str, key: str, name: str) -> None:
         )
 
 
+# Keys whose values are secrets: never echoed in an error.
+_SECRET = re.compile(r"password|secret|token|api_?key|webhook", re.IGNORECASE)
+# Keys whose environment values are taken exactly as given, never read as TOML (0x1F is not 31,
+# "true" is not a boolean, quotes are part of a password): secrets, names and addresses.
+_AS_GIVEN = re.compile(
+    r"password|secret|token|key|client_id|username|user_agent|handle|url|host", re.IGNORECASE
+)
+
+
+def is_secret(key: str) -> bool:
+    return bool(_SECRET.search(key))
+
+
 def _env_value(text: str) -> Any:
     """An environment variable read as a TOML value where it is one (50, 2.5, true, ["a"]), else as text."""
     try:
@@ -387,7 +402,8 @@ def _parse_sources(reader: _Reader, environ: Mapping[str, str]) -> dict[str, Sou
         prefix = f"{ENV_PREFIX}{name.upper()}_"
         for var, value in environ.items():
             if var.startswith(prefix):
-                tables.setdefault(name, {})[var[len(prefix) :].lower()] = _env_value(value)
+                key = var[len(prefix) :].lower()
+                tables.setdefault(name, {})[key] = value if _AS_GIVEN.search(key) else _env_value(value)
     settings = {}
     for name, table in tables.items():
         source_reader = _Reader(reader.where, table, f"sources.{name}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -59,9 +60,17 @@ def base_url(settings: SourceSettings, default: str) -> str:
     return (settings.base_url or default).rstrip("/")
 
 
+# A body quoted in an error is stored (last_error) and shown: values under these names are not.
+_SECRET_FIELD = re.compile(
+    r"""(["']?[\w-]*(?:token|secret|password|jwt|api_?key)[\w-]*["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,&}]+)""",
+    re.IGNORECASE,
+)
+
+
 def snippet(data: bytes | str, limit: int = SNIPPET_BYTES) -> str:
+    """A response body for an error message: one line, cut to `limit`, secret fields masked."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    text = " ".join(text.split())
+    text = _SECRET_FIELD.sub(r"\1***", " ".join(text.split()))
     return text[:limit] + ("..." if len(text) > limit else "")
 
 

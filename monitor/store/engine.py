@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from monitor.errors import StoreError
+from monitor.errors import ConfigError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -27,9 +28,21 @@ def open_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
-        raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
+    except (ArgumentError, ImportError, SQLAlchemyError, ValueError) as exc:
+        # A URL that cannot be used is a configuration mistake (exit 2), and it may hold a password.
+        raise ConfigError(
+            f"cannot use database URL {redact_url(url)!r}: {redact_url(str(exc))}; "
+            "expected e.g. sqlite:///grumble.db or postgresql://user:password@host:5432/grumble"
+        ) from None
     return engine
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def redact_url(text: str) -> str:
+    """`text` with the password of any URL in it replaced by ***, even a URL that does not parse."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -207,3 +207,15 @@ def test_run_refuses_digests_it_could_never_send(workdir: Path, capsys: pytest.C
     code, _, err = run(capsys, "run")
     assert code == 2
     assert "[[digests]] 'team' send mail, but [smtp] has no host" in err
+
+
+@pytest.mark.parametrize(
+    "url", ["postgrsql://ann:s3cret-pw@db/g", "postgresql://ann:s3cret-pw@db:abc/g", "://ann:s3cret-pw@db"]
+)
+def test_a_bad_database_url_is_a_config_error_that_hides_its_password(
+    workdir: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    code, out, err = run(capsys, "--database", url, "status")
+    assert code == 2
+    assert "cannot use database URL" in err and "ann:***@" in err
+    assert "s3cret-pw" not in out + err

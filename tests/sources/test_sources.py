@@ -149,7 +149,7 @@ def test_reddit_search_query_or_joins_keywords_and_restricts_to_subreddits(
         ),
         (Reply.json({"error": "invalid_grant"}), SourceAuthError, "GRUMBLE_REDDIT_PASSWORD"),
         (Reply.text("<html>maintenance</html>", 200, "text/html"), SourceResponseError, "maintenance"),
-        (Reply.json({"access_token": "x"}), SourceResponseError, "expires_in"),
+        (Reply.json({"access_token": "tok-SECRET"}), SourceResponseError, "expires_in"),
         (
             Reply.json({"error": 429}, status=429, headers={"Retry-After": "30"}),
             SourceRateLimited,
@@ -166,6 +166,7 @@ def test_reddit_token_endpoint_failures(
     with pytest.raises(error) as caught:
         adapter.source().fetch(adapter.watch(), None)
     assert says in str(caught.value)
+    assert "tok-SECRET" not in str(caught.value)  # stored as last_error and shown: never a token
 
 
 def test_reddit_missing_client_id_fails_the_fetch_not_the_build() -> None:

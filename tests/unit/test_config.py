@@ -115,3 +115,26 @@ def test_mail_without_an_smtp_host_is_refused_at_start(tmp_path: Path) -> None:
         config.require_mail()
     load_config(write(tmp_path, body + "[smtp]\nhost = 'mail.example.com'\n"), environ={}).require_mail()
     load_config(write(tmp_path, body), environ={"GRUMBLE_SMTP_HOST": "mail.example.com"}).require_mail()
+
+
+def test_a_secret_of_the_wrong_type_is_not_echoed(tmp_path: Path) -> None:
+    path = write(tmp_path, "[smtp]\nhost = 'mail'\npassword = 12345\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert "smtp.password" in message and "expected a string" in message
+    assert "12345" not in message and "not shown: a secret" in message
+
+
+def test_source_secrets_from_the_environment_are_taken_as_given(tmp_path: Path) -> None:
+    environ = {
+        "GRUMBLE_REDDIT_PASSWORD": "true",
+        "GRUMBLE_REDDIT_CLIENT_SECRET": "0x1F",
+        "GRUMBLE_REDDIT_CLIENT_ID": '"quoted"',
+        "GRUMBLE_REDDIT_USERNAME": "1e3",
+        "GRUMBLE_REDDIT_PAGE_SIZE": "50",
+    }
+    options = load_config(write(tmp_path, ""), environ=environ).source_settings("reddit").options
+    assert options["password"] == "true" and options["client_secret"] == "0x1F"
+    assert options["client_id"] == '"quoted"' and options["username"] == "1e3"
+    assert options["page_size"] == 50  # not a secret: still read as a number
