@@ -273,17 +273,40 @@ class MastodonSource:
         for status in descendants:
             if not isinstance(status, Mapping):
                 continue
+            status_id = as_str(status.get("id"))
             if (
-                as_str(status.get("in_reply_to_id")) == target.external_id
-                and as_str(dig(status, "account", "id")) == me
-                and normalized(html_to_text(str(status.get("content") or ""))) == wanted
+                status_id is None
+                or as_str(status.get("in_reply_to_id")) != target.external_id
+                or as_str(dig(status, "account", "id")) != me
             ):
-                status_id = as_str(status.get("id"))
-                if status_id:
-                    return PostedReply(
-                        id=status_id, url=as_str(status.get("url")) or as_str(status.get("uri"))
-                    )
+                continue
+            if self._same_text(status_id, status, text, wanted):
+                return PostedReply(id=status_id, url=as_str(status.get("url")) or as_str(status.get("uri")))
         return None
+
+    def _same_text(self, status_id: str, status: Mapping[str, Any], text: str, wanted: str) -> bool:
+        """Whether our status says `text`. The HTML shows "@user" for the "@user@domain" we wrote, so
+        compare with what the server stores (statuses/:id/source, Mastodon 3.5+), or, from a server
+        without it, with the mentions written as it renders them."""
+        if normalized(html_to_text(str(status.get("content") or ""))) == wanted:
+            return True
+        try:
+            source = get_json(
+                self.client,
+                self.name,
+                f"/api/v1/statuses/{quote(status_id)}/source",
+                headers=self._write_headers(),
+                auth_hint=self.reply_hint,
+                resource=f"the text of status {status_id}",
+            )
+        except (SourceNotFound, SourceResponseError):
+            rendered = _MENTION_WITH_DOMAIN.sub(r"@\1", text)
+            return normalized(html_to_text(str(status.get("content") or ""))) == normalized(rendered)
+        stored = as_str(source.get("text")) if isinstance(source, Mapping) else None
+        return stored is not None and normalized(stored) == wanted
+
+
+_MENTION_WITH_DOMAIN = re.compile(r"(?<![\w@])@([\w.]+)@[\w.-]+\.[a-z]{2,}", re.IGNORECASE)
 
 
 def _id_order(status_id: str) -> tuple[int, str]:

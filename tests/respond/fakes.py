@@ -112,6 +112,18 @@ class FakeReddit(FakeApi):
 CONTEXT = re.compile(r"/api/v1/statuses/([^/]+)/context")
 
 
+SOURCE = re.compile(r"/api/v1/statuses/([^/]+)/source")
+
+
+def rendered_mentions(text: str) -> str:
+    """What Mastodon's HTML shows for "@user@domain": a link whose text is "@user"."""
+    return re.sub(
+        r"@(\w+)@([\w.-]+)",
+        r'<span class="h-card"><a href="https://\2/@\1" class="u-url mention">@<span>\1</span></a></span>',
+        text,
+    )
+
+
 class FakeMastodon(FakeApi):
     def __init__(self, server: ReplayServer, max_characters: int = 500) -> None:
         super().__init__(server)
@@ -120,9 +132,18 @@ class FakeMastodon(FakeApi):
         server.route("GET", "/api/v2/instance", self._instance)
         server.route("GET", "/api/v1/accounts/verify_credentials", Reply.json({"id": "999", "acct": BOT}))
         server.route("GET", CONTEXT, self._context)
+        server.route("GET", SOURCE, self._source)
+        self.has_source_endpoint = True  # statuses/:id/source came with Mastodon 3.5
 
     def posts(self) -> list[Request]:
         return [r for r in self.server.requests if r.method == "POST" and r.path == "/api/v1/statuses"]
+
+    def _source(self, request: Request) -> Reply:
+        match = SOURCE.fullmatch(request.path)
+        item = next((i for i in self.published if match and i.id == match.group(1)), None)
+        if item is None or not self.has_source_endpoint:
+            return Reply.json({"error": "Record not found"}, 404)
+        return Reply.json({"id": item.id, "text": item.text, "spoiler_text": ""})
 
     def _instance(self, request: Request) -> Reply:
         statuses = {"max_characters": self.max_characters, "characters_reserved_per_url": 23}
@@ -132,7 +153,9 @@ class FakeMastodon(FakeApi):
         return {
             "id": item.id,
             "in_reply_to_id": item.parent,
-            "content": "<p>" + item.text.replace("&", "&amp;").replace("<", "&lt;") + "</p>",
+            "content": "<p>"
+            + rendered_mentions(item.text.replace("&", "&amp;").replace("<", "&lt;"))
+            + "</p>",
             "url": f"https://social.example/@{BOT}/{item.id}",
             "uri": f"https://social.example/users/{BOT}/statuses/{item.id}",
             "account": {"id": "999", "acct": BOT},

@@ -209,6 +209,23 @@ def test_a_timeout_after_the_server_accepted_the_post_never_posts_twice(
     assert actions[-4:] == ["reply_unconfirmed", "reply_posting", "reply_posted", "status"]
 
 
+@pytest.mark.parametrize("server_has_source", [True, False], ids=["status-source", "older-server"])
+def test_a_mastodon_reply_naming_someone_at_a_domain_is_found_after_a_timeout(
+    store: Store, replay_server: ReplayServer, server_has_source: bool
+) -> None:
+    fake = FakeMastodon(replay_server)
+    fake.has_source_endpoint = server_has_source
+    source = fake.source(timeout_s=0.5)
+    text = "@sam@mastodon.example sorry about that, we are refunding the double charge today."
+    reply = approved(store, "mastodon", text, source)
+    fake.slow_s = 2.0
+    assert post_reply(store.engine, reply.id, ADMIN, source).status == "unconfirmed"
+    fake.slow_s = 0.0
+    retried = post_reply(store.engine, reply.id, ADMIN, source, now=utcnow() + timedelta(minutes=1))
+    assert retried.status == "posted" and retried.remote_id == fake.published[0].id
+    assert len(fake.posts()) == 1  # found where it landed: never posted twice
+
+
 @pytest.mark.parametrize("name", sorted(SOURCES))
 def test_the_scheduler_records_an_unconfirmed_reply_that_landed_without_posting_again(
     name: str, store: Store, replay_server: ReplayServer
