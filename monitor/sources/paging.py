@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from monitor.errors import SourceError
 from monitor.mention import Mention, Page
 
 log = logging.getLogger(__name__)
@@ -207,20 +208,36 @@ def fetch_streams(
 ) -> Page:
     """One fetch over all of a watch's streams: a page from each stream still in the current pass.
 
-    A failure in any stream raises (the whole page is dropped and the cursor kept): streams of one source
-    share one server, so one failing usually means all are.
+    A stream that fails keeps its state (it is asked again next time) and the page says so in its
+    warnings, while what the other streams fetched is kept: one country's feed down must not cost
+    another's reviews. Only when every stream asked fails does the fetch raise. A pass whose deep page
+    keeps failing is given up after MAX_PAGE_FAILURES tries (what it saw becomes the mark), so a stuck
+    page 7 never stops page 1's new reviews from arriving; while it fails, the other streams start
+    new passes as usual.
     """
     saved = decode_cursor(source, cursor)
     states = {key: saved.get(key, StreamState()) for key in streams}
-    in_pass = any(state.pending for state in states.values())
+    in_pass = any(state.pending and not state.extra.get(FAILURES) for state in states.values())
     mentions: list[Mention] = []
     seen: set[str] = set()
+    warnings: list[str] = []
+    failed: list[SourceError] = []
+    asked = 0
     more = False
     for key, spec in streams.items():
         state = states[key]
         if in_pass and not state.pending:
             continue
-        batch = fetch_page(spec, state)
+        asked += 1
+        try:
+            batch = fetch_page(spec, state)
+        except SourceError as exc:
+            failed.append(exc)
+            states[key], warning = _after_failure(source, key, state, exc)
+            warnings.append(warning)
+            continue
+        if state.extra.get(FAILURES):
+            state = replace(state, extra={k: v for k, v in state.extra.items() if k != FAILURES})
         got, states[key], stream_more = advance(
             source, state, batch, max_backfill=max_backfill, max_pages=max_pages
         )
@@ -229,7 +246,33 @@ def fetch_streams(
             if mention.external_id not in seen:
                 seen.add(mention.external_id)
                 mentions.append(mention)
-    return Page(mentions=mentions, next_cursor=encode_cursor(states), has_more=more, unsearched=unsearched)
+    if failed and len(failed) == asked:
+        raise failed[0]
+    return Page(
+        mentions=mentions,
+        next_cursor=encode_cursor(states),
+        has_more=more,
+        unsearched=unsearched,
+        warnings=tuple(warnings),
+    )
+
+
+FAILURES = "failures"  # consecutive failures of a stream's current page, kept in StreamState.extra
+MAX_PAGE_FAILURES = 3
+
+
+def _after_failure(source: str, key: str, state: StreamState, exc: SourceError) -> tuple[StreamState, str]:
+    failures = int(state.extra.get(FAILURES) or 0) + 1
+    if state.pending and failures >= MAX_PAGE_FAILURES:
+        # Give the pass up: what it took is stored; the newest it saw becomes the mark.
+        mark, mark_ids = _merge_mark(state.mark, state.mark_ids, state.top, state.top_ids)
+        extra = {k: v for k, v in state.extra.items() if k != FAILURES}
+        log.warning("%s: %s: gave up a pass after %d failures of one page: %s", source, key, failures, exc)
+        return (
+            StreamState(mark=mark, mark_ids=mark_ids, extra=extra),
+            f"{key}: gave up older items after {failures} failures of one page ({exc.detail})",
+        )
+    return replace(state, extra={**state.extra, FAILURES: failures}), f"{key}: {exc.detail}"
 
 
 def search_terms(keywords: Sequence[str], required: Sequence[str]) -> list[str]:

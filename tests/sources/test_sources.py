@@ -37,7 +37,7 @@ from tests.sources.fakes import (
     mastodon_adapter,
     reddit_adapter,
 )
-from tests.support.http_replay import ReplayServer, Reply
+from tests.support.http_replay import ReplayServer, Reply, Request
 
 # --- Reddit -------------------------------------------------------------------------------------------
 
@@ -514,3 +514,74 @@ feeds = ["{replay_server.url}/good.xml", "{replay_server.url}/gone.xml"]
     main(["--config", str(config), "status"])
     out = capsys.readouterr().out
     assert "rss  [ok]" in out and "partly failing" not in out
+
+
+# --- One stream failing must not cost the others (issue 15, item 3) ------------------------------------
+
+
+def test_appstore_keeps_one_countrys_reviews_when_another_fails_midway(replay_server: ReplayServer) -> None:
+    import copy
+    import re as regex
+
+    from tests.sources.fakes import APPSTORE_PAGE_SIZE, appstore_feed
+
+    adapter = appstore_adapter(replay_server)
+    french = copy.deepcopy(adapter.items)
+    for item in french:
+        item["id"]["label"] = "9" + item["id"]["label"]
+
+    def france(request: Request) -> Reply:
+        page = int(regex.search(r"page=(\d+)", request.path).group(1))  # type: ignore[union-attr]
+        if page == 2:
+            return Reply.text("upstream error", 500)
+        chunk = french[(page - 1) * APPSTORE_PAGE_SIZE : page * APPSTORE_PAGE_SIZE]
+        return Reply.json(appstore_feed(chunk, "fr", page, "1234567890"))
+
+    replay_server.route(
+        "GET", regex.compile(r"/fr/rss/customerreviews/page=\d+/id=\d+/sortby=mostrecent/json"), france
+    )
+    watch = Watch(
+        name="acme",
+        keywords=("acme",),
+        sources={"appstore": {"app_ids": ["1234567890"], "countries": ["gb", "fr"]}},
+    )
+    source = adapter.source(max_backfill=50)
+    cursor = None
+    stored: list[str] = []
+    warnings: list[str] = []
+    for _ in range(8):
+        page = source.fetch(watch, cursor)
+        stored += [m.external_id for m in page.mentions]
+        warnings += page.warnings
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    gb_ids = [item["id"]["label"] for item in adapter.items]
+    assert set(gb_ids) <= set(stored)  # every British review, although France failed on page 2
+    assert {item["id"]["label"] for item in french[:APPSTORE_PAGE_SIZE]} <= set(stored)
+    assert any("1234567890/fr" in w and "500" in w for w in warnings)
+
+    # The stuck page 2 is given up after a few tries, so France's new reviews still arrive.
+    later: list[str] = []
+    for _ in range(4):
+        page = source.fetch(watch, cursor)
+        cursor = page.next_cursor
+        later += page.warnings
+    assert any("1234567890/fr: gave up older items after 3 failures" in w for w in later)
+    newest = copy.deepcopy(french[0])
+    newest["id"]["label"] = "9999999999999"
+    french.insert(0, newest)
+    page = source.fetch(watch, cursor)
+    assert "9999999999999" in [m.external_id for m in page.mentions]
+
+
+def test_every_stream_failing_still_fails_the_fetch(replay_server: ReplayServer) -> None:
+    import re as regex
+
+    adapter = appstore_adapter(replay_server)
+    replay_server.route("GET", regex.compile(r"/\w\w/rss/customerreviews/.*"), Reply.text("down", 503))
+    watch = Watch(
+        name="acme", keywords=("acme",), sources={"appstore": {"app_ids": ["1"], "countries": ["gb", "fr"]}}
+    )
+    with pytest.raises(SourceUnavailable):
+        adapter.source().fetch(watch, None)
