@@ -567,7 +567,7 @@ def test_appstore_keeps_one_countrys_reviews_when_another_fails_midway(replay_se
         page = source.fetch(watch, cursor)
         cursor = page.next_cursor
         later += page.warnings
-    assert any("1234567890/fr: gave up older items after 3 failures" in w for w in later)
+    assert any("1234567890/fr: gave up older items after 3 failures" in w for w in warnings + later)
     newest = copy.deepcopy(french[0])
     newest["id"]["label"] = "9999999999999"
     french.insert(0, newest)
