@@ -260,8 +260,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from monitor.importer import read_file
-    from monitor.store.mentions import import_mentions
+    from monitor.importer import import_file
 
     config = _config(args)
     engine = connect(config.database_url)
@@ -271,21 +270,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not sep or not field or not column:
             raise GrumbleError(f"--column {item!r}: write FIELD=COLUMN, e.g. --column text=review_body")
         columns[field.strip()] = column.strip()
-    batch = read_file(Path(args.file), columns=columns, source=args.source, file_format=args.format)
-    for warning in batch.warnings:
-        print(f"{args.file}: warning: {warning}", file=sys.stderr)
-    for problem in batch.problems:
-        print(f"{args.file}: skipped {problem}", file=sys.stderr)
-    new = import_mentions(engine, args.watch, batch.mentions)
-    print(
-        f"imported {new} new mentions into watch {args.watch!r} "
-        f"({len(batch.mentions) - new} already stored, {len(batch.problems)} rows skipped)"
+    report = import_file(
+        engine,
+        args.watch,
+        Path(args.file),
+        columns=columns,
+        source=args.source,
+        file_format=args.format,
+        progress=sys.stderr.isatty(),
     )
-    if new and not args.no_score:
+    for warning in report.warnings:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+    for problem in report.problems:
+        print(f"{args.file}: skipped {problem}", file=sys.stderr)
+    print(
+        f"imported {report.new} new mentions into watch {args.watch!r} "
+        f"({report.read - report.new} already stored, {len(report.problems)} rows skipped)"
+    )
+    if report.new and not args.no_score:
         from monitor.scoring import load_model, score_pending
 
         score_pending(engine, load_model(config.model.name), batch_size=config.model.batch_size)
-    return EXIT_ERROR if batch.problems and not batch.mentions else 0
+    return EXIT_ERROR if report.problems and not report.read else 0
 
 
 AGE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")

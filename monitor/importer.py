@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from sqlalchemy import Engine
 
 from monitor.errors import ImportFileError
 from monitor.mention import Mention, utcnow
@@ -42,6 +43,21 @@ class ImportBatch:
     mentions: list[Mention] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport(ImportBatch):
+    """What import_file did: rows read and new ones stored (its `mentions` stay empty)."""
+
+    read: int = 0
+    new: int = 0
+
+    def stored(self, read: int, new: int) -> None:
+        self.read += read
+        self.new += new
+
+
+IMPORT_CHUNK = 1000  # rows per transaction: large enough to be fast, small enough to bound memory
 
 
 def column_map(overrides: Mapping[str, str]) -> dict[str, str]:
@@ -112,21 +128,16 @@ def row_to_mention(row: Mapping[str, Any], columns: Mapping[str, str], source: s
     )
 
 
-def _decode(path: Path, batch: ImportBatch) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    for number, line in enumerate(data.split(b"\n"), start=1):
+def _lines(handle: BinaryIO, batch: ImportBatch) -> Iterator[str]:
+    """The file's lines, decoded one at a time (a BOM dropped); invalid UTF-8 is replaced and reported."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
         try:
-            line.decode("utf-8")
+            yield raw.decode("utf-8")
         except UnicodeDecodeError:
             batch.warnings.append(RowProblem(number, "invalid UTF-8 bytes replaced with \ufffd"))
-    return data.decode("utf-8-sig", errors="replace")
+            yield raw.decode("utf-8", errors="replace")
 
 
 def detect_format(path: Path, explicit: str | None) -> str:
@@ -140,6 +151,49 @@ def detect_format(path: Path, explicit: str | None) -> str:
     raise ImportFileError(f"cannot tell the format of {path.name}; pass --format csv or --format jsonl")
 
 
+def iter_file(
+    path: Path,
+    batch: ImportBatch,
+    *,
+    columns: Mapping[str, str] | None = None,
+    source: str | None = None,
+    file_format: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Mention]:
+    """The file's good rows as Mentions, read as a stream (memory does not grow with the file);
+    bad rows, repeated ids and invalid bytes are added to `batch`. `progress` gets the bytes read."""
+    mapping = column_map(columns or {})
+    fmt = detect_format(path, file_format)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with handle:
+        lines = _lines(handle, batch)
+        rows = _jsonl_rows(lines, batch) if fmt == "jsonl" else _csv_rows(lines, path, batch)
+        first_line: dict[tuple[str, str], int] = {}
+        for line, row in rows:
+            if progress is not None:
+                progress(handle.tell())
+            try:
+                mention = row_to_mention(row, mapping, source)
+            except ValueError as exc:
+                batch.problems.append(RowProblem(line, str(exc)))
+                continue
+            key = (mention.source, mention.external_id)
+            if key in first_line:
+                batch.problems.append(
+                    RowProblem(
+                        line,
+                        f"id {mention.external_id!r} is already on line {first_line[key]}; that row is "
+                        "kept and this one skipped (give each row its own id)",
+                    )
+                )
+                continue
+            first_line[key] = line
+            yield mention
+
+
 def read_file(
     path: Path,
     *,
@@ -147,35 +201,54 @@ def read_file(
     source: str | None = None,
     file_format: str | None = None,
 ) -> ImportBatch:
+    """The whole file at once: for small files and tests (`grumble import` streams with import_file)."""
     batch = ImportBatch()
-    mapping = column_map(columns or {})
-    fmt = detect_format(path, file_format)
-    text = _decode(path, batch)
-    rows = _jsonl_rows(text, batch) if fmt == "jsonl" else _csv_rows(text, path, batch)
-    first_line: dict[tuple[str, str], int] = {}
-    for line, row in rows:
-        try:
-            mention = row_to_mention(row, mapping, source)
-        except ValueError as exc:
-            batch.problems.append(RowProblem(line, str(exc)))
-            continue
-        key = (mention.source, mention.external_id)
-        if key in first_line:
-            batch.problems.append(
-                RowProblem(
-                    line,
-                    f"id {mention.external_id!r} is already on line {first_line[key]}; that row is kept "
-                    "and this one skipped (give each row its own id)",
-                )
-            )
-            continue
-        first_line[key] = line
-        batch.mentions.append(mention)
+    batch.mentions = list(iter_file(path, batch, columns=columns, source=source, file_format=file_format))
     return batch
 
 
-def _jsonl_rows(text: str, batch: ImportBatch) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def import_file(
+    engine: Engine,
+    watch: str,
+    path: Path,
+    *,
+    columns: Mapping[str, str] | None = None,
+    source: str | None = None,
+    file_format: str | None = None,
+    chunk: int = IMPORT_CHUNK,
+    progress: bool = False,
+) -> ImportReport:
+    """Store the file's good rows in transactions of `chunk` rows, so memory stays bounded and an
+    interrupted import keeps the chunks it finished (a rerun adds the rest: stored ids are skipped)."""
+    from tqdm import tqdm
+
+    from monitor.store.mentions import import_mentions
+
+    report = ImportReport()
+    total = path.stat().st_size if path.exists() else 0
+    with tqdm(
+        total=total, unit="B", unit_scale=True, desc=f"importing {path.name}", disable=not progress
+    ) as bar:
+
+        def advance(position: int) -> None:
+            bar.update(position - bar.n)
+
+        pending: list[Mention] = []
+        for mention in iter_file(
+            path, report, columns=columns, source=source, file_format=file_format, progress=advance
+        ):
+            pending.append(mention)
+            if len(pending) >= chunk:
+                report.stored(len(pending), import_mentions(engine, watch, pending))
+                pending = []
+        if pending:
+            report.stored(len(pending), import_mentions(engine, watch, pending))
+        bar.update(total - bar.n)
+    return report
+
+
+def _jsonl_rows(lines: Iterator[str], batch: ImportBatch) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -189,9 +262,9 @@ def _jsonl_rows(text: str, batch: ImportBatch) -> Iterator[tuple[int, dict[str, 
         yield number, row
 
 
-def _csv_rows(text: str, path: Path, batch: ImportBatch) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_rows(lines: Iterator[str], path: Path, batch: ImportBatch) -> Iterator[tuple[int, dict[str, Any]]]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:

@@ -179,3 +179,39 @@ def test_ratings_outside_one_to_five_stars_are_reported(tmp_path: Path, rating: 
     batch = read_file(path)
     assert [m.rating for m in batch.mentions] == [4.5]
     assert "is not 1 to 5 stars" in batch.problems[0].message
+
+
+def test_import_streams_in_chunks_and_a_rerun_adds_what_an_interruption_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.importer import import_file
+    from monitor.store import mentions as store
+    from monitor.store.engine import connect
+
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        "id,text\n" + "".join(f'r{i},"review {i}\nsecond line"\n' for i in range(10)) + "bad\n",
+        encoding="utf-8",
+    )
+    engine = connect(f"sqlite:///{tmp_path / 'g.db'}")
+    real = store.import_mentions
+    calls: list[int] = []
+
+    def dies_on_the_third_chunk(engine_: object, watch: str, batch: list[object]) -> int:
+        calls.append(len(batch))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(engine, watch, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "import_mentions", dies_on_the_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        import_file(engine, "acme", path, chunk=3)
+    assert calls == [3, 3, 3]
+    assert store.count_mentions(engine) == 6  # the two finished chunks are kept
+
+    monkeypatch.setattr(store, "import_mentions", real)
+    report = import_file(engine, "acme", path, chunk=3)
+    assert (report.read, report.new) == (10, 4)
+    assert [str(p) for p in report.problems] == ["line 22: expected 2 fields as in the header, found 1"]
+    assert store.count_mentions(engine) == 10
+    engine.dispose()
