@@ -26,8 +26,8 @@ up: install
 	$(BIN)/grumble up
 
 lint: install
-	$(BIN)/ruff check monitor dashboard models tests
-	$(BIN)/ruff format --check monitor dashboard models tests
+	$(BIN)/ruff check monitor dashboard models tests bench
+	$(BIN)/ruff format --check monitor dashboard models tests bench
 
 typecheck: install
 	$(BIN)/mypy

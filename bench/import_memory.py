@@ -37,23 +37,7 @@ peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith
 print(json.dumps({"mode": mode, "rows": count_mentions(engine), "seconds": seconds, "peak_mb": peak}))
 """
 
-WORDS = [
-    "the",
-    "app",
-    "crashed",
-    "again",
-    "after",
-    "update",
-    "and",
-    "support",
-    "never",
-    "answered",
-    "my",
-    "refund",
-    "request",
-    "is",
-    "still",
-]
+WORDS = "the app crashed again after update and support never answered my refund request is still".split()  # noqa: SIM905
 
 
 def write_csv(path: Path, rows: int) -> None:
