@@ -414,7 +414,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for row in summary["data"]:
         log.info("data %s", row)
     if args.finalise is not None:
-        return finalise(args.finalise, args, mix.dev, device, checkpoint_scores(args.finalise))
+        return finalise(
+            args.finalise, args, mix.dev, device, checkpoint_scores(args.finalise), summary["data"]
+        )
 
     def load(directory: Path, **extra: Any) -> Any:
         # float32 whatever the checkpoint was saved in (the bundle is fp16 on disk).
