@@ -75,16 +75,22 @@ def running_dashboard(config: Path) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-@pytest.fixture
-def dashboard_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The dashboard on a store of its own; yields its URL and the config path for seeding."""
-    config = tmp_path / "grumble.toml"
+def dashboard_config(folder: Path) -> Path:
+    """A config for a dashboard on a free port over a store of its own in `folder`."""
+    config = folder / "grumble.toml"
     config.write_text(
-        f'database_url = "sqlite:///{tmp_path / "g.db"}"\n'
+        f'database_url = "sqlite:///{folder / "g.db"}"\n'
         f'[dashboard]\nhost = "127.0.0.1"\nport = {free_port()}\n'
         '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n',
         encoding="utf-8",
     )
+    return config
+
+
+@pytest.fixture
+def dashboard_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The dashboard on a store of its own; yields its URL and the config path for seeding."""
+    config = dashboard_config(tmp_path)
     with running_dashboard(config) as url:
         yield url, config
 

@@ -85,16 +85,9 @@ def test_filter_open_a_mention_and_mark_it_handled_without_running_hostile_marku
 def test_sigterm_to_grumble_dashboard_stops_streamlit(tmp_path: Path) -> None:
     import httpx
 
-    from tests.browser.conftest import free_port, running_dashboard
+    from tests.browser.conftest import dashboard_config, running_dashboard
 
-    config = tmp_path / "grumble.toml"
-    config.write_text(
-        f'database_url = "sqlite:///{tmp_path / "g.db"}"\n'
-        f'[dashboard]\nhost = "127.0.0.1"\nport = {free_port()}\n'
-        '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n',
-        encoding="utf-8",
-    )
-    with running_dashboard(config) as url:
+    with running_dashboard(dashboard_config(tmp_path)) as url:
         assert httpx.get(f"{url}/_stcore/health", timeout=5).status_code == 200
     # running_dashboard sent SIGTERM to `grumble dashboard` and saw it exit: nothing may be left listening.
     with pytest.raises(httpx.TransportError):
