@@ -100,8 +100,9 @@ def build_onnx(model_dir: Path, out_path: Path | None = None, *, quantize: bool 
         export_fp32(model_dir, raw)
         final = Path(tmp) / "final.onnx"
         if quantize:
-            # int8 weights, one scale per output channel; activations are quantised per batch at
-            # run time, and only MatMuls with a constant weight are quantised (not Q·K or attn·V).
+            # int8 weights, one scale per output channel; activations are quantised per run (so the
+            # backend runs one text per run: see backends/onnx.py), and only MatMuls with a constant
+            # weight are quantised (not Q·K or attn·V).
             quantize_dynamic(raw, final, weight_type=QuantType.QInt8, per_channel=True)
         else:
             raw.replace(final)
