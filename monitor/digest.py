@@ -226,6 +226,8 @@ def build_digest(
         "failing": failing_views,
         "overdue": [_overdue_view(case, now, public_url) for case in overdue[:MAX_OVERDUE_SHOWN]],
         "overdue_count": len(overdue),
+        # The subject's number, said again where the list starts: "posted this period" counts differently.
+        "new_count": len(ranked),
         "counts": {
             "total": counts.total,
             "negative": counts.negative,

@@ -60,7 +60,10 @@ def test_mentions_are_ranked_by_the_shared_priority_and_linked_twice() -> None:
     assert "https://grumble.example/mention?id=1" in text
     assert "user1 | 100k followers | 1 h ago" in text
     assert "negative 80%, neutral 10%, positive 10%" in text
-    assert "This period: 40 mentions (+20), 10 negative (25%, +15 points)" in text
+    assert "Posted this period: 40 mentions (+20), 10 negative (25%, +15 points)" in text
+    # The subject's count is the list's count, said in the same words.
+    assert "3 NEW NEGATIVE MENTIONS SINCE THE LAST DIGEST, MOST URGENT FIRST" in text
+    assert "3 new negative mentions since the last digest, most urgent first" in digest.html
     assert "Period before: 20 mentions, 2 negative (10%)" in text
     assert "Sun 01 Nov 2026 09:00 CET to Mon 02 Nov 2026 09:00 CET" in text  # the list's time zone
     assert digest.subject == "Grumble daily digest (support): 3 new negative mentions"
