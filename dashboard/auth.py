@@ -6,8 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.context import USER_KEY, config, current_user
-from monitor.auth import User, authenticate, user_for_email
+from dashboard.context import USER_KEY, config, current_user, engine
+from monitor.auth import User, user_for_email
+from monitor.login import Login, LoginThrottled
 
 
 def _oidc_user() -> User | None:
@@ -33,10 +34,15 @@ def gate() -> User | None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in")
     if submitted:
-        found = authenticate(config().users, name.strip(), password)
-        if found is None:
-            st.error("Unknown user name or wrong password.")
+        try:
+            found = Login(engine(), config().users).sign_in(name, password, st.context.ip_address)
+        except LoginThrottled as exc:
+            st.error(f"Not signed in: {exc}.")
+            found = None
         else:
+            if found is None:
+                st.error("Unknown user name or wrong password.")
+        if found is not None:
             st.session_state[USER_KEY] = found
             st.rerun()
     if config().oidc:

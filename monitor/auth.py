@@ -1,4 +1,6 @@
-"""Dashboard users and roles. Passwords are stored as scrypt hashes; `grumble hash-password` makes them.
+"""Dashboard users and roles. Passwords are stored as argon2id hashes (argon2-cffi, RFC 9106's
+low-memory profile); `grumble hash-password` makes them. Hashes made before (scrypt, N=2^14) still
+verify, and are replaced by an argon2id hash at the user's next sign-in (monitor/login.py).
 
 Roles, each including the one before: viewer (reads), responder (triages and answers), admin (settings).
 No users configured means local use: everyone is an admin, no login asked.
@@ -7,13 +9,15 @@ No users configured means local use: everyone is an admin, no login asked.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 ROLES = ("viewer", "responder", "admin")
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 
 @dataclass(frozen=True)
@@ -31,23 +35,39 @@ class User:
 LOCAL_USER = User(name="local", role="admin")
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+_HASHER = PasswordHasher()
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
 
 
-def is_password_hash(value: str) -> bool:
+def _is_scrypt(value: str) -> bool:
     parts = value.split("$")
     return len(parts) == 6 and parts[0] == "scrypt" and all(p.isdigit() for p in parts[1:4])
 
 
+def is_password_hash(value: str) -> bool:
+    return value.startswith("$argon2id$") or _is_scrypt(value)
+
+
+def needs_rehash(stored: str) -> bool:
+    """True for a hash weaker than today's: scrypt, or argon2 with older parameters."""
+    if not stored.startswith("$argon2"):
+        return True
+    try:
+        return _HASHER.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
+
+
 def verify_password(password: str, stored: str) -> bool:
-    if not is_password_hash(stored):
+    if stored.startswith("$argon2"):
+        try:
+            return _HASHER.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+    if not _is_scrypt(stored):
         return False
     _, n, r, p, salt, digest = stored.split("$")
     expected = base64.b64decode(digest)
@@ -57,12 +77,17 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+@functools.cache
+def _timing_hash() -> str:
+    return hash_password("timing")
+
+
 def authenticate(users: tuple[User, ...], name: str, password: str) -> User | None:
     for user in users:
         if user.name == name and user.password_hash and verify_password(password, user.password_hash):
             return user
     # Same work for an unknown name, so response time does not reveal which names exist.
-    verify_password(password, hash_password("timing", b"0" * 16))
+    verify_password(password, _timing_hash())
     return None
 
 

@@ -270,3 +270,15 @@ digest_optouts = Table(
     Column("email", String(320), primary_key=True),
     Column("at", UTCDateTime(), nullable=False),
 )
+
+# A stronger hash made at sign-in for a user whose configured hash is an older scheme (scrypt): the
+# config file is the user's to edit, so the upgrade lives here, valid only while the configured hash it
+# `replaces` (its sha256) is still the one in the config.
+password_upgrades = Table(
+    "password_upgrades",
+    metadata,
+    Column("user_name", String(128), primary_key=True),
+    Column("replaces", String(64), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("upgraded_at", UTCDateTime(), nullable=False),
+)

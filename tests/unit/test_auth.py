@@ -2,19 +2,33 @@ from pathlib import Path
 
 import pytest
 
-from monitor.auth import User, authenticate, hash_password, user_for_email, verify_password
+from monitor.auth import User, authenticate, hash_password, needs_rehash, user_for_email, verify_password
 from monitor.cli import main
 from monitor.config import load_config
 from monitor.errors import ConfigError
 
 
+def legacy_scrypt_hash(password: str) -> str:
+    """A hash as Grumble made them before argon2id (scrypt, N=2^14, r=8, p=1)."""
+    import base64
+    import hashlib
+
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
 def test_hash_and_verify() -> None:
     stored = hash_password("correct horse")
-    assert stored.startswith("scrypt$") and "correct horse" not in stored
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "correct horse" not in stored
+    assert not needs_rehash(stored)
     assert verify_password("correct horse", stored)
     assert not verify_password("wrong horse", stored)
     assert not verify_password("correct horse", "plain text")
     assert hash_password("same") != hash_password("same")  # salted
+    old = legacy_scrypt_hash("correct horse")
+    assert verify_password("correct horse", old) and not verify_password("wrong", old)
+    assert needs_rehash(old)
 
 
 def test_roles_include_the_weaker_ones() -> None:
