@@ -404,7 +404,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         if not mine:
             health = "no collection job: imported or demo mentions"
         print(f"\n{name}  [{health}]")
-        print(f"  mentions stored:  {count.stored if count else 0}")
+        if mine:
+            # What its jobs brought in (the Sources page's figure): a source such as demo hands over
+            # mentions under the names of the networks they came from, so its stored count can be 0.
+            print(f"  collected:        {sum(s.mentions_collected for s in mine)}")
+        print(f"  mentions stored:  {count.stored if count else 0} (under the source name {name!r})")
         print(f"  pending scoring:  {count.pending if count else 0}")
         if mine:
             print(f"  last success:     {_format_time(last_success)}")

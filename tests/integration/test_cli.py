@@ -138,6 +138,8 @@ def test_collect_once_then_status(workdir: Path, capsys: pytest.CaptureFixture[s
     assert code == 0
     assert "demo  [ok]" in out
     assert "pending scoring:  0" in out
+    # The Sources page's "collected" figure, for the same job (demo hands over reddit, bluesky... mentions).
+    assert "collected:        280" in out
 
 
 def test_classify_keeps_order_and_shape(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
