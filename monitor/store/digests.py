@@ -69,13 +69,14 @@ def unclaimed_negatives(
     scored_after: datetime,
     scored_until: datetime,
 ) -> list[dict[str, Any]]:
-    """Negative mentions scored in the window that no digest of this list has claimed, dismissed ones
-    (spam, not about us) left out."""
+    """Negative mentions scored in the window that no digest of this list has claimed and nobody has
+    triaged yet: dismissed ones (spam, not about us) and handled ones (already answered) are left out,
+    so a digest never lists as most urgent what the team has dealt with."""
     c = mentions.c
     claimed = exists().where(and_(digest_items.c.list_name == list_name, digest_items.c.mention_id == c.id))
     query = select(mentions).where(
         c.label == "negative",
-        c.triage != "dismissed",
+        c.triage == "open",
         c.scored_at > scored_after,
         c.scored_at <= scored_until,
         ~claimed,

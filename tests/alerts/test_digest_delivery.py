@@ -62,6 +62,7 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
             Spec(3, negative=0.9),
             Spec(4, label="neutral", negative=0.2),
             Spec(5, negative=0.99, triage="dismissed"),
+            Spec(6, negative=0.99, triage="handled"),
         ],
     )
     config = digest_config(server.port)
@@ -76,11 +77,11 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
     assert message["Message-ID"] == outcomes[0].message_id
     assert message.get_content_type() == "multipart/alternative"
     text, html = text_part(message), html_part(message)
-    # Loudest first (50k followers), then by how negative; neutral and dismissed ones left out.
+    # Loudest first (50k followers), then by how negative; neutral, dismissed and handled ones left out.
     order = [f"/mention?id={ids[i]}" for i in (1, 2, 0)]
     assert [text.index(link) for link in order] == sorted(text.index(link) for link in order)
     assert [html.index(link) for link in order] == sorted(html.index(link) for link in order)
-    assert f"/mention?id={ids[3]}" not in text and f"/mention?id={ids[4]}" not in text
+    assert all(f"/mention?id={ids[i]}" not in text for i in (3, 4, 5))
     assert "<script" not in html and "<img" not in html
     hrefs = re.findall(r'href="([^"]*)"', html)
     assert hrefs and all(href.startswith("https://") for href in hrefs)
