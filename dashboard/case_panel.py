@@ -38,7 +38,7 @@ from monitor.respond import (
     submit_reply,
 )
 from monitor.sources.base import Replier
-from monitor.sources.registry import build_source
+from monitor.sources.registry import build_source, reply_blocker
 from monitor.store.cases import Case, CaseReply, case_notes, find_case, replies_for_case
 
 MESSAGE = "case_panel_message"
@@ -53,14 +53,26 @@ STATUS_LABELS = {
 NOBODY = "(nobody)"
 
 
+Target = tuple[str, str]  # (source, external id) of the mention being answered
+
+
 @st.cache_resource(show_spinner=False)
-def replier_for(source: str) -> Replier | None:
-    """The source, built once per server process, when it can reply through its API."""
+def _replier(source: str) -> Replier | None:
+    """The source, built once per server process, when it has a reply API."""
     try:
         built = build_source(context.config().source_settings(source))
     except GrumbleError:
         return None
     return built if isinstance(built, Replier) else None
+
+
+def replier_for(target: Target) -> tuple[Replier | None, str | None]:
+    """The source, when this mention's reply can be posted from here; else None and why not (no reply
+    API, no login configured, a demo mention), so nothing is offered that could only fail."""
+    source, external_id = target
+    replier = _replier(source)
+    blocker = reply_blocker(replier, external_id)
+    return (None, blocker) if blocker is not None else (replier, None)
 
 
 def _say(kind: str, text: str) -> None:
@@ -174,7 +186,7 @@ def _save_only(engine: Engine, case_id: int, user: User, text_key: str, used: st
 def _submit(
     engine: Engine,
     case_id: int,
-    source: str,
+    target: Target,
     user: User,
     settings: ResponderSettings,
     text_key: str,
@@ -183,8 +195,8 @@ def _submit(
     """Save, submit (approval rules decide), and post at once when nothing waits and the source can."""
     try:
         draft = _save(engine, case_id, user, text_key, used)
-        replier = replier_for(source)
-        reply = submit_reply(engine, draft.id, user, settings, measure(source, draft.text, replier))
+        replier, _ = replier_for(target)
+        reply = submit_reply(engine, draft.id, user, settings, measure(target[0], draft.text, replier))
         if reply.status == "approved" and replier is not None:
             reply = post_reply(engine, reply.id, user, replier)
         _report(reply)
@@ -192,10 +204,10 @@ def _submit(
         _say("error", str(exc))
 
 
-def _post(engine: Engine, reply_id: int, source: str, user: User) -> None:
-    replier = replier_for(source)
+def _post(engine: Engine, reply_id: int, target: Target, user: User) -> None:
+    replier, why_not = replier_for(target)
     if replier is None:
-        _say("error", f"{source} cannot post replies: copy the text and mark it replied by hand")
+        _say("error", f"Cannot post from Grumble: {why_not}. Copy the text and mark it replied by hand.")
         return
     try:
         _report(post_reply(engine, reply_id, user, replier))
@@ -203,10 +215,10 @@ def _post(engine: Engine, reply_id: int, source: str, user: User) -> None:
         _say("error", str(exc))
 
 
-def _approve(engine: Engine, reply_id: int, source: str, user: User, settings: ResponderSettings) -> None:
+def _approve(engine: Engine, reply_id: int, target: Target, user: User, settings: ResponderSettings) -> None:
     try:
         reply = approve_reply(engine, reply_id, user, settings)
-        replier = replier_for(source)
+        replier, _ = replier_for(target)
         if replier is not None:
             reply = post_reply(engine, reply.id, user, replier)
         _report(reply)
@@ -301,13 +313,15 @@ def _sync_text(text_key: str, marker_key: str, reply: CaseReply | None) -> None:
 
 def _reply_section(engine: Engine, case: Case, mention: dict[str, Any], config: Config, user: User) -> None:
     source = str(mention["source"])
-    replier = replier_for(source)
+    target: Target = (source, str(mention["external_id"]))
+    replier, why_not = replier_for(target)
     settings = config.responder
     replies = replies_for_case(engine, case.id)
     _posted(replies)
     reply = current_reply(engine, case.id)
     st.markdown(
-        f"**Reply on {plain(source)}**" + ("" if replier else " (no reply API: copy it and post by hand)")
+        f"**Reply on {plain(source)}**"
+        + ("" if replier else f" (cannot post from Grumble: {plain(why_not)}; copy it and post it by hand)")
     )
     key = f"case-{case.id}-reply"
     text_key, marker_key, used = f"{key}-text", f"{key}-loaded", f"{key}-template"
@@ -354,7 +368,7 @@ def _reply_section(engine: Engine, case: Case, mention: dict[str, Any], config: 
             key=f"{key}-submit",
             type="primary",
             on_click=_submit,
-            args=(engine, case.id, source, user, settings, text_key, used),
+            args=(engine, case.id, target, user, settings, text_key, used),
         )
         if reasons:
             st.caption("Waits for approval: " + "; ".join(reasons))
@@ -369,7 +383,7 @@ def _reply_section(engine: Engine, case: Case, mention: dict[str, Any], config: 
                 key=f"{key}-approve",
                 type="primary",
                 on_click=_approve,
-                args=(engine, active.id, source, user, settings),
+                args=(engine, active.id, target, user, settings),
             )
             reason_key = f"{key}-reason"
             back_col.text_input("Why send it back", key=reason_key)
@@ -393,7 +407,7 @@ def _reply_section(engine: Engine, case: Case, mention: dict[str, Any], config: 
                 key=f"{key}-post",
                 type="primary",
                 on_click=_post,
-                args=(engine, active.id, source, user),
+                args=(engine, active.id, target, user),
             )
         else:
             st.caption(
@@ -420,7 +434,7 @@ def _reply_section(engine: Engine, case: Case, mention: dict[str, Any], config: 
             f"Retry (checks {source} first)",
             key=f"{key}-retry",
             on_click=_post,
-            args=(engine, active.id, source, user),
+            args=(engine, active.id, target, user),
         )
 
 

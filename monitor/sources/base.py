@@ -91,6 +91,10 @@ class Replier(Protocol):
         """The text's length as the source counts it, and the source's limit."""
         ...
 
+    def missing_login(self) -> str | None:
+        """What the source still needs before it can post (its login settings), or None when it can."""
+        ...
+
     def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
         """Publish `text` as a reply to `target`: one request, never retried after it may have landed."""
         ...

@@ -159,12 +159,16 @@ class BlueskySource:
             return TextLength(size, MAX_POST_BYTES, "bytes", "a post is also capped at 3,000 bytes")
         return TextLength(graphemes(text), MAX_POST_GRAPHEMES, "graphemes")
 
+    def missing_login(self) -> str | None:
+        if self.handle and self.app_password:
+            return None
+        return f"a login: handle and app_password. {self.auth_hint}"
+
     def _authed(self, method: str, path: str, resource: str, **kwargs: Any) -> Any:
         """One XRPC call with the session, opening a new session once if the server says it expired."""
-        if not self.handle or not self.app_password:
-            raise SourceAuthError(
-                self.name, f"replying needs a login: handle and app_password. {self.auth_hint}"
-            )
+        missing = self.missing_login()
+        if missing is not None:
+            raise SourceAuthError(self.name, f"replying needs {missing}")
         token = self._session()
         for attempt in (1, 2):
             try:

@@ -42,6 +42,14 @@ def _mention(item: dict[str, Any], minutes_ago: int) -> Mention:
     )
 
 
+ID_PREFIX = "demo-"
+
+
+def is_demo(external_id: str) -> bool:
+    """A mention the demo made up: there is nothing on its network to answer."""
+    return external_id.startswith(ID_PREFIX)
+
+
 class DemoSource:
     name: ClassVar[str] = "demo"
 

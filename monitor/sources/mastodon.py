@@ -151,6 +151,9 @@ class MastodonSource:
 
     # --- replies ------------------------------------------------------------------------------------
 
+    def missing_login(self) -> str | None:
+        return None if self.token else f"an access_token. {self.reply_hint}"
+
     def _write_headers(self) -> dict[str, str]:
         if not self.token:
             raise SourceAuthError(self.name, f"access_token is not set. {self.reply_hint}")

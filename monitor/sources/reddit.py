@@ -459,14 +459,22 @@ class RedditSource:
     def measure(self, text: str) -> TextLength:
         return TextLength(len(text), MAX_COMMENT_CHARS, "characters")
 
-    def _username(self) -> str:
-        username = as_str(self.settings.options.get("username"))
-        if username is None or as_str(self.settings.options.get("password")) is None:
-            raise SourceAuthError(
-                self.name,
-                "replying needs a user login: set GRUMBLE_REDDIT_USERNAME and GRUMBLE_REDDIT_PASSWORD (or "
-                "username and password in [sources.reddit]) for the script app's account",
+    def missing_login(self) -> str | None:
+        options = self.settings.options
+        if as_str(options.get("client_id")) is None or as_str(options.get("client_secret")) is None:
+            return "a script app: set GRUMBLE_REDDIT_CLIENT_ID and GRUMBLE_REDDIT_CLIENT_SECRET"
+        if as_str(options.get("username")) is None or as_str(options.get("password")) is None:
+            return (
+                "a user login: set GRUMBLE_REDDIT_USERNAME and GRUMBLE_REDDIT_PASSWORD (or username and "
+                "password in [sources.reddit]) for the script app's account"
             )
+        return None
+
+    def _username(self) -> str:
+        missing = self.missing_login()
+        username = as_str(self.settings.options.get("username"))
+        if missing is not None or username is None:
+            raise SourceAuthError(self.name, f"replying needs {missing}")
         return username
 
     def reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:

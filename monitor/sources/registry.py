@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from monitor.errors import UnknownSourceError
 from monitor.sources import appstore, bluesky, demo, file, hackernews, mastodon, reddit, rss
-from monitor.sources.base import Source, SourceSettings
+from monitor.sources.base import Replier, Source, SourceSettings
 
 SourceBuilder = Callable[[SourceSettings], Source]
 
@@ -32,3 +32,13 @@ def build_source(settings: SourceSettings) -> Source:
     except KeyError:
         raise UnknownSourceError(settings.name, list(BUILDERS)) from None
     return builder(settings)
+
+
+def reply_blocker(replier: Replier | None, external_id: str) -> str | None:
+    """Why a reply to this mention cannot be posted from Grumble (copy it and post by hand), or None."""
+    if demo.is_demo(external_id):
+        return "it is a demo mention, which exists on no network"
+    if replier is None:
+        return "this source has no reply API"
+    missing = replier.missing_login()
+    return f"{replier.name} needs {missing}" if missing is not None else None

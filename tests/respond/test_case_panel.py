@@ -190,6 +190,29 @@ def test_sources_without_a_reply_api_copy_open_and_mark_replied(make_store: Call
     assert replied is not None and replied.status == "replied"
 
 
+def test_post_reply_is_not_offered_where_it_could_only_fail(make_store: Callable[[str], Seeded]) -> None:
+    """A Mastodon mention with no access_token configured, and a demo mention: prepare and copy instead."""
+    seeded = make_store(_config())  # no [sources.mastodon] login
+    mention_id = _with_mastodon(seeded)
+    import_mentions(
+        seeded.engine, "acme", [mention(10, source="reddit", external_id="demo-0042", text="acme!")]
+    )
+    demo_id = next(
+        r["id"] for r in iter_all(seeded.engine, MentionFilter()) if r["external_id"] == "demo-0042"
+    )
+    for target, why in ((mention_id, "mastodon needs an access_token"), (demo_id, "it is a demo mention")):
+        app = _click(_page(target), f"open-case-{target}")
+        case = find_case(seeded.engine, target)
+        assert case is not None
+        key = f"case-{case.id}-reply"
+        assert why in markdown_text(app).replace("\\", "")
+        app.text_area(key=f"{key}-text").input("We are on it.").run()
+        assert app.button(key=f"{key}-submit").label == "Prepare reply"
+        app = _click(app, f"{key}-submit")
+        assert app.code[0].value == "We are on it."  # to copy and post by hand
+        assert not [b for b in app.button if b.label == "Post reply"]
+
+
 def test_too_long_text_is_flagged_while_writing(
     make_store: Callable[[str], Seeded], replay_server: ReplayServer
 ) -> None:
