@@ -7,8 +7,9 @@ from sqlalchemy import Engine
 
 from dashboard.context import current_user
 from dashboard.safe import escape_markdown, plain, safe_link
+from monitor.respond import triage
 from monitor.store.cases import CaseBadge
-from monitor.store.triage import LABELS, relabel, set_triage
+from monitor.store.triage import LABELS, relabel
 from monitor.views import MentionRow
 
 PREVIEW_CHARS = 400
@@ -76,21 +77,21 @@ def actions(engine: Engine, row: MentionRow, key: str, details_link: bool) -> No
         handled.button(
             "✅ Handled",
             key=f"{key}-handled-{row.id}",
-            on_click=set_triage,
+            on_click=triage,
             args=(engine, row.id, "handled", user.name),
         )
         dismiss.button(
             "🚫 Not relevant",
             key=f"{key}-dismiss-{row.id}",
             help="Spam, or not about us",
-            on_click=set_triage,
+            on_click=triage,
             args=(engine, row.id, "dismissed", user.name),
         )
     else:
         handled.button(
             "↩️ Reopen",
             key=f"{key}-reopen-{row.id}",
-            on_click=set_triage,
+            on_click=triage,
             args=(engine, row.id, "open", user.name),
         )
     if row.label is not None:

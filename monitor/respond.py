@@ -74,7 +74,7 @@ from monitor.store.cases import (
     watches_of,
 )
 from monitor.store.schema import mentions
-from monitor.store.triage import record_event
+from monitor.store.triage import record_event, triage_in
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +218,35 @@ def set_status(engine: Engine, case_id: int, status: str, actor: str, now: datet
         record_event(connection, case.mention_id, "status", case.status, status, actor, now)
         _sync_triage(connection, case.mention_id, status, actor, now)
         return get_case(connection, case_id)
+
+
+# The other direction of TRIAGE_FOR_STATUS: what marking a mention does to its case.
+STATUS_FOR_TRIAGE = {"handled": "resolved", "dismissed": "dismissed"}
+CLOSED = ("resolved", "dismissed")
+
+
+def triage(engine: Engine, mention_id: int, state: str, actor: str, now: datetime | None = None) -> None:
+    """Mark a mention handled, dismissed or open again, and move its case along in the same transaction:
+    handled resolves it, dismissed dismisses it, reopening a closed case puts it back in progress. So the
+    inbox, the case and the digest never disagree about whether someone dealt with it."""
+    now = now or utcnow()
+    with engine.begin() as connection:
+        if triage_in(connection, mention_id, state, actor) is None:
+            return
+        case = case_for_mention(connection, mention_id)
+        if case is None:
+            return
+        status = STATUS_FOR_TRIAGE.get(state) or ("in_progress" if case.status in CLOSED else None)
+        if status is None or status == case.status:
+            return
+        update_case(
+            connection,
+            case.id,
+            status=status,
+            updated_at=now,
+            resolved_at=now if status == "resolved" else None,
+        )
+        record_event(connection, mention_id, "status", case.status, status, actor, now, "with the mention")
 
 
 def add_note(engine: Engine, case_id: int, text: str, actor: str, now: datetime | None = None) -> None:

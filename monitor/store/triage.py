@@ -76,19 +76,28 @@ def record_event(
 
 
 def set_triage(engine: Engine, mention_id: int, state: str, actor: str, note: str | None = None) -> None:
-    """open -> handled or dismissed, or back to open. Setting the state it already has records nothing."""
+    """open -> handled or dismissed, or back to open. Setting the state it already has records nothing.
+    (respond.triage also moves the mention's case along; the dashboard uses that.)"""
+    with engine.begin() as connection:
+        triage_in(connection, mention_id, state, actor, note)
+
+
+def triage_in(
+    connection: Connection, mention_id: int, state: str, actor: str, note: str | None = None
+) -> str | None:
+    """set_triage inside the caller's transaction; returns the state it replaced, None if unchanged."""
     if state not in TRIAGE_STATES:
         raise TriageError(f"unknown triage state {state!r}; expected one of {', '.join(TRIAGE_STATES)}")
-    with engine.begin() as connection:
-        before = _current(connection, mention_id).triage
-        if before == state:
-            return
-        connection.execute(
-            update(mentions)
-            .where(mentions.c.id == mention_id)
-            .values(triage=state, triaged_at=utcnow(), triaged_by=actor)
-        )
-        record_event(connection, mention_id, "triage", before, state, actor, utcnow(), note)
+    before: str = _current(connection, mention_id).triage
+    if before == state:
+        return None
+    connection.execute(
+        update(mentions)
+        .where(mentions.c.id == mention_id)
+        .values(triage=state, triaged_at=utcnow(), triaged_by=actor)
+    )
+    record_event(connection, mention_id, "triage", before, state, actor, utcnow(), note)
+    return before
 
 
 def relabel(engine: Engine, mention_id: int, label: str, actor: str) -> None:

@@ -25,6 +25,7 @@ from monitor.respond import (
     set_status,
     set_tags,
     submit_reply,
+    triage,
 )
 from monitor.store.cases import case_badges, case_notes, find_case, load_reply, overdue_cases
 from monitor.store.schema import mention_events, mentions
@@ -69,6 +70,31 @@ def test_case_changes_are_in_the_audit_trail_with_before_and_after(store: Store)
     with store.engine.connect() as connection:
         triage = connection.scalar(select(mentions.c.triage).where(mentions.c.id == store.ids["reddit"]))
     assert triage == "handled"
+
+
+def test_marking_a_mention_moves_its_case_along(store: Store) -> None:
+    case = open_case(store.engine, store.ids["reddit"], "sam", SETTINGS)
+    set_status(store.engine, case.id, "in_progress", "dana")
+    triage(store.engine, store.ids["reddit"], "handled", "dana")
+    handled = find_case(store.engine, store.ids["reddit"])
+    assert handled is not None and handled.status == "resolved" and handled.resolved_at is not None
+    triage(store.engine, store.ids["reddit"], "open", "dana")
+    reopened = find_case(store.engine, store.ids["reddit"])
+    assert reopened is not None and reopened.status == "in_progress" and reopened.resolved_at is None
+    triage(store.engine, store.ids["reddit"], "dismissed", "rick")
+    dismissed = find_case(store.engine, store.ids["reddit"])
+    assert dismissed is not None and dismissed.status == "dismissed"
+    assert trail(store, "reddit")[-6:] == [
+        ("triage", "open", "handled", "dana"),
+        ("status", "in_progress", "resolved", "dana"),
+        ("triage", "handled", "open", "dana"),
+        ("status", "resolved", "in_progress", "dana"),
+        ("triage", "open", "dismissed", "rick"),
+        ("status", "in_progress", "dismissed", "rick"),
+    ]
+    # A mention without a case is only marked.
+    triage(store.engine, store.ids["mastodon"], "handled", "dana")
+    assert find_case(store.engine, store.ids["mastodon"]) is None
 
 
 def test_statuses_that_come_from_replies_cannot_be_set_by_hand(store: Store) -> None:
