@@ -37,10 +37,6 @@ def fit_offsets(dev: Mapping[str, data.Dataset], logits: Logits) -> npt.NDArray[
     return best_offsets
 
 
-def _half(ds: data.Dataset, idx: npt.NDArray[np.int64]) -> data.Dataset:
-    return data.Dataset(ds.name, [ds.texts[i] for i in idx], [ds.labels[i] for i in idx])
-
-
 def cross_checked(dev: Mapping[str, data.Dataset], logits: Logits, seed: int = 0) -> dict[str, Any]:
     """Fit on one half of every dev set, score on the other halves (both ways): an estimate of
     the gain calibration brings that is not inflated by scoring on the data it was fitted to."""
@@ -50,9 +46,9 @@ def cross_checked(dev: Mapping[str, data.Dataset], logits: Logits, seed: int = 0
         halves[name] = (order[: len(ds) // 2], order[len(ds) // 2 :])
     before, after = [], []
     for first, second in ((0, 1), (1, 0)):
-        fit_dev = {n: _half(ds, halves[n][first]) for n, ds in dev.items()}
+        fit_dev = {n: data.subset(ds, halves[n][first].tolist()) for n, ds in dev.items()}
         fit_logits = {n: logits[n][halves[n][first]] for n in dev}
-        test_dev = {n: _half(ds, halves[n][second]) for n, ds in dev.items()}
+        test_dev = {n: data.subset(ds, halves[n][second].tolist()) for n, ds in dev.items()}
         test_logits = {n: logits[n][halves[n][second]] for n in dev}
         offsets = fit_offsets(fit_dev, fit_logits)
         before.append(corpus.dev_report(test_dev, test_logits)["dev_score"])

@@ -58,9 +58,6 @@ class Corpus:
     train: dict[str, data.Dataset]  # deduplicated, dev texts removed
     dev: dict[str, data.Dataset]
 
-    def sizes(self) -> dict[str, tuple[int, int]]:
-        return {name: (len(self.train[name]), len(self.dev[name])) for name in self.train}
-
 
 def source(name: str) -> Source:
     for item in SOURCES:
@@ -100,11 +97,7 @@ def stratified_split(ds: data.Dataset, seed: int) -> tuple[data.Dataset, data.Da
         dev_idx.update(members[:take])
     dev = sorted(dev_idx)
     train = [i for i in range(len(ds)) if i not in dev_idx]
-    return _subset(ds, train, ds.name), _subset(ds, dev, ds.name)
-
-
-def _subset(ds: data.Dataset, idx: list[int], name: str) -> data.Dataset:
-    return data.Dataset(name, [ds.texts[i] for i in idx], [ds.labels[i] for i in idx])
+    return data.subset(ds, train), data.subset(ds, dev)
 
 
 def _key(text: str) -> str:
@@ -149,7 +142,7 @@ def dedupe(train: dict[str, data.Dataset], dev: dict[str, data.Dataset]) -> dict
                 continue
             seen.add(key)
             keep.append(i)
-        out[name] = _subset(ds, keep, name)
+        out[name] = data.subset(ds, keep)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +62,16 @@ def sst2(split: str, data_dir: Path = DATA_DIR, *, min_words: int = 0) -> Datase
     return Dataset(f"sst2-{split}", texts, labels)
 
 
+def subset(dataset: Dataset, idx: Iterable[int]) -> Dataset:
+    """The rows at `idx`, in that order."""
+    rows = list(idx)
+    return Dataset(dataset.name, [dataset.texts[i] for i in rows], [dataset.labels[i] for i in rows])
+
+
 def sample(dataset: Dataset, n: int, seed: int) -> Dataset:
     if n >= len(dataset):
         return dataset
-    idx = random.Random(seed).sample(range(len(dataset)), n)
-    return Dataset(dataset.name, [dataset.texts[i] for i in idx], [dataset.labels[i] for i in idx])
+    return subset(dataset, random.Random(seed).sample(range(len(dataset)), n))
 
 
 def drop_overlap(train: Dataset, held_out: Dataset, *, min_words: int = 4) -> Dataset:

@@ -205,6 +205,12 @@ def predict_logits(model: Any, encoder: Encoder, texts: list[str], device: str) 
     return out
 
 
+def dev_logits(
+    model: Any, encoder: Encoder, dev: dict[str, data.Dataset], device: str
+) -> dict[str, npt.NDArray[np.float32]]:
+    return {name: predict_logits(model, encoder, ds.texts, device) for name, ds in dev.items()}
+
+
 @dataclass
 class Plan:
     """One stage's training data, tokenised and batched; `soft` holds teacher logits when distilling."""
@@ -271,7 +277,7 @@ def fit(
     step, started = 0, time.time()
 
     def evaluate_and_keep() -> None:
-        logits = {name: predict_logits(model, encoder, ds.texts, device) for name, ds in dev.items()}
+        logits = dev_logits(model, encoder, dev, device)
         scores = corpus.dev_report(dev, logits)
         scores.update(
             step=step,
@@ -486,7 +492,7 @@ def finalise(
     ).to(device)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
     encoder = Encoder(tokenizer, args.infer_max_length)
-    logits = {name: predict_logits(model, encoder, ds.texts, device) for name, ds in dev.items()}
+    logits = dev_logits(model, encoder, dev, device)
     offsets = fit_offsets(dev, logits)
     check = cross_checked(dev, logits, seed=args.seed)
     if check["dev_score_calibrated"] <= check["dev_score_uncalibrated"]:

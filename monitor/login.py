@@ -54,12 +54,15 @@ class Login:
                     f"too many failed sign-ins {'for this user' if kind == 'user' else 'from this address'}; "
                     f"try again in {minutes} minute{'s' if minutes != 1 else ''}"
                 )
-        user = authenticate(tuple(self._effective(u) for u in self.users), name.strip(), password)
-        if user is None:
+        configured = next((u for u in self.users if u.name == name.strip()), None)
+        # Only the named user's upgrade is looked up; authenticate still spends a hash's time on an
+        # unknown name, so timing does not tell which names exist.
+        candidates = (self._effective(configured),) if configured is not None else ()
+        user = authenticate(candidates, name.strip(), password)
+        if user is None or configured is None:
             for kind, value in keys:
                 self.limiter.hit(_FAILURES, kind, value)
             return None
-        configured = next(u for u in self.users if u.name == user.name)
         if user.password_hash and needs_rehash(user.password_hash):
             self._upgrade(configured, password)
         return configured
