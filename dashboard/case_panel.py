@@ -94,10 +94,10 @@ def _minutes(delta: timedelta) -> str:
     return f"{minutes} min"
 
 
-def _clock(label: str, done: datetime | None, due: datetime | None, opened: datetime, now: datetime) -> str:
+def _clock(label: str, done: datetime | None, due: datetime | None, start: datetime, now: datetime) -> str:
     if done is not None:
         met = due is None or done <= due
-        return f"{label}: {_minutes(done - opened)} {'✅ on target' if met else '❌ past target'}"
+        return f"{label}: {_minutes(done - start)} {'✅ on target' if met else '❌ past target'}"
     if due is None:
         return f"{label}: —"
     if due <= now:
@@ -111,9 +111,12 @@ def _summary(case: Case, now: datetime) -> None:
         f"**{STATUS_LABELS.get(case.status, case.status)}** · assignee **{plain(case.assignee or 'nobody')}**"
         f" · tags {plain(tags)}"
     )
-    first = _clock("First response", case.first_response_at, case.response_due_at, case.opened_at, now)
-    resolution = _clock("Resolution", case.resolved_at, case.resolution_due_at, case.opened_at, now)
-    st.caption(f"{first} · {resolution} · opened {case.opened_at:%Y-%m-%d %H:%M} UTC")
+    first = _clock("First response", case.first_response_at, case.response_due_at, case.clock_from, now)
+    resolution = _clock("Resolution", case.resolved_at, case.resolution_due_at, case.clock_from, now)
+    st.caption(
+        f"{first} · {resolution} · case opened {case.opened_at:%Y-%m-%d %H:%M} UTC"
+        f" · clock from {case.clock_from:%Y-%m-%d %H:%M} UTC, when the mention reached us"
+    )
 
 
 # --- callbacks ------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ reply publicly through the source exactly once.
 
 Case: status (new, in_progress, waiting_for_approval, replied, resolved, dismissed), assignee (by hand,
 or by `[[responder.rules]]` when the mention is scored), tags, notes, and a clock: `opened_at` is when
-the mention reached us, the response and resolution targets of `[responder]` fix its due times.
+the case was opened, while the clock (`clock_from`) runs from when the mention reached us, since that is
+how long the customer has waited; the response and resolution targets of `[responder]` fix its due times.
 Every change writes a `mention_events` row (who, what, when, before, after): one audit trail.
 
 A reply goes draft -> (awaiting_approval ->) approved -> posting -> posted, or -> failed (the source
@@ -121,7 +122,7 @@ def open_case(
         assignee = rule_assignee(
             settings.rules, watches_of(connection, mention_id), facts.source, facts.label
         )
-        opened = facts.collected_at
+        clock_from = facts.collected_at
         inserted = insert_case(
             connection,
             {
@@ -129,9 +130,10 @@ def open_case(
                 "status": "new",
                 "assignee": assignee,
                 "tags": [],
-                "opened_at": opened,
-                "response_due_at": opened + timedelta(minutes=settings.response_target_minutes),
-                "resolution_due_at": opened + timedelta(minutes=settings.resolution_target_minutes),
+                "opened_at": now,
+                "clock_from": clock_from,
+                "response_due_at": clock_from + timedelta(minutes=settings.response_target_minutes),
+                "resolution_due_at": clock_from + timedelta(minutes=settings.resolution_target_minutes),
                 "created_at": now,
                 "updated_at": now,
             },

@@ -42,6 +42,7 @@ class Case:
     assignee: str | None
     tags: tuple[str, ...]
     opened_at: datetime
+    clock_from: datetime
     response_due_at: datetime | None
     resolution_due_at: datetime | None
     first_response_at: datetime | None
@@ -60,11 +61,11 @@ class Case:
 
     @property
     def time_to_first_response(self) -> timedelta | None:
-        return None if self.first_response_at is None else self.first_response_at - self.opened_at
+        return None if self.first_response_at is None else self.first_response_at - self.clock_from
 
     @property
     def time_to_resolution(self) -> timedelta | None:
-        return None if self.resolved_at is None else self.resolved_at - self.opened_at
+        return None if self.resolved_at is None else self.resolved_at - self.clock_from
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def _case(row: Any) -> Case:
         assignee=row.assignee,
         tags=tuple(str(tag) for tag in tags),
         opened_at=row.opened_at,
+        clock_from=row.clock_from,
         response_due_at=row.response_due_at,
         resolution_due_at=row.resolution_due_at,
         first_response_at=row.first_response_at,

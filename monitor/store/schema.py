@@ -212,7 +212,8 @@ alert_events = Table(
 )
 
 # A case per mention (respond.py): who answers it, where it stands, and the clock against the targets.
-# `opened_at` is when the mention reached us; the due times are fixed from the targets when it opens.
+# `opened_at` is when the case was opened; its clock (`clock_from`, the due times, the response and
+# resolution times) runs from when the mention reached us, since that is how long the customer waited.
 cases = Table(
     "cases",
     metadata,
@@ -222,6 +223,7 @@ cases = Table(
     Column("assignee", String(128)),
     Column("tags", JSON),
     Column("opened_at", UTCDateTime(), nullable=False),
+    Column("clock_from", UTCDateTime(), nullable=False),
     Column("response_due_at", UTCDateTime()),
     Column("resolution_due_at", UTCDateTime()),
     Column("first_response_at", UTCDateTime()),

@@ -222,7 +222,7 @@ def test_cases_past_their_response_target_are_flagged_in_the_next_digest(
     )
     first, second = add_mentions(engine, [Spec(1), Spec(2)], now=NOW)
     case = open_case(engine, first, "sam", ResponderSettings(response_target_minutes=30), now=NOW)
-    later = case.opened_at + dt.timedelta(hours=2)
+    later = case.clock_from + dt.timedelta(hours=2)
     add_mentions(engine, [Spec(3)], now=later)
     [outcome] = notifier(config, engine, server).run_digest(config.digests[0], later)
     assert outcome.status == "sent"

@@ -129,15 +129,29 @@ def test_a_case_past_its_response_target_without_a_reply_is_overdue(store: Store
         collected = connection.scalar(
             select(mentions.c.collected_at).where(mentions.c.id == store.ids["reddit"])
         )
-    assert case.opened_at == collected and case.response_due_at == collected + timedelta(minutes=60)
+    assert case.clock_from == collected and case.response_due_at == collected + timedelta(minutes=60)
     assert overdue_cases(store.engine, now) == []
-    later = case.opened_at + timedelta(minutes=61)
+    later = case.clock_from + timedelta(minutes=61)
     (overdue,) = overdue_cases(store.engine, later)
     assert overdue.mention_id == store.ids["reddit"] and overdue.overdue_by(later) == timedelta(minutes=1)
     badges = case_badges(store.engine, [store.ids["reddit"], store.ids["mastodon"]], later)
     assert list(badges) == [store.ids["reddit"]] and badges[store.ids["reddit"]].overdue
     set_status(store.engine, case.id, "dismissed", "sam")
     assert overdue_cases(store.engine, later) == []
+
+
+def test_a_case_opened_days_later_says_so_while_its_clock_runs_from_the_mention(store: Store) -> None:
+    with store.engine.connect() as connection:
+        collected = connection.scalar(
+            select(mentions.c.collected_at).where(mentions.c.id == store.ids["reddit"])
+        )
+    opened = collected + timedelta(days=3)
+    settings = ResponderSettings(response_target_minutes=60)
+    case = open_case(store.engine, store.ids["reddit"], "sam", settings, now=opened)
+    assert case.opened_at == opened and case.clock_from == collected
+    assert case.response_due_at == collected + timedelta(minutes=60)
+    resolved = set_status(store.engine, case.id, "resolved", "sam", now=opened + timedelta(hours=1))
+    assert resolved.time_to_resolution == timedelta(days=3, hours=1)
 
 
 # --- approval ----------------------------------------------------------------------------------------------
