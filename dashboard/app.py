@@ -1,4 +1,4 @@
-"""Entry point for `streamlit run`: the login gate, then the navigation with the inbox first."""
+"""The Streamlit script (served by server.py): the user, then the navigation with the inbox first."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.auth import gate, sign_out
+from dashboard.auth import SIGN_OUT_URL, gate, sign_out
+from dashboard.context import USER_KEY
 
 PAGES = Path(__file__).parent / "views"
 
@@ -25,6 +26,8 @@ pages = [
 ]
 with st.sidebar:
     st.caption(f"Signed in as {user.name} ({user.role})")
-    if user.name != "local":
+    if USER_KEY in st.session_state:  # signed in through OpenID Connect
         st.button("Sign out", on_click=sign_out)
+    elif user.name != "local":
+        st.link_button("Sign out", SIGN_OUT_URL)
 st.navigation(pages).run()

@@ -1,4 +1,8 @@
-"""The login gate: a password form for users with hashes, st.login for OpenID Connect users."""
+"""The sign-in gate inside the app: the session cookie's user, or st.login for OpenID Connect users.
+
+Passwords are checked by the sign-in page in front of the app (server.py), never in a Streamlit form: it
+is the only place that can set a cookie, so the session survives reloads and links keep their target.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.context import USER_KEY, config, current_user, engine
+from dashboard.context import USER_KEY, config, current_user
 from monitor.auth import User, user_for_email
-from monitor.login import Login, LoginThrottled
+
+SIGN_IN_URL = "/grumble/login"
+SIGN_OUT_URL = "/grumble/logout"
 
 
 def _oidc_user() -> User | None:
@@ -19,7 +25,7 @@ def _oidc_user() -> User | None:
 
 
 def gate() -> User | None:
-    """Returns the user, or shows the login and returns None."""
+    """Returns the user, or says how to sign in and returns None."""
     user = current_user()
     if user is not None:
         return user
@@ -29,28 +35,15 @@ def gate() -> User | None:
             st.session_state[USER_KEY] = oidc_user
             return oidc_user
     st.title("Grumble")
-    with st.form("login"):
-        name = st.text_input("User name", key="login_name")
-        password = st.text_input("Password", type="password", key="login_password")
-        submitted = st.form_submit_button("Sign in")
-    if submitted:
-        try:
-            found = Login(engine(), config().users).sign_in(name, password, st.context.ip_address)
-        except LoginThrottled as exc:
-            st.error(f"Not signed in: {exc}.")
-            found = None
-        else:
-            if found is None:
-                st.error("Unknown user name or wrong password.")
-        if found is not None:
-            st.session_state[USER_KEY] = found
-            st.rerun()
+    st.info("You are not signed in, or your session has ended.")
+    st.link_button("Sign in", SIGN_IN_URL, type="primary")
     if config().oidc:
         st.button("Sign in with your identity provider", on_click=st.login)
     return None
 
 
 def sign_out() -> None:
+    """For users signed in through OpenID Connect; password users follow SIGN_OUT_URL."""
     st.session_state.pop(USER_KEY, None)
-    if config().oidc and getattr(st.user, "is_logged_in", False):
+    if getattr(st.user, "is_logged_in", False):
         st.logout()

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from monitor.auth import LOCAL_USER, User
 from monitor.config import Config, load_config
+from monitor.sessions import COOKIE, session_user
 from monitor.store.engine import connect
 
 USER_KEY = "grumble_user"
@@ -23,11 +24,17 @@ def engine() -> Engine:
 
 
 def current_user() -> User | None:
-    """The signed-in user; the local admin when no users are configured; None when a login is needed."""
+    """The signed-in user; the local admin when no users are configured; None when a login is needed.
+
+    The session cookie (set by the sign-in page in front of the app, server.py) is checked on every run,
+    so signing out in one tab, or an admin removing the user, ends every other tab's access too. A user
+    signed in through OpenID Connect is kept in the Streamlit session instead."""
     if not config().users:
         return LOCAL_USER
     user = st.session_state.get(USER_KEY)
-    return user if isinstance(user, User) else None
+    if isinstance(user, User):
+        return user
+    return session_user(engine(), st.context.cookies.get(COOKIE), config().users)
 
 
 def require(role: str) -> User:

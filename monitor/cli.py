@@ -512,7 +512,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def dashboard_command(config: Config) -> list[str]:
-    app = Path(str(resources.files("dashboard").joinpath("app.py")))
+    # server.py wraps app.py in the sign-in gate; `streamlit run` finds its st.App and serves that.
+    app = Path(str(resources.files("dashboard").joinpath("server.py")))
     return [
         sys.executable,
         "-m",

@@ -99,7 +99,6 @@ class Digest:
     # Every mention this digest reports, most urgent first: those written out, then those only
     # counted past the list's max_mentions. All are claimed, so none reappears in the next digest.
     mention_ids: tuple[int, ...]
-    unsubscribe_url: str
 
     @property
     def quiet(self) -> bool:
@@ -205,7 +204,6 @@ def build_digest(
     shown = ranked[: digest_list.max_mentions]
     failing_views = [_failing_view(state, digest_list) for state in failing]
     settings_url = render.digest_settings_link(public_url)
-    unsubscribe_url = render.digest_settings_link(public_url, digest_list.name)
     title = f"Grumble {digest_list.every} digest ({digest_list.name})"
     if ranked:
         noun = "mention" if len(ranked) == 1 else "mentions"
@@ -246,7 +244,7 @@ def build_digest(
         "more": len(ranked) - len(shown),
         "dashboard_url": public_url,
         "settings_url": settings_url,
-        "unsubscribe_url": unsubscribe_url,
+        "unsubscribe_url": render.UNSUBSCRIBE_LINK_MARK,
         "subject": subject,
     }
     return Digest(
@@ -258,5 +256,4 @@ def build_digest(
         text=render.render("digest.txt.j2", **context),
         html=render.render("digest.html.j2", **context),
         mention_ids=tuple(entry.mention_id for entry in ranked),
-        unsubscribe_url=unsubscribe_url,
     )

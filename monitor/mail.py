@@ -7,6 +7,7 @@ Whoever calls `send` keeps the message for a later retry when it raises: nothing
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -41,6 +42,14 @@ def new_message_id(kind: str, key: str | int, from_address: str) -> str:
     domain = parseaddr(from_address)[1].rpartition("@")[2] or "grumble.invalid"
     safe_key = re.sub(r"[^A-Za-z0-9.-]+", "-", str(key)).strip("-") or "x"
     return f"<grumble.{kind}.{safe_key}.{secrets.token_hex(6)}@{domain}>"
+
+
+def recipient_message_id(message_id: str, recipient: str) -> str:
+    """The Message-ID of one recipient's copy of a message sent to each recipient separately: the
+    same for every attempt, different for each recipient (they are different messages)."""
+    local, _, domain = message_id.strip("<>").rpartition("@")
+    tag = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:12]
+    return f"<{local}.{tag}@{domain}>"
 
 
 def compose(

@@ -7,7 +7,9 @@ A digest, step by step:
    digest, insert the run in "intent" with a Message-ID made for it, and claim its mentions
    (unique per list). A crash before the commit leaves nothing behind; after it, the run exists and
    will be sent, with exactly these mentions.
-2. Send the stored message under the stored Message-ID.
+2. Send the stored message to each recipient separately (each gets their own signed unsubscribe
+   link), under a Message-ID derived from the run's and the recipient, recording each delivery as it
+   is made; a retry after a partial failure sends only to those not reached yet.
 3. Mark the run "sent". Only a run still in "intent" changes, so it is marked once.
 
 A failed send leaves the run in "intent" with a later next attempt (backoff): it is retried, never
@@ -49,9 +51,10 @@ from monitor.alerts import (
 from monitor.config import Config, DigestList
 from monitor.digest import Counts, Digest, DigestEntry, build_digest
 from monitor.errors import ConfigError, DeliveryError
-from monitor.mail import Mailer, compose, new_message_id
+from monitor.mail import Mailer, compose, new_message_id, recipient_message_id
 from monitor.mention import utcnow
-from monitor.render import digest_settings_link
+from monitor.render import UNSUBSCRIBE_LINK_MARK, unsubscribe_link
+from monitor.signing import unsubscribe_token
 from monitor.store import alerts as alert_store
 from monitor.store import digests as digest_store
 from monitor.store.cases import overdue_cases
@@ -265,39 +268,57 @@ class Notifier:
         assert run.message_id is not None
         # Checked at send time, so an unsubscribe also holds for a digest waiting for its retry.
         opted_out = digest_store.opted_out(self.engine, run.list_name)
-        recipients = tuple(r for r in run.recipients if r.lower() not in opted_out)
-        if not recipients:
+        reached = digest_store.delivered_to(self.engine, run.id)
+        recipients = [r for r in run.recipients if r.lower() not in opted_out | reached]
+        if not recipients and not reached:
             digest_store.mark_sent(self.engine, run.id, run.message_id, self.clock())
             return DigestOutcome(run.list_name, "quiet", run.id, run.mention_count, run.message_id)
-        unsubscribe = digest_settings_link(self.config.dashboard.public_url, run.list_name)
+        for recipient in recipients:
+            try:
+                self._send_to(run, recipient)
+            except DeliveryError as exc:
+                next_attempt = now + retry_delay(run.attempts + 1)
+                digest_store.mark_failed(self.engine, run.id, str(exc), next_attempt)
+                log.warning(
+                    "digest %r (run %d) not sent to %d of %d recipients, retrying at %s: %s",
+                    run.list_name,
+                    run.id,
+                    len(recipients) - recipients.index(recipient),
+                    len(run.recipients),
+                    next_attempt,
+                    exc,
+                )
+                return DigestOutcome(
+                    run.list_name, "failed", run.id, run.mention_count, run.message_id, str(exc), next_attempt
+                )
+        digest_store.mark_sent(self.engine, run.id, run.message_id, self.clock())
+        return DigestOutcome(run.list_name, "sent", run.id, run.mention_count, run.message_id)
+
+    def _send_to(self, run: digest_store.DigestRun, recipient: str) -> None:
+        assert run.message_id is not None
+        link = unsubscribe_link(
+            self.config.dashboard.public_url, unsubscribe_token(self.engine, run.list_name, recipient)
+        )
         slug = re.sub(r"[^a-z0-9-]+", "-", run.list_name.lower()).strip("-") or "list"
+        message_id = recipient_message_id(run.message_id, recipient)
         message = compose(
             from_address=self.config.smtp.from_address,
-            to=recipients,
+            to=(recipient,),
             subject=run.subject,
-            text=run.body_text,
-            html=run.body_html,
-            message_id=run.message_id,
+            text=run.body_text.replace(UNSUBSCRIBE_LINK_MARK, link),
+            html=run.body_html.replace(UNSUBSCRIBE_LINK_MARK, link),
+            message_id=message_id,
             date=run.created_at,
             headers={
                 "List-Id": f"Grumble digest {slug} <{slug}.digest.grumble.invalid>",
-                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe": f"<{link}>",
+                # RFC 8058: mail clients may unsubscribe with one POST to the link, no page shown.
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
         )
-        try:
-            self.mailer().send(message)
-        except DeliveryError as exc:
-            next_attempt = now + retry_delay(run.attempts + 1)
-            digest_store.mark_failed(self.engine, run.id, str(exc), next_attempt)
-            log.warning(
-                "digest %r (run %d) not sent, retrying at %s: %s", run.list_name, run.id, next_attempt, exc
-            )
-            return DigestOutcome(
-                run.list_name, "failed", run.id, run.mention_count, run.message_id, str(exc), next_attempt
-            )
-        # The window SMTP cannot close is here: the server has the message, the run says "intent".
-        digest_store.mark_sent(self.engine, run.id, run.message_id, self.clock())
-        return DigestOutcome(run.list_name, "sent", run.id, run.mention_count, run.message_id)
+        self.mailer().send(message)
+        # The window SMTP cannot close is here: the server has this copy, the row is not written yet.
+        digest_store.record_delivery(self.engine, run.id, recipient, message_id, self.clock())
 
     # Alerts
 

@@ -87,6 +87,16 @@ def mention_link(public_url: str, mention_id: int) -> str:
     return f"{public_url}/mention?id={mention_id}"
 
 
+# A digest is rendered once and sent to each recipient separately; this stands in the rendered text for
+# the recipient's own unsubscribe link (letters and dashes only, so HTML escaping leaves it as it is).
+UNSUBSCRIBE_LINK_MARK = "GRUMBLE-RECIPIENT-UNSUBSCRIBE-LINK"
+
+
+def unsubscribe_link(public_url: str, token: str) -> str:
+    """The page a digest's Unsubscribe link opens; works without signing in (dashboard/server.py)."""
+    return f"{public_url}/grumble/unsubscribe?token={quote(token, safe='')}"
+
+
 def digest_settings_link(public_url: str, list_name: str | None = None) -> str:
     base = f"{public_url}/digests"
     return f"{base}?list={quote(list_name, safe='')}" if list_name else base

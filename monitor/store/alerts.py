@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from monitor.store.engine import dialect_insert
 from monitor.store.schema import alert_events, mention_watches, mentions
 
 
@@ -53,10 +53,6 @@ class StoredEvent:
     webhook_sent_at: datetime | None
 
 
-def _insert(connection: Connection) -> Any:
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-
-
 def existing_keys(connection: Connection, keys: Collection[str]) -> set[str]:
     if not keys:
         return set()
@@ -91,7 +87,7 @@ def record_events(connection: Connection, events: Sequence[NewEvent], now: datet
     ]
     if rows:
         # ON CONFLICT covers a concurrent checker that stored the same event since our SELECT.
-        insert = _insert(connection)(alert_events).on_conflict_do_nothing(index_elements=["key"])
+        insert = dialect_insert(connection)(alert_events).on_conflict_do_nothing(index_elements=["key"])
         connection.execute(insert, rows)
     return len(rows)
 

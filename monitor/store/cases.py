@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.errors import CaseError
+from monitor.store.engine import dialect_insert
 from monitor.store.schema import case_replies, cases, mention_events, mention_watches, mentions
 from monitor.store.triage import MentionEvent
 
@@ -174,13 +174,7 @@ def load_case(engine: Engine, case_id: int) -> Case:
 
 def insert_case(connection: Connection, values: dict[str, Any]) -> bool:
     """Insert unless the mention has a case already (two openers at once: one row, no error)."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        statement: Any = postgresql.insert(cases).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(cases).values(**values).on_conflict_do_nothing()
-    else:
-        raise NotImplementedError(f"database {dialect!r} is not supported; use SQLite or PostgreSQL")
+    statement = dialect_insert(connection)(cases).values(**values).on_conflict_do_nothing()
     return bool(connection.execute(statement).rowcount)
 
 

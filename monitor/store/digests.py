@@ -14,7 +14,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, delete, exists, func, select, update
 
-from monitor.store.schema import digest_items, digest_optouts, digest_runs, mention_watches, mentions
+from monitor.store.engine import dialect_insert
+from monitor.store.schema import (
+    digest_deliveries,
+    digest_items,
+    digest_optouts,
+    digest_runs,
+    mention_watches,
+    mentions,
+)
 
 INTENT = "intent"
 SENT = "sent"
@@ -229,6 +237,22 @@ def mark_failed(engine: Engine, run_id: int, error: str, next_attempt_at: dateti
         )
         attempts = connection.scalar(select(digest_runs.c.attempts).where(digest_runs.c.id == run_id))
     return int(attempts or 0)
+
+
+def delivered_to(engine: Engine, run_id: int) -> set[str]:
+    """Lower-cased recipients this run has already reached."""
+    query = select(digest_deliveries.c.recipient).where(digest_deliveries.c.run_id == run_id)
+    with engine.connect() as connection:
+        return set(connection.scalars(query))
+
+
+def record_delivery(engine: Engine, run_id: int, recipient: str, message_id: str, at: datetime) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            dialect_insert(connection)(digest_deliveries)
+            .values(run_id=run_id, recipient=recipient.strip().lower(), message_id=message_id, sent_at=at)
+            .on_conflict_do_nothing(index_elements=["run_id", "recipient"])
+        )
 
 
 def opted_out(engine: Engine, list_name: str) -> set[str]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from monitor.errors import ConfigError, StoreError
@@ -35,6 +36,16 @@ def open_engine(url: str) -> Engine:
             "expected e.g. sqlite:///grumble.db or postgresql://user:password@host:5432/grumble"
         ) from None
     return engine
+
+
+def dialect_insert(connection: Connection) -> Any:
+    """The dialect's INSERT construct, which has ON CONFLICT (core `insert` does not)."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"database {dialect!r} is not supported; use SQLite or PostgreSQL")
 
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")

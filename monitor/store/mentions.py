@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, case, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.mention import Mention, utcnow
 from monitor.store.collect_state import advance_cursor
+from monitor.store.engine import dialect_insert
 from monitor.store.filters import MentionFilter, filtered, watch_names
 from monitor.store.schema import label_feedback, mention_watches, mentions
 
@@ -46,15 +46,6 @@ SCORE_COLUMNS = (
 )
 
 
-def _insert(connection: Connection) -> Any:
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise NotImplementedError(f"database {dialect!r} is not supported; use SQLite or PostgreSQL")
-
-
 def _row(mention: Mention, collected_at: datetime) -> dict[str, Any]:
     row = {column: getattr(mention, column) for column in MENTION_COLUMNS}
     row["metrics"] = dict(mention.metrics) or None
@@ -75,7 +66,7 @@ def insert_mentions(connection: Connection, watch: str, batch: Sequence[Mention]
         return 0
     unique = {(m.source, m.external_id): m for m in batch}
     now = utcnow()
-    insert = _insert(connection)
+    insert = dialect_insert(connection)
     new = 0
     for source in {key[0] for key in unique}:
         ids = [key[1] for key in unique if key[0] == source]

@@ -284,3 +284,38 @@ password_upgrades = Table(
     Column("password_hash", Text, nullable=False),
     Column("upgraded_at", UTCDateTime(), nullable=False),
 )
+
+# Keys that sign what leaves the server and must come back unchanged (session cookies, unsubscribe
+# links). Made at random on first use and kept here, so the dashboard and the scheduler that mails the
+# links, on any machine using this database, sign and check with the same key.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("purpose", String(40), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Dashboard sign-ins. The browser holds a signed cookie naming a row; signing out revokes the row, so a
+# copied cookie stops working too, in every open tab.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Index("ix_dashboard_sessions_user", "user_name"),
+)
+
+# One row per recipient a digest run reached: a run is sent to each recipient separately (each with
+# their own unsubscribe link), and a retry after a partial failure skips those already reached.
+digest_deliveries = Table(
+    "digest_deliveries",
+    metadata,
+    Column("run_id", Integer, ForeignKey("digest_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("recipient", String(320), primary_key=True),
+    Column("message_id", String(320), nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=False),
+)

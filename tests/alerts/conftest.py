@@ -143,9 +143,11 @@ class Received:
 class MailSink:
     """The aiosmtpd handler: keeps every message. With `hold`, DATA waits for `release` before it
     answers, so a test can kill the client mid-send; `keep_held` says whether the held message counts
-    as accepted (the server has it: the window SMTP cannot close) or not."""
+    as accepted (the server has it: the window SMTP cannot close) or not. Messages to an address in
+    `defer_for` are answered "try again later"."""
 
     received: list[Received] = field(default_factory=list)
+    defer_for: set[str] = field(default_factory=set)
     hold: bool = False
     keep_held: bool = True
     entered: threading.Event = field(default_factory=threading.Event)
@@ -156,6 +158,8 @@ class MailSink:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(message, EmailMessage)
         item = Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw)
+        if self.defer_for & set(envelope.rcpt_tos):
+            return "451 4.3.0 Try again later"
         if not self.hold:
             self.received.append(item)
             return "250 2.0.0 Message accepted"

@@ -7,6 +7,7 @@ import re
 
 from monitor.config import DigestList
 from monitor.digest import Counts, Digest, DigestEntry, build_digest
+from monitor.render import UNSUBSCRIBE_LINK_MARK
 from monitor.store.collect_state import CollectState
 from tests.alerts.conftest import NOW
 
@@ -85,7 +86,9 @@ def test_hostile_text_is_escaped_in_html_and_javascript_urls_are_never_links() -
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&amp; &#34;quotes&#34;" in html
     hrefs = re.findall(r'href="([^"]*)"', html)
-    assert hrefs and all(h.startswith("https://grumble.example") for h in hrefs)
+    # The unsubscribe link is each recipient's own, put in at sending (test_digest_delivery).
+    assert hrefs[-1] == UNSUBSCRIBE_LINK_MARK
+    assert hrefs[:-1] and all(h.startswith("https://grumble.example") for h in hrefs[:-1])
     assert "javascript:" not in " ".join(hrefs)
     # The text part is plain text: shown as written, never interpreted.
     assert HOSTILE in digest.text

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
+from monitor.mail import recipient_message_id
 from monitor.mention import utcnow
 from monitor.store import digests as digest_store
 from monitor.store.engine import connect
@@ -83,7 +84,10 @@ def test_kill_9_between_intent_and_sent_then_restart(
     messages = server.messages
     assert len(messages) == (2 if accepted else 1)
     # The duplicate a crash in that window causes is the same message, which clients show once.
-    assert {message["Message-ID"] for message in messages} == {intent.message_id}
+    assert {message["Message-ID"] for message in messages} == {
+        recipient_message_id(intent.message_id, message["To"]) for message in messages
+    }
+    assert len({message["Message-ID"] for message in messages}) == 1
     assert len({text_part(message) for message in messages}) == 1
     for mention_id in first:
         assert f"/mention?id={mention_id}" in text_part(messages[-1])

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from monitor.config import Config
-from monitor.mail import Mailer
+from monitor.mail import Mailer, recipient_message_id
 from monitor.notify import Notifier
+from monitor.signing import unsubscribe_token
 from monitor.store import digests as digest_store
 from monitor.store.schema import digest_items
 from tests.alerts.conftest import (
@@ -69,12 +70,18 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
     mailer = Mailer(server.settings(username=USER, password=PASSWORD), ssl_context=tls_files.client_context())
     outcomes = Notifier(config, engine, mailer=mailer, clock=lambda: NOW).run_digest(config.digests[0], NOW)
     assert [o.status for o in outcomes] == ["sent"]
-    [received] = server.sink.received
-    assert sorted(received.rcpt_tos) == ["lead@example.com", "support@example.com"]
-    message = received.message
+    # One copy per recipient, each with its own unsubscribe link and Message-ID.
+    assert [r.rcpt_tos for r in server.sink.received] == [["support@example.com"], ["lead@example.com"]]
+    message, other = (r.message for r in server.sink.received)
     assert message["Subject"] == "Grumble daily digest (support): 3 new negative mentions"
-    assert message["List-Unsubscribe"] == "<https://grumble.example/digests?list=support>"
-    assert message["Message-ID"] == outcomes[0].message_id
+    tokens = [unsubscribe_token(engine, "support", a) for a in ("support@example.com", "lead@example.com")]
+    links = [f"https://grumble.example/grumble/unsubscribe?token={token}" for token in tokens]
+    assert [message["List-Unsubscribe"], other["List-Unsubscribe"]] == [f"<{link}>" for link in links]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert links[0] in text_part(message) and links[1] not in text_part(message)
+    assert f'href="{links[1]}"' in html_part(other)
+    assert message["Message-ID"] == recipient_message_id(outcomes[0].message_id or "", "support@example.com")
+    assert other["Message-ID"] != message["Message-ID"]
     assert message.get_content_type() == "multipart/alternative"
     text, html = text_part(message), html_part(message)
     # Loudest first (50k followers), then by how negative; neutral, dismissed and handled ones left out.
@@ -90,7 +97,7 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
     assert 'href="https://grumble.example/digests"' in html
     assert claimed(engine, "support") == sorted([ids[0], ids[1], ids[2]])
     [run] = digest_store.runs(engine, "support")
-    assert run.status == "sent" and run.message_id == message["Message-ID"] and run.sent_at is not None
+    assert run.status == "sent" and run.message_id == outcomes[0].message_id and run.sent_at is not None
 
 
 def test_a_mention_is_in_one_digest_per_list_across_runs(engine: Engine, smtp_server: StartServer) -> None:
@@ -181,12 +188,31 @@ def test_a_digest_that_could_not_be_sent_is_kept_and_retried_with_backoff(
     server = smtp_server(port=port)
     [sent] = sender.retry_unsent(NOW + dt.timedelta(minutes=3))
     assert sent.status == "sent" and sent.run_id == run.id
-    [message] = server.messages
-    assert message["Message-ID"] == run.message_id
+    assert [m["To"] for m in server.messages] == ["support@example.com", "lead@example.com"]
+    message = server.messages[0]
+    assert message["Message-ID"] == recipient_message_id(run.message_id or "", "support@example.com")
     assert {f"/mention?id={i}" in text_part(message) for i in ids} == {True}
     [done] = digest_store.runs(engine, "support")
     assert done.status == "sent" and done.attempts == 3 and done.last_error is None
     assert sender.retry_unsent(NOW + dt.timedelta(minutes=4)) == []
+
+
+def test_a_retry_after_a_partial_failure_sends_only_to_those_not_reached(
+    engine: Engine, smtp_server: StartServer
+) -> None:
+    server = smtp_server()
+    config = digest_config(server.port)
+    add_mentions(engine, [Spec(1)], now=NOW)
+    server.sink.defer_for = {"lead@example.com"}
+    sender = notifier(config, engine, server)
+    [failed] = sender.run_digest(config.digests[0], NOW)
+    assert failed.status == "failed"
+    assert [m["To"] for m in server.messages] == ["support@example.com"]
+    server.sink.defer_for = set()
+    [sent] = sender.retry_unsent(NOW + dt.timedelta(minutes=1))
+    assert sent.status == "sent" and sent.run_id == failed.run_id
+    assert [m["To"] for m in server.messages] == ["support@example.com", "lead@example.com"]
+    assert len({m["Message-ID"] for m in server.messages}) == 2
 
 
 def test_an_unsubscribed_recipient_gets_no_digest_and_the_others_do(

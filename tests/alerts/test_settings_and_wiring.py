@@ -223,7 +223,7 @@ def test_digest_dry_run_prints_and_sends_nothing_then_send_sends(
     assert main(["-c", str(path), "digest", "--send", "--list", "ops"]) == 0
     assert "sent as <grumble.digest.1." in capsys.readouterr().out
     [message] = server.messages
-    assert f"/mention?id={ids[0]}" in str(message.get_body(preferencelist=("plain",)))
+    assert f"/mention?id={ids[0]}" in message.get_body(preferencelist=("plain",)).get_content()
     assert main(["-c", str(path), "digest", "--list", "nope"]) == 2
     assert "no digest list named 'nope'; configured [[digests]]: ops" in capsys.readouterr().err
     engine.dispose()
