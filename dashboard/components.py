@@ -70,9 +70,12 @@ def actions(engine: Engine, row: MentionRow, key: str, details_link: bool) -> No
 
     Callbacks run before the rerun they cause, so the refreshed list already reflects the change."""
     user = current_user()
+    handled, dismiss, label_col, link_col = st.columns([1, 1, 1.4, 1])
+    if details_link:
+        # Everyone who can read the inbox can open a mention's page; only the buttons need a role.
+        link_col.page_link("views/mention.py", label="Details", query_params={"id": str(row.id)})
     if user is None or not user.can("responder"):
         return
-    handled, dismiss, label_col, link_col = st.columns([1, 1, 1.4, 1])
     if row.triage == "open":
         handled.button(
             "✅ Handled",
@@ -106,8 +109,6 @@ def actions(engine: Engine, row: MentionRow, key: str, details_link: bool) -> No
             on_change=_relabel_from_widget,
             args=(engine, row.id, widget_key, user.name),
         )
-    if details_link:
-        link_col.page_link("views/mention.py", label="Details", query_params={"id": str(row.id)})
 
 
 def card(

@@ -1,5 +1,5 @@
-"""Digests: each list's schedule and recipients, its recent sends, and unsubscribing (the link in every
-digest's footer and List-Unsubscribe header lands here)."""
+"""Digests: each list's schedule, its recent sends; admins see and manage the recipients, other users
+their own subscription (a recipient's unsubscribe link lands on dashboard/server.py, not here)."""
 
 from __future__ import annotations
 
@@ -38,29 +38,40 @@ st.markdown(
         else "no mail when quiet"
     )
 )
-st.caption("Schedules and recipients are set in grumble.toml; recipients can unsubscribe themselves here.")
-
-unsubscribed = opted_out(engine, digest_list.name)
-st.dataframe(
-    pd.DataFrame(
-        [{"recipient": r, "receives it": r.lower() not in unsubscribed} for r in digest_list.recipients]
-    ),
-    hide_index=True,
-    width="stretch",
+st.caption(
+    "Schedules and recipients are set in grumble.toml. Every digest carries each recipient's own "
+    "unsubscribe link, which works without signing in."
 )
 
-with st.form("subscription"):
-    email = st.text_input("Your email address", key="d_email")
-    leave, join = st.columns(2)
-    unsubscribe = leave.form_submit_button("Unsubscribe from this digest")
-    resubscribe = join.form_submit_button("Receive it again")
-if unsubscribe or resubscribe:
-    address = email.strip().lower()
-    if address not in {r.lower() for r in digest_list.recipients}:
-        st.error("That address is not a recipient of this digest.")
+user = context.current_user()
+unsubscribed = opted_out(engine, digest_list.name)
+if user is not None and user.can("admin"):
+    # Addresses are personal data and the list is an admin's to manage: nobody else sees or edits it.
+    st.dataframe(
+        pd.DataFrame(
+            [{"recipient": r, "receives it": r.lower() not in unsubscribed} for r in digest_list.recipients]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.form("subscription"):
+        email = st.selectbox("Recipient", digest_list.recipients, key="d_email")
+        leave, join = st.columns(2)
+        unsubscribe = leave.form_submit_button("Stop sending to this recipient")
+        resubscribe = join.form_submit_button("Send to this recipient again")
+    if (unsubscribe or resubscribe) and email:
+        set_subscribed(engine, digest_list.name, email, subscribed=bool(resubscribe), at=utcnow())
+        st.success(f"{plain(email)} {'will receive' if resubscribe else 'no longer receives'} this digest.")
+else:
+    own = user.email.lower() if user is not None and user.email else None
+    if own is not None and own in {r.lower() for r in digest_list.recipients}:
+        receives = own not in unsubscribed
+        st.markdown(f"You ({plain(own)}) {'receive' if receives else 'do not receive'} this digest.")
+        if st.button("Stop sending it to me" if receives else "Send it to me again", key="d_self"):
+            set_subscribed(engine, digest_list.name, own, subscribed=not receives, at=utcnow())
+            st.rerun()
     else:
-        set_subscribed(engine, digest_list.name, address, subscribed=bool(resubscribe), at=utcnow())
-        st.success(f"{plain(address)} {'will receive' if resubscribe else 'no longer receives'} this digest.")
+        st.caption(f"{len(digest_list.recipients)} recipients; an admin manages the list.")
 
 st.subheader("Recent digests")
 recent = runs(engine, digest_list.name)[::-1][:20]  # newest first

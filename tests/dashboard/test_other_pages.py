@@ -89,19 +89,15 @@ password_hash = "{hash_password("resp-pass")}"
 """
 
 
-def test_login_is_asked_when_users_are_configured(make_store: Callable[[str], Seeded]) -> None:
+def test_without_a_session_the_app_shows_nothing_but_the_way_to_sign_in(
+    make_store: Callable[[str], Seeded],
+) -> None:
     make_store(USERS)
     app = run_app()
-    assert not app.title or app.title[0].value == "Grumble"
+    assert [t.value for t in app.title] == ["Grumble"]
     assert not [m for m in app.markdown if "badge[" in m.value]
-    app.text_input(key="login_name").input("rick")
-    app.text_input(key="login_password").input("wrong")
-    app.button[0].click().run()
-    assert "wrong password" in app.error[0].value
-    app.text_input(key="login_password").input("resp-pass")
-    app.button[0].click().run()
-    assert app.title[0].value == "Inbox"
-    assert any("handled" in (b.key or "") for b in app.button)
+    assert "not signed in" in app.info[0].value
+    assert [link.proto.url for link in app.get("link_button")] == ["/grumble/login"]
 
 
 def test_viewers_see_the_inbox_but_no_triage_actions(make_store: Callable[[str], Seeded]) -> None:
@@ -113,6 +109,8 @@ def test_viewers_see_the_inbox_but_no_triage_actions(make_store: Callable[[str],
     assert app.title[0].value == "Inbox"
     assert [m for m in app.markdown if "badge[" in m.value]
     assert not any("handled" in (b.key or "") or "dismiss" in (b.key or "") for b in app.button)
+    # ... and can open a mention's page from its card.
+    assert {link.proto.label for link in app.get("page_link")} >= {"Details"}
 
 
 OIDC_USERS = """
@@ -157,19 +155,58 @@ timezone = "Europe/Berlin"
 """
 
 
-def test_digest_page_lists_recipients_and_unsubscribes_one(make_store: Callable[[str], Seeded]) -> None:
+DIGEST_USERS = """
+[[users]]
+name = "adam"
+role = "admin"
+password_hash = "scrypt$16384$8$1$c2FsdA==$aGFzaA=="
+[[users]]
+name = "lena"
+role = "responder"
+password_hash = "scrypt$16384$8$1$c2FsdA==$aGFzaA=="
+email = "Lead@example.com"
+[[users]]
+name = "vera"
+role = "viewer"
+password_hash = "scrypt$16384$8$1$c2FsdA==$aGFzaA=="
+"""
+
+
+def _as(name: str) -> dict[str, object]:
+    from monitor.config import load_config
+
+    return {"grumble_user": next(u for u in load_config().users if u.name == name)}
+
+
+def test_only_admins_see_and_manage_a_digests_recipients(make_store: Callable[[str], Seeded]) -> None:
     from monitor.store.digests import opted_out
 
-    seeded = make_store(DIGESTS)
-    app = run_app("views/digests.py", query={"list": "support"})
+    seeded = make_store(DIGESTS + DIGEST_USERS)
+    app = run_app("views/digests.py", query={"list": "support"}, session=_as("adam"))
     assert "daily at 08:30" in markdown_text(app)
-    app.text_input(key="d_email").input("lead@EXAMPLE.com")
-    next(b for b in app.button if "Unsubscribe" in b.label).click().run()
+    assert list(app.dataframe[0].value["recipient"]) == ["support@example.com", "Lead@example.com"]
+    app.selectbox(key="d_email").select("Lead@example.com")
+    next(b for b in app.button if "Stop sending" in b.label).click().run()
     assert "no longer receives" in app.success[0].value
     assert opted_out(seeded.engine, "support") == {"lead@example.com"}
-    app.text_input(key="d_email").input("stranger@example.com")
-    next(b for b in app.button if "Unsubscribe" in b.label).click().run()
-    assert "not a recipient" in app.error[0].value
-    app.text_input(key="d_email").input("lead@example.com")
     next(b for b in app.button if "again" in b.label).click().run()
     assert opted_out(seeded.engine, "support") == set()
+
+    viewer = run_app("views/digests.py", query={"list": "support"}, session=_as("vera"))
+    page = markdown_text(viewer) + " ".join(c.value for c in viewer.caption)
+    assert "daily at 08:30" in page and "example.com" not in page
+    assert not viewer.dataframe[:-1] and not [b for b in viewer.button if "send" in b.label.lower()]
+
+
+def test_a_user_who_receives_a_digest_can_leave_it_but_not_remove_others(
+    make_store: Callable[[str], Seeded],
+) -> None:
+    from monitor.store.digests import opted_out
+
+    seeded = make_store(DIGESTS + DIGEST_USERS)
+    app = run_app("views/digests.py", query={"list": "support"}, session=_as("lena"))
+    assert "You (lead@example.com) receive this digest" in markdown_text(app).replace("\\", "")
+    assert "support@example.com" not in markdown_text(app)
+    app.button(key="d_self").click().run()
+    assert opted_out(seeded.engine, "support") == {"lead@example.com"}
+    assert "do not receive" in markdown_text(app)
