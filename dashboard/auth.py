@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.context import USER_KEY, config, current_user
-from monitor.auth import User, user_for_email
+from monitor.auth.users import User, user_for_email
 
 SIGN_IN_URL = "/grumble/login"
 SIGN_OUT_URL = "/grumble/logout"

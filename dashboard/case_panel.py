@@ -1,6 +1,6 @@
 """The case panel on the mention page: status, assignee, tags, notes, the response clock, and the reply,
 from a template through approval to the public post (or, for sources without a reply API, copy, open
-the original and mark it replied by hand). Everything it does goes through monitor/respond.py."""
+the original and mark it replied by hand). Everything it does goes through monitor/respond/cases.py."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from sqlalchemy import Engine
 
 from dashboard import context
 from dashboard.safe import plain, safe_link
-from monitor.auth import User
+from monitor.auth.users import User
 from monitor.config import Config, ResponderSettings
 from monitor.errors import GrumbleError
 from monitor.mention import utcnow
 from monitor.ranking import priority_from_key
-from monitor.respond import (
+from monitor.respond.cases import (
     MANUAL_STATUSES,
     add_note,
     approval_reasons,

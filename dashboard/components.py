@@ -7,10 +7,10 @@ from sqlalchemy import Engine
 
 from dashboard.context import current_user
 from dashboard.safe import escape_markdown, plain, safe_link
-from monitor.respond import triage
+from monitor.respond.cases import triage
 from monitor.store.cases import CaseBadge
 from monitor.store.triage import LABELS, relabel
-from monitor.views import MentionRow
+from monitor.surface.inbox import MentionRow
 
 PREVIEW_CHARS = 400
 LABEL_COLORS = {"negative": "red", "neutral": "gray", "positive": "green"}

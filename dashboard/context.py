@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
-from monitor.auth import LOCAL_USER, User
+from monitor.auth.sessions import COOKIE, session_user
+from monitor.auth.users import LOCAL_USER, User
 from monitor.config import Config, load_config
-from monitor.sessions import COOKIE, session_user
 from monitor.store.engine import connect
 
 USER_KEY = "grumble_user"

@@ -8,9 +8,9 @@ from itertools import islice
 import streamlit as st
 from sqlalchemy import Engine
 
-from monitor.export import write_csv
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import iter_all
+from monitor.surface.export import write_csv
 
 EXPORT_LIMIT = 100_000
 

@@ -30,11 +30,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dashboard import pages_html
+from monitor.auth.login import Login, LoginThrottled
+from monitor.auth.sessions import COOKIE, LIFETIME, end_session, session_user, start_session
+from monitor.auth.signing import read_unsubscribe_token
 from monitor.config import Config, load_config
-from monitor.login import Login, LoginThrottled
 from monitor.mention import utcnow
-from monitor.sessions import COOKIE, LIFETIME, end_session, session_user, start_session
-from monitor.signing import read_unsubscribe_token
 from monitor.store.digests import set_subscribed
 from monitor.store.engine import connect
 

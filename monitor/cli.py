@@ -130,11 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("dashboard", cmd_dashboard, "Open the Streamlit dashboard.")
 
-    seed = command("seed", cmd_seed, "Fill the store with N realistic synthetic mentions (for trying scale).")
-    seed.add_argument("--count", type=int, default=10_000, help="how many mentions (default 10000)")
-    seed.add_argument("--watch", default="acme", help="the watch to link them to (default acme)")
-    seed.add_argument("--days", type=float, default=30, help="spread them over this many days (default 30)")
-
     command("hash-password", cmd_hash_password, "Hash a dashboard password for [[users]] password_hash.")
     command("status", cmd_status, "Per source: last success, last error, mentions stored, pending scoring.")
 
@@ -168,9 +163,9 @@ def _example_config() -> str:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from monitor.collect import collect
+    from monitor.collect.run import collect
     from monitor.scheduler import Jobs, ModelHolder
-    from monitor.scoring import load_model, score_pending
+    from monitor.score.run import load_model, score_pending
 
     config = _config(args)
     engine = connect(config.database_url)
@@ -211,7 +206,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from monitor.scoring import load_model, score_pending
+    from monitor.score.run import load_model, score_pending
 
     config = _config(args)
     engine = connect(config.database_url)
@@ -235,7 +230,7 @@ def _lines(args: argparse.Namespace) -> Iterator[str]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from monitor.scoring import load_model
+    from monitor.score.run import load_model
 
     model = load_model(args.model or _config(args).model.name)
     batch: list[str] = []
@@ -260,7 +255,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from monitor.importer import import_file
+    from monitor.sources.tabular import import_file
 
     config = _config(args)
     engine = connect(config.database_url)
@@ -288,7 +283,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"({report.read - report.new} already stored, {len(report.problems)} rows skipped)"
     )
     if report.new and not args.no_score:
-        from monitor.scoring import load_model, score_pending
+        from monitor.score.run import load_model, score_pending
 
         score_pending(engine, load_model(config.model.name), batch_size=config.model.batch_size)
     return EXIT_ERROR if report.problems and not report.read else 0
@@ -298,7 +293,7 @@ AGE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 
 
 def parse_since(value: str) -> datetime:
-    from monitor.importer import parse_time
+    from monitor.sources.tabular import parse_time
 
     match = AGE.match(value)
     if match:
@@ -313,9 +308,9 @@ def parse_since(value: str) -> datetime:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from monitor.export import write_csv, write_jsonl
     from monitor.store.filters import MentionFilter
     from monitor.store.mentions import iter_all
+    from monitor.surface.export import write_csv, write_jsonl
 
     config = _config(args)
     engine = connect(config.database_url)
@@ -337,25 +332,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_seed(args: argparse.Namespace) -> int:
-    import time
-
-    from monitor.seed import seed
-
-    if args.count < 1:
-        raise GrumbleError("--count must be at least 1")
-    config = _config(args)
-    engine = connect(config.database_url)
-    started = time.perf_counter()
-    written = seed(engine, args.count, watch=args.watch, days=args.days)
-    print(f"seeded {written:,} mentions into watch {args.watch!r} in {time.perf_counter() - started:.1f} s")
-    return 0
-
-
 def cmd_hash_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from monitor.auth import hash_password
+    from monitor.auth.users import hash_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -426,7 +406,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from monitor.notify import Notifier
+    from monitor.surface.notify import Notifier
 
     config = _config(args)
     if not config.digests:
@@ -461,7 +441,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from monitor.notify import Notifier
+    from monitor.surface.notify import Notifier
 
     if not args.check:
         raise GrumbleError("say what to do: `grumble alerts --check` (add --dry-run to only look)")
@@ -550,9 +530,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from monitor.collect import collect
+    from monitor.collect.run import collect
     from monitor.scheduler import Jobs, ModelHolder, build_scheduler, run_until_stopped
-    from monitor.scoring import load_model
+    from monitor.score.run import load_model
 
     path = Path(args.config or os.environ.get("GRUMBLE_CONFIG", "grumble.toml"))
     if not path.exists():

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.auth import ROLES, User, is_password_hash
+from monitor.auth.users import ROLES, User, is_password_hash
 from monitor.errors import ConfigError
 from monitor.mention import Watch
 from monitor.sources.base import SourceSettings
@@ -729,7 +729,7 @@ def _parse_rules(
 
 def _parse_reply_templates(root: _Reader, where: str) -> tuple[ReplyTemplate, ...]:
     from monitor.errors import TemplateError
-    from monitor.reply_text import placeholders
+    from monitor.respond.reply_text import placeholders
 
     templates: list[ReplyTemplate] = []
     for reader in root.tables("reply_templates"):

@@ -9,7 +9,7 @@ import math
 from datetime import UTC, datetime
 
 from monitor.mention import as_utc, utcnow
-from monitor.verdict import urgency
+from monitor.score.verdict import urgency
 
 FRESHNESS_HALF_LIFE_HOURS = 12.0
 

@@ -20,15 +20,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from monitor.collect import collect
+from monitor.collect.run import collect
 from monitor.config import Config, DigestList
 from monitor.errors import GrumbleError
 from monitor.mention import Watch, utcnow
-from monitor.notify import Notifier
-from monitor.respond import apply_rules, settle_unconfirmed
-from monitor.scoring import Model, load_model, score_pending
+from monitor.respond.cases import apply_rules, settle_unconfirmed
+from monitor.score.run import Model, load_model, score_pending
 from monitor.sources.base import Replier, Source
 from monitor.sources.registry import build_source
+from monitor.surface.notify import Notifier
 
 log = logging.getLogger(__name__)
 

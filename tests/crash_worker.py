@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from monitor.collect import collect
+from monitor.collect.run import collect
 from monitor.store.engine import connect
 from tests.factories import watch
 from tests.fake_sources import PagedSource

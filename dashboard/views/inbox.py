@@ -14,7 +14,7 @@ from monitor.store.cases import case_badges
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import count, open_negatives
 from monitor.store.mentions import distinct_sources
-from monitor.views import inbox_rows
+from monitor.surface.inbox import inbox_rows
 
 PAGE_SIZE = 25
 REFRESH_SECONDS = 20

@@ -10,7 +10,7 @@ from dashboard.components import card
 from dashboard.safe import plain
 from monitor.store.detail import by_same_author, get_mention, parent_of, replies_to
 from monitor.store.triage import history
-from monitor.views import mention_row
+from monitor.surface.inbox import mention_row
 
 engine = context.engine()
 raw_id = st.query_params.get("id", "")

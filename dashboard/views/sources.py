@@ -9,10 +9,10 @@ import streamlit as st
 
 from dashboard import context
 from monitor.mention import utcnow
-from monitor.render import age
 from monitor.store.collect_state import all_states
 from monitor.store.filters import MentionFilter
 from monitor.store.trends import volume
+from monitor.surface.render import age
 
 st.title("Sources")
 engine = context.engine()

@@ -12,7 +12,7 @@ from dashboard import context
 from monitor.mention import utcnow
 from monitor.store.filters import MentionFilter
 from monitor.store.trends import texts, volume
-from monitor.trends import spike_flags, top_terms
+from monitor.surface.trends import spike_flags, top_terms
 
 PERIODS = {
     "last 24 hours": (timedelta(hours=24), "hour"),

@@ -31,7 +31,7 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
-from monitor.reply_text import graphemes, is_tid, refusal_reason
+from monitor.respond.reply_text import graphemes, is_tid, refusal_reason
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import (
     SkipLog,

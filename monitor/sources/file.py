@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from monitor.errors import SourceNotFound, SourceResponseError
-from monitor.importer import read_file
 from monitor.mention import Page, Watch
 from monitor.sources.base import SourceSettings
+from monitor.sources.tabular import read_file
 
 log = logging.getLogger(__name__)
 

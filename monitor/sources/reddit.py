@@ -45,7 +45,7 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
-from monitor.reply_text import normalized
+from monitor.respond.reply_text import normalized
 from monitor.sources.base import USER_AGENT, PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import (
     DEFAULT_RETRY_AFTER_S,

@@ -13,12 +13,20 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from monitor.alerts import FAILING, LOUD, SPIKE, detect_spike, failing_sources, loud_mentions, spike_test
 from monitor.config import AlertSettings, Config
-from monitor.mail import Mailer
-from monitor.notify import Notifier
 from monitor.store import alerts as alert_store
 from monitor.store.collect_state import CollectState, record_failure, record_success
+from monitor.surface.alerts import (
+    FAILING,
+    LOUD,
+    SPIKE,
+    detect_spike,
+    failing_sources,
+    loud_mentions,
+    spike_test,
+)
+from monitor.surface.mail import Mailer
+from monitor.surface.notify import Notifier
 from tests.alerts.conftest import (
     NOW,
     SmtpServer,

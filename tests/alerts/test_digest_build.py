@@ -1,4 +1,4 @@
-"""monitor.digest: a pure function from rows, settings and a moment to a digest."""
+"""monitor.surface.digest: a pure function from rows, settings and a moment to a digest."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dt
 import re
 
 from monitor.config import DigestList
-from monitor.digest import Counts, Digest, DigestEntry, build_digest
-from monitor.render import UNSUBSCRIBE_LINK_MARK
 from monitor.store.collect_state import CollectState
+from monitor.surface.digest import Counts, Digest, DigestEntry, build_digest
+from monitor.surface.render import UNSUBSCRIBE_LINK_MARK
 from tests.alerts.conftest import NOW
 
 LIST = DigestList(name="support", recipients=("s@example.com",), timezone="Europe/Berlin")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
-from monitor.mail import recipient_message_id
 from monitor.mention import utcnow
 from monitor.store import digests as digest_store
 from monitor.store.engine import connect
+from monitor.surface.mail import recipient_message_id
 from tests.alerts.conftest import MailSink, Spec, StartServer, add_mentions, text_part, wait_for
 from tests.conftest import REPO
 

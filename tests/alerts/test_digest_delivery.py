@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from monitor.auth.signing import unsubscribe_token
 from monitor.config import Config
-from monitor.mail import Mailer, recipient_message_id
-from monitor.notify import Notifier
-from monitor.signing import unsubscribe_token
 from monitor.store import digests as digest_store
 from monitor.store.schema import digest_items
+from monitor.surface.mail import Mailer, recipient_message_id
+from monitor.surface.notify import Notifier
 from tests.alerts.conftest import (
     NOW,
     PASSWORD,
@@ -239,7 +239,7 @@ def test_cases_past_their_response_target_are_flagged_in_the_next_digest(
     engine: Engine, smtp_server: StartServer
 ) -> None:
     from monitor.config import ResponderSettings
-    from monitor.respond import open_case
+    from monitor.respond.cases import open_case
 
     server = smtp_server()
     config = make_config(

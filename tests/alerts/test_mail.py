@@ -1,4 +1,4 @@
-"""monitor.mail against real SMTP servers on loopback: STARTTLS, TLS and plain, logins refused and
+"""monitor.surface.mail against real SMTP servers on loopback: STARTTLS, TLS and plain, logins refused and
 accepted, servers that are not there, certificates not trusted, retries with backoff."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 
 from monitor.errors import SmtpAuthError, SmtpTlsError, SmtpUnavailable
-from monitor.mail import Mailer, compose, new_message_id
+from monitor.surface.mail import Mailer, compose, new_message_id
 from tests.alerts.conftest import (
     NOW,
     PASSWORD,

@@ -12,9 +12,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from monitor.auth import hash_password
+from monitor.auth.signing import unsubscribe_token
+from monitor.auth.users import hash_password
 from monitor.config import load_config
-from monitor.signing import unsubscribe_token
 from monitor.store.digests import opted_out
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter

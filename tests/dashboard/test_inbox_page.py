@@ -97,7 +97,7 @@ def test_an_uncertain_language_and_a_star_verdict_are_flagged_and_explained(
     make_store: Callable[[str], Seeded],
 ) -> None:
     from models import Score
-    from monitor.scoring import score_pending
+    from monitor.score.run import score_pending
     from monitor.store.mentions import import_mentions
     from tests.factories import mention
 

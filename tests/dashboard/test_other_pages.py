@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import timedelta
 
-from monitor.auth import hash_password
+from monitor.auth.users import hash_password
 from monitor.mention import utcnow
 from monitor.store.collect_state import record_failure, record_success
 from monitor.store.triage import set_triage

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from monitor.collect import ALERT_AFTER_FAILURES, backoff_delay, collect
+from monitor.collect.run import ALERT_AFTER_FAILURES, backoff_delay, collect
 from monitor.errors import SourceRateLimited, SourceUnavailable
 from monitor.mention import Page, Watch
 from monitor.store.collect_state import get_state

@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import Engine, func, select
 
-from monitor.collect import collect
+from monitor.collect.run import collect
 from monitor.store.collect_state import get_state
 from monitor.store.engine import connect
 from monitor.store.schema import mention_watches, mentions

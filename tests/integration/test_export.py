@@ -9,9 +9,9 @@ import json
 from sqlalchemy import Engine
 
 from dashboard.export import view_as_csv
-from monitor.export import write_csv, write_jsonl
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import import_mentions, iter_all
+from monitor.surface.export import write_csv, write_jsonl
 from tests.factories import mention
 
 FORMULAS = {

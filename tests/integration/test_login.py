@@ -7,8 +7,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine, select
 
-from monitor.auth import User, hash_password
-from monitor.login import MAX_FAILURES, Login, LoginThrottled
+from monitor.auth.login import MAX_FAILURES, Login, LoginThrottled
+from monitor.auth.users import User, hash_password
 from monitor.store.schema import password_upgrades
 from tests.unit.test_auth import legacy_scrypt_hash
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, select
 
 from models import Score
-from monitor.scoring import score_pending
+from monitor.score.run import score_pending
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import import_mentions
 from monitor.store.schema import mentions
-from monitor.views import inbox_rows
+from monitor.surface.inbox import inbox_rows
 from tests.factories import mention
 
 READS = {

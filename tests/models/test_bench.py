@@ -1,10 +1,10 @@
-"""`python -m models.bench` end to end, small: fresh worker processes, interleaved rounds, one table."""
+"""`python -m bench.model` end to end, small: fresh worker processes, interleaved rounds, one table."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from models.bench import main
+from bench.model import main
 
 
 def test_bench_runs_each_system_per_round_and_reports_ratios(tmp_path: Path) -> None:

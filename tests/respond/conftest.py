@@ -10,11 +10,11 @@ import pytest
 from prawcore.sessions import FiniteRetryStrategy
 from sqlalchemy import Engine, update
 
-from monitor.auth import User
+from monitor.auth.users import User
 from monitor.config import ResponderSettings
 from monitor.mention import utcnow
 from monitor.ranking import now_offset
-from monitor.respond import measure, open_case, save_draft, submit_reply
+from monitor.respond.cases import measure, open_case, save_draft, submit_reply
 from monitor.sources.base import Replier
 from monitor.store.cases import CaseReply
 from monitor.store.filters import MentionFilter

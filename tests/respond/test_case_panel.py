@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from monitor.auth import User
+from monitor.auth.users import User
 from monitor.mention import utcnow
 from monitor.store.cases import find_case
 from monitor.store.filters import MentionFilter

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from monitor.config import ResponderRule, ResponderSettings
 from monitor.errors import ApprovalError, CaseError, NoReplyApi, ReplyStateError
 from monitor.mention import utcnow
-from monitor.respond import (
+from monitor.respond.cases import (
     add_note,
     apply_rules,
     approve_reply,

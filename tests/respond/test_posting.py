@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from monitor.errors import ReplyStateError, ReplyTooLong
 from monitor.mention import utcnow
-from monitor.respond import (
+from monitor.respond.cases import (
     POSTING_LEASE,
     SETTLE_FOR,
     measure,

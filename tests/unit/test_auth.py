@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from monitor.auth import User, authenticate, hash_password, needs_rehash, user_for_email, verify_password
+from monitor.auth.users import (
+    User,
+    authenticate,
+    hash_password,
+    needs_rehash,
+    user_for_email,
+    verify_password,
+)
 from monitor.cli import main
 from monitor.config import load_config
 from monitor.errors import ConfigError

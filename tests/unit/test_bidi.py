@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard.safe import plain
-from monitor.render import environment, isolate_bidi
+from monitor.surface.render import environment, isolate_bidi
 
 OVERRIDE = "Dana\u202e gnp.exe"  # U+202E RIGHT-TO-LEFT OVERRIDE
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ImportFileError
-from monitor.importer import parse_time, read_file
+from monitor.sources.tabular import parse_time, read_file
 
 
 def test_csv_with_default_columns(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_ratings_outside_one_to_five_stars_are_reported(tmp_path: Path, rating: 
 def test_import_streams_in_chunks_and_a_rerun_adds_what_an_interruption_left(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monitor.importer import import_file
+    from monitor.sources.tabular import import_file
     from monitor.store import mentions as store
     from monitor.store.engine import connect
 

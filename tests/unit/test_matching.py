@@ -1,6 +1,6 @@
 import pytest
 
-from monitor.matching import contains_phrase, matches
+from monitor.collect.matching import contains_phrase, matches
 from tests.factories import mention, watch
 
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from monitor.auth import User
+from monitor.auth.sessions import LIFETIME, end_session, session_user, start_session
+from monitor.auth.signing import read_unsubscribe_token, unsubscribe_token
+from monitor.auth.users import User
 from monitor.mention import utcnow
-from monitor.sessions import LIFETIME, end_session, session_user, start_session
-from monitor.signing import read_unsubscribe_token, unsubscribe_token
 
 DANA = User("dana", "responder", "x")
 SAM = User("sam", "viewer", "x")

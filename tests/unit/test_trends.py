@@ -1,6 +1,6 @@
 import random
 
-from monitor.trends import is_spike, spike_flags, top_terms
+from monitor.surface.trends import is_spike, spike_flags, top_terms
 
 
 def test_one_spike_in_a_noisy_series_and_none_in_a_calm_one() -> None:

@@ -1,12 +1,12 @@
-"""The verdict rule: stars first, then the text's language, then the text (monitor/verdict.py)."""
+"""The verdict rule: stars first, then the text's language, then the text (monitor/score/verdict.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from monitor.cues import leaning
 from monitor.ranking import priority
-from monitor.verdict import NEGATIVE_LEANING, decide, explain, urgency
+from monitor.score.cues import leaning
+from monitor.score.verdict import NEGATIVE_LEANING, decide, explain, urgency
 from tests.factories import BASE_TIME
 
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
-from monitor.cues import leaning
 from monitor.errors import ScoringError
 from monitor.mention import utcnow
 from monitor.ranking import rank_key
+from monitor.score.cues import leaning
+from monitor.score.verdict import decide
 from monitor.store.mentions import PendingText, save_scores, unscored
-from monitor.verdict import decide
 
 if TYPE_CHECKING:
     from models import Score

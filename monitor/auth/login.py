@@ -20,7 +20,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine, delete, select
 
-from monitor.auth import User, authenticate, hash_password, needs_rehash
+from monitor.auth.users import User, authenticate, hash_password, needs_rehash
 from monitor.errors import GrumbleError
 from monitor.mention import utcnow
 from monitor.store.schema import password_upgrades

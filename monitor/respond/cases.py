@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, update
 
-from monitor.auth import User
+from monitor.auth.users import User
 from monitor.config import Config, ResponderRule, ResponderSettings
 from monitor.errors import (
     ApprovalError,
@@ -53,7 +53,7 @@ from monitor.errors import (
 )
 from monitor.mention import utcnow
 from monitor.ranking import priority_from_key
-from monitor.reply_text import new_idempotency_key, render
+from monitor.respond.reply_text import new_idempotency_key, render
 from monitor.sources.base import PostedReply, Replier, ReplyTarget, TextLength
 from monitor.store.cases import (
     AWAITING_RESPONSE,

@@ -1,4 +1,5 @@
-"""Fill a store with N realistic mentions, for trying the dashboard at scale and for its benchmark.
+"""Fill a store with N realistic mentions, for trying the dashboard at scale and for its benchmark:
+`python -m bench.seed --count 1000000` (the store of GRUMBLE_CONFIG, or of --database).
 
 Texts come from the bundled demo sample with small variations; times spread over the last `days`;
 reach follows a long tail. Scores are synthetic (model version "seed-synthetic"), so seeding a million
@@ -7,7 +8,9 @@ mentions takes a minute instead of the hours the model would.
 
 from __future__ import annotations
 
+import argparse
 import random
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,3 +98,25 @@ def seed(engine: Engine, count: int, watch: str = "acme", days: float = 30, chun
             )
         written += size
     return written
+
+
+def main() -> None:
+    from monitor.config import load_config
+    from monitor.store.engine import connect
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", help="database URL (default: the config's)")
+    parser.add_argument("--count", type=int, default=10_000, help="how many mentions (default 10000)")
+    parser.add_argument("--watch", default="acme", help="the watch to link them to (default acme)")
+    parser.add_argument("--days", type=float, default=30, help="spread them over this many days (default 30)")
+    args = parser.parse_args()
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    engine = connect(args.database or load_config().database_url)
+    started = time.perf_counter()
+    written = seed(engine, args.count, watch=args.watch, days=args.days)
+    print(f"seeded {written:,} mentions into watch {args.watch!r} in {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

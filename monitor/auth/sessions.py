@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
-from monitor.auth import User
+from monitor.auth.signing import read_session, sign_session
+from monitor.auth.users import User
 from monitor.mention import utcnow
-from monitor.signing import read_session, sign_session
 from monitor.store.schema import dashboard_sessions
 
 COOKIE = "grumble_session"

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor import render
 from monitor.config import DigestList
 from monitor.ranking import priority
+from monitor.score.verdict import explain
 from monitor.store.cases import OverdueCase
 from monitor.store.collect_state import CollectState
-from monitor.verdict import explain
+from monitor.surface import render
 
 MAX_OVERDUE_SHOWN = 20
 TEXT_LIMIT = 1500  # characters of a mention shown; the dashboard link has the rest

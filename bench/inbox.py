@@ -1,4 +1,4 @@
-"""Inbox speed on a large store: `python -m dashboard.bench [--count 1000000] [--database URL]`.
+"""Inbox speed on a large store: `python -m bench.inbox [--count 1000000] [--database URL]`.
 
 Seeds the store up to --count mentions (once; later runs reuse it), then prints the median time of each
 query the inbox runs, against the same ranked query with its index disabled (the baseline), and the
@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from bench.seed import seed
 from monitor.mention import utcnow
-from monitor.seed import seed
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import count, open_negatives, ranked

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from statistics import fmean, pstdev
 from typing import Any
 
-from monitor import render
 from monitor.config import AlertSettings
 from monitor.ranking import priority
 from monitor.store.alerts import StoredEvent
 from monitor.store.collect_state import CollectState
+from monitor.surface import render
 
 SPIKE = "spike"
 LOUD = "loud_mention"

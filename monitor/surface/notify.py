@@ -38,7 +38,15 @@ import httpx
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from monitor.alerts import (
+from monitor.auth.signing import unsubscribe_token
+from monitor.config import Config, DigestList
+from monitor.errors import ConfigError, DeliveryError
+from monitor.mention import utcnow
+from monitor.store import alerts as alert_store
+from monitor.store import digests as digest_store
+from monitor.store.cases import overdue_cases
+from monitor.store.collect_state import CollectState, all_states
+from monitor.surface.alerts import (
     FAILING,
     SPIKE,
     AlertEvent,
@@ -48,18 +56,10 @@ from monitor.alerts import (
     loud_mentions,
     slack_payload,
 )
-from monitor.config import Config, DigestList
-from monitor.digest import Counts, Digest, DigestEntry, build_digest
-from monitor.errors import ConfigError, DeliveryError
-from monitor.mail import Mailer, compose, new_message_id, recipient_message_id
-from monitor.mention import utcnow
-from monitor.render import UNSUBSCRIBE_LINK_MARK, unsubscribe_link
-from monitor.signing import unsubscribe_token
-from monitor.store import alerts as alert_store
-from monitor.store import digests as digest_store
-from monitor.store.cases import overdue_cases
-from monitor.store.collect_state import CollectState, all_states
-from monitor.webhook import Webhook
+from monitor.surface.digest import Counts, Digest, DigestEntry, build_digest
+from monitor.surface.mail import Mailer, compose, new_message_id, recipient_message_id
+from monitor.surface.render import UNSUBSCRIBE_LINK_MARK, unsubscribe_link
+from monitor.surface.webhook import Webhook
 
 log = logging.getLogger(__name__)
 

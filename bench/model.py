@@ -1,6 +1,6 @@
 """Throughput, load time and peak memory on 2 000 TweetEval validation texts.
 
-    python -m models.bench [--n 2000] [--rounds 3] [--out runs/bench.md]
+    python -m bench.model [--n 2000] [--rounds 3] [--out runs/bench.md]
 
 Each system runs in its own fresh process, so peak memory (max RSS) and load time are its own;
 the systems take turns, round after round, so slow drifts in the machine's speed hit them alike.
@@ -138,7 +138,7 @@ def _run_worker(system: str, args: argparse.Namespace) -> dict[str, Any]:
         [
             sys.executable,
             "-m",
-            "models.bench",
+            "bench.model",
             "--worker",
             system,
             "--n",

@@ -1,6 +1,6 @@
 """Dashboard users and roles. Passwords are stored as argon2id hashes (argon2-cffi, RFC 9106's
 low-memory profile); `grumble hash-password` makes them. Hashes made before (scrypt, N=2^14) still
-verify, and are replaced by an argon2id hash at the user's next sign-in (monitor/login.py).
+verify, and are replaced by an argon2id hash at the user's next sign-in (monitor/auth/login.py).
 
 Roles, each including the one before: viewer (reads), responder (triages and answers), admin (settings).
 No users configured means local use: everyone is an admin, no login asked.

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from monitor import render
 from monitor.mention import utcnow
 from monitor.ranking import priority_from_key
+from monitor.score.verdict import explain
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import ranked
-from monitor.verdict import explain
+from monitor.surface import render
 
 SOURCE_ICONS = {
     "reddit": "👽",

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from monitor.collect.matching import matches
 from monitor.errors import SourceError, SourceRateLimited
-from monitor.matching import matches
 from monitor.mention import Watch, utcnow
 from monitor.sources.base import Source
 from monitor.store.collect_state import get_state, record_attempt, record_failure, record_success

@@ -24,7 +24,7 @@ from monitor.mention import as_utc
 def environment() -> Environment:
     # Built on first use, not at import: the CLI imports this module for commands that never mail.
     env = Environment(
-        loader=PackageLoader("monitor", "templates"),
+        loader=PackageLoader("monitor.surface", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
