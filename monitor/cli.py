@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from monitor.config import Config, load_config
+from monitor.config import DEFAULT_CONFIG_PATH, Config, config_path, load_config
 from monitor.errors import ConfigError, GrumbleError
 from monitor.mention import utcnow
 from monitor.store.engine import connect
@@ -534,7 +534,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from monitor.scheduler import Jobs, ModelHolder, build_scheduler, run_until_stopped
     from monitor.score.run import load_model
 
-    path = Path(args.config or os.environ.get("GRUMBLE_CONFIG", "grumble.toml"))
+    path = config_path(args.config) or DEFAULT_CONFIG_PATH
     if not path.exists():
         path.write_text(_example_config(), encoding="utf-8")
         print(f"wrote a starter config to {path}")

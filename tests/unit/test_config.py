@@ -1,8 +1,9 @@
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
+from monitor.config import Config, config_path, load_config
 from monitor.errors import ConfigError
 
 
@@ -138,3 +139,137 @@ def test_source_secrets_from_the_environment_are_taken_as_given(tmp_path: Path) 
     assert options["password"] == "true" and options["client_secret"] == "0x1F"
     assert options["client_id"] == '"quoted"' and options["username"] == "1e3"
     assert options["page_size"] == 50  # not a secret: still read as a number
+
+
+# Each setting the environment can set: (the file's TOML, the variable, its text, how to read the setting
+# from a Config, the value the file gives, the value the variable gives).
+ENVIRONMENT_SETTINGS = [
+    pytest.param(
+        'database_url = "sqlite:///file.db"\n',
+        "GRUMBLE_DATABASE_URL",
+        "sqlite:///env.db",
+        lambda config: config.database_url,
+        "sqlite:///file.db",
+        "sqlite:///env.db",
+        id="database_url",
+    ),
+    pytest.param(
+        '[model]\nname = "file/model"\n',
+        "GRUMBLE_MODEL",
+        "env/model",
+        lambda config: config.model.name,
+        "file/model",
+        "env/model",
+        id="model",
+    ),
+    pytest.param(
+        '[sources.reddit]\nclient_secret = "file-secret"\n',
+        "GRUMBLE_REDDIT_CLIENT_SECRET",
+        "0x1F",
+        lambda config: config.source_settings("reddit").options["client_secret"],
+        "file-secret",
+        "0x1F",
+        id="source secret",
+    ),
+    pytest.param(
+        "[sources.reddit]\npage_size = 10\n",
+        "GRUMBLE_REDDIT_PAGE_SIZE",
+        "50",
+        lambda config: config.source_settings("reddit").options["page_size"],
+        10,
+        50,
+        id="source option",
+    ),
+    pytest.param(
+        '[sources.demo]\nbase_url = "http://file"\n',
+        "GRUMBLE_DEMO_BASE_URL",
+        "http://env",
+        lambda config: config.source_settings("demo").base_url,
+        "http://file",
+        "http://env",
+        id="source base_url",
+    ),
+    pytest.param(
+        '[smtp]\nhost = "mail"\npassword = "file-password"\n',
+        "GRUMBLE_SMTP_PASSWORD",
+        "true",
+        lambda config: config.smtp.password,
+        "file-password",
+        "true",
+        id="smtp password",
+    ),
+    pytest.param(
+        '[smtp]\nhost = "mail"\nport = 2525\n',
+        "GRUMBLE_SMTP_PORT",
+        "2465",
+        lambda config: config.smtp.port,
+        2525,
+        2465,
+        id="smtp port",
+    ),
+    pytest.param(
+        '[alerts]\nwebhook_url = "https://file.example/hook"\n',
+        "GRUMBLE_ALERTS_WEBHOOK_URL",
+        "https://env.example/hook",
+        lambda config: config.alerts.webhook_url,
+        "https://file.example/hook",
+        "https://env.example/hook",
+        id="alerts webhook_url",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "variable", "text", "read", "from_file", "from_env"), ENVIRONMENT_SETTINGS)
+def test_the_environment_beats_the_file_and_an_empty_variable_is_not_set(
+    tmp_path: Path,
+    body: str,
+    variable: str,
+    text: str,
+    read: Callable[[Config], object],
+    from_file: object,
+    from_env: object,
+) -> None:
+    path = write(tmp_path, body)
+    assert read(load_config(path, environ={})) == from_file
+    assert read(load_config(path, environ={variable: text})) == from_env
+    assert read(load_config(path, environ={variable: ""})) == from_file
+
+
+def test_the_database_url_argument_beats_the_environment_and_the_default_comes_last(tmp_path: Path) -> None:
+    path = write(tmp_path, 'database_url = "sqlite:///file.db"\n')
+    environ = {"GRUMBLE_DATABASE_URL": "sqlite:///env.db"}
+    assert (
+        load_config(path, environ=environ, database_url="sqlite:///arg.db").database_url == "sqlite:///arg.db"
+    )
+    assert load_config(path, environ=environ, database_url="").database_url == "sqlite:///env.db"
+    assert load_config(write(tmp_path, ""), environ={}).database_url == "sqlite:///grumble.db"
+
+
+def test_the_config_path_argument_beats_grumble_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "env.toml").write_text('database_url = "sqlite:///env.db"\n', encoding="utf-8")
+    (tmp_path / "arg.toml").write_text('database_url = "sqlite:///arg.db"\n', encoding="utf-8")
+    (tmp_path / "grumble.toml").write_text('database_url = "sqlite:///default.db"\n', encoding="utf-8")
+    environ = {"GRUMBLE_CONFIG": "env.toml"}
+    assert load_config("arg.toml", environ=environ).database_url == "sqlite:///arg.db"
+    assert load_config(environ=environ).database_url == "sqlite:///env.db"
+    assert load_config(environ={"GRUMBLE_CONFIG": ""}).database_url == "sqlite:///default.db"
+    assert config_path("arg.toml", environ) == Path("arg.toml")
+    assert config_path(None, environ) == Path("env.toml") and config_path(None, {}) is None
+
+
+def test_a_bad_variable_is_reported_by_its_name_and_a_secret_never_shown(tmp_path: Path) -> None:
+    path = write(tmp_path, "[sources.demo]\nmax_backfill = 10\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={"GRUMBLE_DEMO_MAX_BACKFILL": "lots"})
+    assert str(caught.value).startswith(
+        "environment variable GRUMBLE_DEMO_MAX_BACKFILL: expected a whole number"
+    )
+    environ = {"GRUMBLE_SMTP_HOST": "mail", "GRUMBLE_SMTP_PASSWORD": "hunter2", "GRUMBLE_SMTP_PORT": "x"}
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ=environ)
+    assert "GRUMBLE_SMTP_PORT" in str(caught.value) and "hunter2" not in str(caught.value)
+    config = load_config(path, environ={**environ, "GRUMBLE_SMTP_PORT": "25"})
+    assert config.smtp.password == "hunter2" and "hunter2" not in repr(config.smtp)

@@ -1,0 +1,130 @@
+"""Read grumble.toml, look up the environment over it, and check every section into a `Config`."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from monitor.auth.users import ROLES, User, is_password_hash
+from monitor.config.environment import DEFAULT_CONFIG_PATH, config_path
+from monitor.config.mail import parse_alerts, parse_digests, parse_smtp
+from monitor.config.responder import parse_reply_templates, parse_responder
+from monitor.config.settings import DEFAULT_DATABASE_URL, Config, DashboardSettings, ModelSettings, Schedule
+from monitor.config.sources import parse_sources
+from monitor.config.tables import MAX_PORT, TableReader
+from monitor.config.watches import parse_watches
+from monitor.errors import ConfigError
+
+TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "model", "dashboard", "users", "auth"}
+TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts", "responder", "reply_templates"}
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    database_url: str | None = None,
+) -> Config:
+    """Read `path` (default: $GRUMBLE_CONFIG, then ./grumble.toml). A missing default file gives defaults."""
+    env = os.environ if environ is None else environ
+    named = config_path(path, env)
+    file = named or DEFAULT_CONFIG_PATH
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot read: {exc}") from None
+    elif named is not None:
+        raise ConfigError(f"{file}: no such file; create one with `grumble init`")
+    return parse_config(data, file if file.exists() else None, env, database_url)
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    path: Path | None,
+    environ: Mapping[str, str],
+    database_url: str | None = None,
+) -> Config:
+    root = TableReader(str(path) if path else "configuration", data)
+    root.reject_unknown(TOP_LEVEL_KEYS)
+    top = root.with_environment(environ, "", {"database_url"}, {"database_url": database_url})
+    sources = parse_sources(root.sub("sources"), environ)
+    watches = parse_watches(root)
+    users = _parse_users(root)
+    return Config(
+        path=path,
+        database_url=top.string("database_url") or DEFAULT_DATABASE_URL,
+        watches=watches,
+        sources=sources,
+        schedule=_parse_schedule(root),
+        model=_parse_model(root, environ),
+        dashboard=_parse_dashboard(root),
+        users=users,
+        oidc=_parse_oidc(root),
+        smtp=parse_smtp(root, environ),
+        digests=parse_digests(root, watches),
+        alerts=parse_alerts(root, environ),
+        responder=parse_responder(root, watches, users),
+        reply_templates=parse_reply_templates(root),
+    )
+
+
+def _parse_schedule(root: TableReader) -> Schedule:
+    reader = root.sub("schedule")
+    reader.reject_unknown({"collect_every_minutes", "score_every_minutes"})
+    return Schedule(
+        collect_every_minutes=reader.number("collect_every_minutes", 15.0, minimum=0.1),
+        score_every_minutes=reader.number("score_every_minutes", 5.0, minimum=0.1),
+    )
+
+
+def _parse_model(root: TableReader, environ: Mapping[str, str]) -> ModelSettings:
+    reader = root.sub("model").with_environment(environ, "model", {"name"})
+    reader.reject_unknown({"name", "batch_size"})
+    return ModelSettings(
+        name=reader.string("name") or None,
+        batch_size=reader.integer("batch_size", 64, minimum=1),
+    )
+
+
+def _parse_dashboard(root: TableReader) -> DashboardSettings:
+    reader = root.sub("dashboard")
+    reader.reject_unknown({"host", "port", "public_url"})
+    host = reader.string("host", "localhost") or "localhost"
+    port = reader.integer("port", 8501, minimum=1, maximum=MAX_PORT)
+    public_url = reader.string("public_url") or f"http://{host}:{port}"
+    return DashboardSettings(host=host, port=port, public_url=public_url.rstrip("/"))
+
+
+def _parse_oidc(root: TableReader) -> bool:
+    reader = root.sub("auth")
+    reader.reject_unknown({"oidc"})
+    return reader.boolean("oidc", False)
+
+
+def _parse_users(root: TableReader) -> tuple[User, ...]:
+    users: list[User] = []
+    for reader in root.tables("users"):
+        reader.reject_unknown({"name", "role", "password_hash", "email"})
+        name = reader.string("name")
+        if not name:
+            raise reader.fail("name", "a user name", reader.table.get("name"))
+        role = reader.string("role", "viewer") or "viewer"
+        if role not in ROLES:
+            raise reader.fail("role", f"one of {', '.join(ROLES)}", role)
+        password_hash = reader.string("password_hash")
+        email = reader.string("email")
+        if password_hash is not None and not is_password_hash(password_hash):
+            raise reader.fail(
+                "password_hash", "a hash from `grumble hash-password` (never the password)", "text"
+            )
+        if password_hash is None and email is None:
+            raise reader.fail("password_hash", "a password hash, or an email for OpenID Connect", None)
+        users.append(User(name=name, role=role, password_hash=password_hash, email=email))
+    return tuple(users)
