@@ -10,10 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import requests
+from praw.exceptions import PRAWException
+from prawcore import exceptions as core
 
 from monitor.errors import (
     SourceAuthError,
     SourceError,
+    SourceNotFound,
     SourceRateLimited,
     SourceResponseError,
     SourceUnavailable,
@@ -183,6 +187,53 @@ def test_reddit_unknown_subreddit_redirect_is_not_found(replay_server: ReplaySer
     watch = Watch(name="acme", keywords=("acme",), sources={"reddit": {"subreddits": ["nosuchsub"]}})
     with pytest.raises(SourceError, match="does not exist"):
         adapter.source().fetch(watch, None)
+
+
+def _response(status: int, body: bytes = b"{}", **headers: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code, response._content = status, body
+    response.headers.update({"content-type": "application/json", **headers})
+    response.url = "https://oauth.reddit.com/search"
+    return response
+
+
+@pytest.mark.parametrize(
+    ("exc", "error", "says"),
+    [
+        (
+            core.TooManyRequests(_response(429, **{"Retry-After": "12"})),
+            SourceRateLimited,
+            "retry after 12 s",
+        ),
+        (core.Forbidden(_response(403)), SourceAuthError, "private or banned"),
+        (KeyError(401), SourceAuthError, "HTTP 401 unauthorized"),
+        (KeyError("access_token"), SourceResponseError, "malformed answer"),
+        (core.Redirect(_response(302, location="/subreddits/search")), SourceNotFound, "does not exist"),
+        (core.ServerError(_response(503)), SourceUnavailable, "will retry later"),
+        (
+            core.RequestException(requests.Timeout("slow"), (), {}),
+            SourceUnavailable,
+            "timed out: Timeout: slow",
+        ),
+        (
+            core.BadJSON(_response(200, b"<html>", **{"content-type": "text/html"})),
+            SourceResponseError,
+            "HTML",
+        ),
+        (core.ResponseException(_response(401)), SourceAuthError, "token request was refused"),
+        (core.ResponseException(_response(429)), SourceRateLimited, "no Retry-After"),
+        (core.ResponseException(_response(502)), SourceUnavailable, "server error"),
+        (core.ResponseException(_response(418)), SourceResponseError, "unexpected answer"),
+        (PRAWException("odd"), SourceResponseError, "PRAW failed"),
+        (ValueError("not JSON"), SourceResponseError, "malformed answer"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
+)
+def test_reddit_translate_maps_each_praw_exception_to_its_source_error(
+    exc: Exception, error: type[SourceError], says: str
+) -> None:
+    translated = reddit.translate("reddit", exc, "/search")
+    assert type(translated) is error and says in str(translated)
 
 
 # --- Mastodon -------------------------------------------------------------------------------------------
