@@ -293,18 +293,16 @@ AGE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 
 
 def parse_since(value: str) -> datetime:
-    from monitor.sources.tabular import parse_time
+    from monitor.sources.text import parse_time
 
     match = AGE.match(value)
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         return utcnow() - timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
-    try:
-        return parse_time(value)
-    except ValueError:
-        raise GrumbleError(
-            f"--since {value!r}: expected a date like 2024-05-01 or an age like 7d, 12h, 30m"
-        ) from None
+    moment = parse_time(value)
+    if moment is None:
+        raise GrumbleError(f"--since {value!r}: expected a date like 2024-05-01 or an age like 7d, 12h, 30m")
+    return moment
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,7 +19,7 @@ from sqlalchemy import Engine
 
 from monitor.errors import ImportFileError
 from monitor.mention import Mention, utcnow
-from monitor.sources.text import parse_time as read_time
+from monitor.sources.text import parse_time
 
 FIELDS = ("id", "text", "author", "url", "created_at", "rating", "title", "source")
 DEFAULT_SOURCE = "file"
@@ -71,18 +70,6 @@ def column_map(overrides: Mapping[str, str]) -> dict[str, str]:
     return {name: overrides.get(name, name) for name in FIELDS}
 
 
-def parse_time(value: Any) -> datetime:
-    """ISO 8601 (a trailing Z too), 'YYYY-MM-DD HH:MM[:SS]', or Unix seconds; naive means UTC.
-    Anything else, or out of range, is a ValueError that names the value."""
-    moment = read_time(value)
-    if moment is None:
-        raise ValueError(
-            f"created_at {str(value).strip()[:60]!r} is not a date a post can have; "
-            "use ISO 8601 like 2024-05-01T12:30:00Z or Unix seconds"
-        )
-    return moment
-
-
 def _optional_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -98,7 +85,12 @@ def row_to_mention(row: Mapping[str, Any], columns: Mapping[str, str], source: s
     text = row[text_column]
     text = "" if text is None else str(text)
     raw_time = row.get(columns["created_at"])
-    created_at = parse_time(raw_time) if raw_time not in (None, "") else utcnow()
+    created_at = utcnow() if raw_time in (None, "") else parse_time(raw_time)
+    if created_at is None:
+        raise ValueError(
+            f"created_at {str(raw_time).strip()[:60]!r} is not a date a post can have; "
+            "use ISO 8601 like 2024-05-01T12:30:00Z or Unix seconds"
+        )
     raw_rating = row.get(columns["rating"])
     rating: float | None = None
     if raw_rating not in (None, ""):

@@ -46,8 +46,11 @@ def html_to_text(markup: str) -> str:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """A timezone-aware UTC datetime from epoch seconds (a number or a numeric string) or an ISO 8601
-    string; None if unreadable or out of the range a datetime can hold (1e20, year 0 in UTC)."""
+    """The one reader of a moment Grumble is given, by an API, a file or an option: a timezone-aware UTC
+    datetime from epoch seconds (a number or a numeric string) or ISO 8601 (a trailing Z, a space for
+    the T, a date alone; naive means UTC). None if unreadable or out of the range a datetime can hold
+    (1e20, year 0 in UTC): the caller says what that means (a source skips the item, the importer
+    reports the row, `--since` refuses the option)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):

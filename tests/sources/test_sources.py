@@ -484,6 +484,25 @@ def test_html_to_text_and_times() -> None:
     assert parse_time(None) is None and parse_time("yesterday") is None and parse_time(True) is None
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-05-01T10:00:00+02:00", datetime(2024, 5, 1, 8, tzinfo=UTC)),
+        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("1714557600", datetime(2024, 5, 1, 10, tzinfo=UTC)),
+        (1714557600, datetime(2024, 5, 1, 10, tzinfo=UTC)),
+        ("2024-05-02 11:30", datetime(2024, 5, 2, 11, 30, tzinfo=UTC)),
+    ],
+)
+def test_parse_time_reads_iso_dates_and_epoch_seconds_as_utc(value: object, expected: datetime) -> None:
+    assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize("value", ["yesterday", "", None, True, 1e20, "0001-01-01T00:00:00+05:00"])
+def test_parse_time_returns_none_for_what_is_no_time(value: object) -> None:
+    assert parse_time(value) is None
+
+
 def test_unreadable_cursor_starts_over(caplog: pytest.LogCaptureFixture) -> None:
     assert decode_cursor("hackernews", "not json") == {}
     assert decode_cursor("hackernews", '{"v": 99}') == {}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ImportFileError
-from monitor.sources.tabular import parse_time, read_file
+from monitor.sources.tabular import read_file
 
 
 def test_csv_with_default_columns(tmp_path: Path) -> None:
@@ -111,19 +111,6 @@ def test_unknown_format_and_mapping_field_are_clear(tmp_path: Path) -> None:
     path.write_text("id,text\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match="unknown field 'body'"):
         read_file(path, columns={"body": "text"})
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2024-05-01T10:00:00+02:00", datetime(2024, 5, 1, 8, tzinfo=UTC)),
-        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
-        ("1714557600", datetime(2024, 5, 1, 10, tzinfo=UTC)),
-        (1714557600, datetime(2024, 5, 1, 10, tzinfo=UTC)),
-    ],
-)
-def test_time_formats(value: object, expected: datetime) -> None:
-    assert parse_time(value) == expected
 
 
 @pytest.mark.parametrize(
