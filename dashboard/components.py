@@ -7,9 +7,10 @@ from sqlalchemy import Engine
 
 from dashboard.context import current_user
 from dashboard.safe import escape_markdown, plain, safe_link
+from models.labels import LABELS
 from monitor.respond.cases import triage
 from monitor.store.cases import CaseBadge
-from monitor.store.triage import LABELS, relabel
+from monitor.store.triage import relabel
 from monitor.surface.inbox import MentionRow
 
 PREVIEW_CHARS = 400

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
+from models.labels import LABELS
 from monitor.config import DEFAULT_CONFIG_PATH, Config, config_path, load_config
 from monitor.errors import ConfigError, GrumbleError
 from monitor.mention import utcnow
@@ -121,9 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", cmd_export, "Export stored mentions with every field and score.")
     export.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
     export.add_argument("--since", help="only mentions since a date (2024-05-01) or an age (7d, 12h, 30m)")
-    export.add_argument(
-        "--label", action="append", choices=["negative", "neutral", "positive"], help="repeatable"
-    )
+    export.add_argument("--label", action="append", choices=LABELS, help="repeatable")
     export.add_argument("--watch", action="append", help="only this watch (repeatable)")
     export.add_argument("--source", action="append", help="only this source (repeatable)")
     export.add_argument("--output", "-o", help="write to a file instead of stdout")

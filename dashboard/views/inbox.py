@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import context
 from dashboard.components import card
 from dashboard.export import export_button
+from models.labels import LABELS
 from monitor.mention import utcnow
 from monitor.store.cases import case_badges
 from monitor.store.filters import MentionFilter
@@ -32,11 +33,9 @@ def sidebar_filter() -> MentionFilter:
     with st.sidebar:
         st.header("Filters")
         search = st.text_input("Search text or author", key="f_search")
-        watches = st.multiselect("Watch", [w.name for w in context.config().watches], key="f_watch")
+        watches = st.multiselect("Watch", list(context.config().watch_names), key="f_watch")
         sources = st.multiselect("Source", _source_names(), key="f_source")
-        labels = st.multiselect(
-            "Label", ["negative", "neutral", "positive"], default=["negative"], key="f_label"
-        )
+        labels = st.multiselect("Label", list(LABELS), default=["negative"], key="f_label")
         triage = st.selectbox("Show", list(TRIAGE_VIEWS), key="f_triage")
         period = st.selectbox("Time range", list(TIME_RANGES), key="f_period")
         min_priority = st.number_input(

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
+from models.labels import LABELS
 from monitor.mention import utcnow
 from monitor.store.filters import MentionFilter
 from monitor.store.trends import texts, volume
@@ -26,7 +27,7 @@ engine = context.engine()
 left, middle, right = st.columns(3)
 period = left.selectbox("Period", list(PERIODS), index=1, key="t_period")
 by = middle.radio("Per", ["watch", "source"], horizontal=True, key="t_by")
-watches = right.multiselect("Watch", [w.name for w in context.config().watches], key="t_watch")
+watches = right.multiselect("Watch", list(context.config().watch_names), key="t_watch")
 span, unit = PERIODS[period]
 now = utcnow()
 where = MentionFilter(watches=watches, since=now - span)
@@ -60,7 +61,7 @@ st.altair_chart(
         color=alt.Color(
             "label:N",
             scale=alt.Scale(
-                domain=["negative", "neutral", "positive", "unscored"],
+                domain=[*LABELS, "unscored"],
                 range=["#d62728", "#9e9e9e", "#2ca02c", "#dddddd"],
             ),
         ),

@@ -8,12 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from models.labels import LABELS
 from monitor.errors import GrumbleError
 from monitor.mention import utcnow
 from monitor.store.filters import TRIAGE_STATES
 from monitor.store.schema import label_feedback, mention_events, mentions
-
-LABELS = ("negative", "neutral", "positive")
 
 
 class TriageError(GrumbleError):

@@ -273,3 +273,19 @@ def test_a_bad_variable_is_reported_by_its_name_and_a_secret_never_shown(tmp_pat
     assert "GRUMBLE_SMTP_PORT" in str(caught.value) and "hunter2" not in str(caught.value)
     config = load_config(path, environ={**environ, "GRUMBLE_SMTP_PORT": "25"})
     assert config.smtp.password == "hunter2" and "hunter2" not in repr(config.smtp)
+
+
+def test_watch_names_one_rule_for_valid_names_references_and_listing(tmp_path: Path) -> None:
+    watches = "[[watches]]\nname = 'zeta'\n[[watches]]\nname = ' acme '\n"
+    config = load_config(write(tmp_path, watches), environ={})
+    assert config.watch_names == ("zeta", "acme")  # spaces around a name do not count; the file's order
+    assert config.watch("acme").name == "acme"
+    with pytest.raises(ConfigError, match=r"no watch named 'nope'; configured watches: acme, zeta"):
+        config.watch("nope")
+    with pytest.raises(ConfigError, match=r"watches\[2\]\.name: expected a name no other watch has"):
+        load_config(write(tmp_path, watches + "[[watches]]\nname = 'acme '\n"), environ={})
+    digest = "[[digests]]\nname = 'd'\nrecipients = ['a@example.com']\nwatches = ['nope']\n"
+    rule = "[[responder.rules]]\nwatch = 'nope'\nassignee = 'dana'\n"
+    for body, expected in [(digest, "names of configured watches"), (rule, "the name of a configured watch")]:
+        with pytest.raises(ConfigError, match=rf"expected {expected} \(acme, zeta\), found str 'nope'"):
+            load_config(write(tmp_path, watches + body), environ={})
