@@ -14,7 +14,8 @@ from monitor.auth.users import User
 from monitor.config import ResponderSettings
 from monitor.mention import utcnow
 from monitor.ranking import now_offset
-from monitor.respond.cases import measure, open_case, save_draft, submit_reply
+from monitor.respond.cases import open_case
+from monitor.respond.replies import measure, save_draft, submit_reply
 from monitor.sources.base import Replier
 from monitor.store.cases import CaseReply
 from monitor.store.filters import MentionFilter

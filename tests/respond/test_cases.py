@@ -11,22 +11,9 @@ from sqlalchemy import select, update
 from monitor.config import ResponderRule, ResponderSettings
 from monitor.errors import ApprovalError, CaseError, NoReplyApi, ReplyStateError
 from monitor.mention import utcnow
-from monitor.respond.cases import (
-    add_note,
-    apply_rules,
-    approve_reply,
-    assign,
-    mark_replied_by_hand,
-    measure,
-    open_case,
-    post_reply,
-    return_reply,
-    save_draft,
-    set_status,
-    set_tags,
-    submit_reply,
-    triage,
-)
+from monitor.respond.cases import add_note, apply_rules, assign, open_case, set_status, set_tags, triage
+from monitor.respond.posting import mark_replied_by_hand, post_reply
+from monitor.respond.replies import approve_reply, measure, return_reply, save_draft, submit_reply
 from monitor.store.cases import case_badges, case_notes, find_case, load_reply, overdue_cases
 from monitor.store.schema import mention_events, mentions
 from monitor.store.triage import history
