@@ -24,7 +24,8 @@ from monitor.collect.run import collect
 from monitor.config import Config, DigestList
 from monitor.errors import GrumbleError
 from monitor.mention import Watch, utcnow
-from monitor.respond.cases import apply_rules, settle_unconfirmed
+from monitor.respond.cases import apply_rules
+from monitor.respond.posting import settle_unconfirmed
 from monitor.score.run import Model, load_model, score_pending
 from monitor.sources.base import Replier, Source
 from monitor.sources.registry import build_source

@@ -1,4 +1,4 @@
-"""Cases and their replies: the queries behind monitor/respond/cases.py, the inbox flags and the digest.
+"""Cases and their replies: the queries behind monitor/respond/, the inbox flags and the digest.
 
 The audit trail is `mention_events`, the same table triage writes: a case's changes are events of its
 mention, so the mention page shows one history. `before` and `after` hold short values (a status, an

@@ -1,4 +1,6 @@
-"""Triage: mark handled, dismiss as not relevant, reassign a wrong label. Every change leaves an event."""
+"""Triage rows: a mention's state (open, handled, dismissed), a person's label, and the audit trail of
+every change (`mention_events`). Marking a mention moves its case too, so the state is changed only
+through monitor/respond/transitions.py; a label is changed here."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from sqlalchemy import Connection, Engine, select, update
 from models.labels import LABELS
 from monitor.errors import GrumbleError
 from monitor.mention import utcnow
-from monitor.store.filters import TRIAGE_STATES
 from monitor.store.schema import label_feedback, mention_events, mentions
 
 
@@ -74,29 +75,20 @@ def record_event(
     )
 
 
-def set_triage(engine: Engine, mention_id: int, state: str, actor: str, note: str | None = None) -> None:
-    """open -> handled or dismissed, or back to open. Setting the state it already has records nothing.
-    (respond.triage also moves the mention's case along; the dashboard uses that.)"""
-    with engine.begin() as connection:
-        triage_in(connection, mention_id, state, actor, note)
+def mention_triage(connection: Connection, mention_id: int) -> str:
+    """The mention's triage state; TriageError when there is no such mention."""
+    triage: str = _current(connection, mention_id).triage
+    return triage
 
 
-def triage_in(
-    connection: Connection, mention_id: int, state: str, actor: str, note: str | None = None
-) -> str | None:
-    """set_triage inside the caller's transaction; returns the state it replaced, None if unchanged."""
-    if state not in TRIAGE_STATES:
-        raise TriageError(f"unknown triage state {state!r}; expected one of {', '.join(TRIAGE_STATES)}")
-    before: str = _current(connection, mention_id).triage
-    if before == state:
-        return None
+def write_triage(connection: Connection, mention_id: int, state: str, actor: str, at: datetime) -> None:
+    """The row write only: monitor/respond/transitions.py decides when, and records the event, so the
+    mention and its case never disagree."""
     connection.execute(
         update(mentions)
         .where(mentions.c.id == mention_id)
-        .values(triage=state, triaged_at=utcnow(), triaged_by=actor)
+        .values(triage=state, triaged_at=at, triaged_by=actor)
     )
-    record_event(connection, mention_id, "triage", before, state, actor, utcnow(), note)
-    return before
 
 
 def relabel(engine: Engine, mention_id: int, label: str, actor: str) -> None:

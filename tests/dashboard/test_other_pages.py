@@ -5,14 +5,14 @@ from datetime import timedelta
 
 from monitor.auth.users import hash_password
 from monitor.mention import utcnow
+from monitor.respond.cases import triage
 from monitor.store.collect_state import record_failure, record_success
-from monitor.store.triage import set_triage
 from tests.dashboard.conftest import Seeded, markdown_text, run_app
 
 
 def test_mention_page_shows_thread_author_and_history(make_store: Callable[[str], Seeded]) -> None:
     seeded = make_store("")
-    set_triage(seeded.engine, seeded.ids["m2"], "handled", "dana", note="answered by DM")
+    triage(seeded.engine, seeded.ids["m2"], "handled", "dana", note="answered by DM")
     app = run_app("views/mention.py", query={"id": str(seeded.ids["m2"])})
     text = markdown_text(app).replace("\\", "")
     assert "mildly annoyed" in text

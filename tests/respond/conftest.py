@@ -14,12 +14,14 @@ from monitor.auth.users import User
 from monitor.config import ResponderSettings
 from monitor.mention import utcnow
 from monitor.ranking import now_offset
-from monitor.respond.cases import measure, open_case, save_draft, submit_reply
+from monitor.respond.cases import open_case
+from monitor.respond.replies import measure, save_draft, submit_reply
 from monitor.sources.base import Replier
 from monitor.store.cases import CaseReply
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import import_mentions, iter_all
 from monitor.store.schema import mentions
+from monitor.store.triage import history
 from tests.factories import mention
 
 RESPONDER = User("rick", "responder", password_hash="x")
@@ -53,6 +55,11 @@ def set_priority(engine: Engine, mention_id: int, value: float, now: datetime | 
             .where(mentions.c.id == mention_id)
             .values(label="negative", negative=0.9, rank_key=key)
         )
+
+
+def trail(store: Store, key: str) -> list[tuple[str, str | None, str | None, str]]:
+    """The mention's audit trail: (action, before, after, actor) per event."""
+    return [(e.action, e.before, e.after, e.actor) for e in history(store.engine, store.ids[key])]
 
 
 def seed(engine: Engine) -> Store:

@@ -13,16 +13,9 @@ from sqlalchemy import select
 
 from monitor.errors import ReplyStateError, ReplyTooLong
 from monitor.mention import utcnow
-from monitor.respond.cases import (
-    POSTING_LEASE,
-    SETTLE_FOR,
-    measure,
-    open_case,
-    post_reply,
-    save_draft,
-    settle_unconfirmed,
-    submit_reply,
-)
+from monitor.respond.cases import open_case
+from monitor.respond.posting import POSTING_LEASE, SETTLE_FOR, post_reply, settle_unconfirmed
+from monitor.respond.replies import measure, save_draft, submit_reply
 from monitor.sources.base import PostedReply, Replier, ReplyTarget, TextLength
 from monitor.store.cases import find_case, load_reply
 from monitor.store.schema import mention_events
