@@ -8,9 +8,11 @@ Markdown itself could do: links (javascript: ones included), images that load a 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
-from monitor.surface.render import isolate_bidi
+# Links follow the mail's rule: one safe_link, for digests, alerts and every page.
+from monitor.surface.render import isolate_bidi, safe_link
+
+__all__ = ["escape_markdown", "plain", "safe_link"]
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
 
@@ -20,19 +22,6 @@ def escape_markdown(text: str) -> str:
     bidi controls removed and right-to-left runs isolated (render.isolate_bidi)."""
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", isolate_bidi(text))
     return escaped.replace("\r\n", "\n").replace("\n", "  \n")
-
-
-def safe_link(url: str | None) -> str | None:
-    """The URL when it is plain http(s) with a host; None for javascript:, data: and anything else."""
-    if not url:
-        return None
-    candidate = url.strip()
-    if any(ch.isspace() or ord(ch) < 32 for ch in candidate):
-        return None
-    parsed = urlparse(candidate)
-    if parsed.scheme.lower() in ("http", "https") and parsed.netloc:
-        return candidate
-    return None
 
 
 def plain(text: str | None, limit: int | None = None) -> str:

@@ -1,4 +1,7 @@
-"""Priority: how negative x how far it will travel x how fresh. Inbox, alerts and digests share it.
+"""Priority: how negative x how far it will travel x how fresh, halving every 12 hours.
+
+One meaning for the inbox, digests, alerts and cases: scoring stores each mention's `rank_key`, and a
+priority at any moment is read from it (`priority_from_key`); nothing recomputes it from raw columns.
 
 "How negative" is the text's P(negative) moved by a review's stars (verdict.urgency): a 1-star
 review is urgent however mildly worded, a 5-star one is not."""
@@ -22,11 +25,6 @@ def reach_factor(author_reach: int | None, engagement: int | None, rating: float
     if rating is not None and rating <= 2:
         factor += 1.0
     return factor
-
-
-def freshness(created_at: datetime, now: datetime | None = None) -> float:
-    age_hours = max(((now or utcnow()) - as_utc(created_at)).total_seconds() / 3600.0, 0.0)
-    return float(0.5 ** (age_hours / FRESHNESS_HALF_LIFE_HOURS))
 
 
 _LN2 = math.log(2.0)
@@ -63,24 +61,8 @@ def rank_key(
 
 
 def priority_from_key(key: float | None, now: datetime | None = None) -> float:
+    """The mention's priority at `now`; 0 for one not scored (no key)."""
     if key is None:
         return 0.0
     # A key stored before dates were checked (a post "from 2030") must not overflow the inbox.
     return math.exp(min(key - now_offset(now or utcnow()), MAX_EXPONENT))
-
-
-def priority(
-    negative: float | None,
-    created_at: datetime,
-    author_reach: int | None = None,
-    engagement: int | None = None,
-    rating: float | None = None,
-    now: datetime | None = None,
-) -> float:
-    if negative is None:
-        return 0.0
-    return (
-        urgency(negative, rating)
-        * reach_factor(author_reach, engagement, rating)
-        * freshness(created_at, now)
-    )

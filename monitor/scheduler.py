@@ -2,7 +2,8 @@
 
 New mentions are scored right after the collection that brought them, so a complaint reaches the inbox
 seconds after its poll; the periodic scoring job only catches up on what was left (a model that failed
-to load, a re-score). A job that raises is logged with its source and never stops the others.
+to load, a re-score). A job that raises is logged by one listener (`log_job_error`), with the job that
+failed, and never stops the others.
 Each digest list has a job at its own time in its own time zone; unsent digests are retried every few
 minutes, and alerts are checked as often as `[alerts] check_every_minutes` says.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -29,7 +31,10 @@ from monitor.respond.posting import settle_unconfirmed
 from monitor.score.run import Model, load_model, score_pending
 from monitor.sources.base import Replier, Source
 from monitor.sources.registry import build_source
-from monitor.surface.notify import Notifier
+from monitor.surface.alert_delivery import AlertDelivery
+from monitor.surface.digest_delivery import DigestDelivery, find_list
+from monitor.surface.mail import mailer_for
+from monitor.surface.webhook import http_client
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +57,16 @@ class ModelHolder:
 
 
 class Jobs:
-    """What the scheduler runs; plain methods so tests can call them without a scheduler."""
+    """What the scheduler runs; plain methods so tests can call them without a scheduler. A job that
+    fails raises: the scheduler's error listener (`log_job_error`) logs it, and the others go on."""
 
     def __init__(self, config: Config, engine: Engine, model: ModelHolder) -> None:
         self.config = config
         self.engine = engine
         self.model = model
         self._sources: dict[str, Source] = {}
-        self._notifier: Notifier | None = None
+        self._digests: DigestDelivery | None = None
+        self._alerts: AlertDelivery | None = None
 
     def source(self, name: str) -> Source:
         if name not in self._sources:
@@ -73,74 +80,68 @@ class Jobs:
             return None
         return source if isinstance(source, Replier) else None
 
-    def settle_replies(self) -> None:
-        """Replies whose posting was not confirmed: recorded as posted when the source shows them."""
-        try:
-            settled = settle_unconfirmed(self.engine, self.replier)
-            if settled:
-                log.info(
-                    "%d unconfirmed reply(ies) found on their source and recorded as posted", len(settled)
-                )
-        except Exception:
-            log.exception("checking unconfirmed replies failed")
+    def settle_replies(self) -> int:
+        """Replies whose posting was not confirmed: recorded as posted when the source shows them.
+        Returns how many were."""
+        settled = settle_unconfirmed(self.engine, self.replier)
+        if settled:
+            log.info("%d unconfirmed reply(ies) found on their source and recorded as posted", len(settled))
+        return len(settled)
 
     def collect(self, watch: Watch, source_name: str) -> None:
-        try:
-            result = collect(self.engine, watch, self.source(source_name))
-            if result.new:
-                self.score()
-        except Exception:
-            log.exception("collection job %s/%s failed", watch.name, source_name)
+        # collect() records a failing source in its health and never raises for it.
+        result = collect(self.engine, watch, self.source(source_name))
+        if result.new:
+            self.score()
 
     def score(self) -> None:
         try:
             score_pending(self.engine, self.model.get(), batch_size=self.config.model.batch_size)
-        except Exception:
-            log.exception("scoring job failed")
-        try:
-            # [[responder.rules]] open and assign cases for newly scored mentions (rules may ask for a label).
+        finally:
+            # [[responder.rules]] open and assign cases for newly scored mentions (rules may ask for a
+            # label); run even when scoring failed, for the mentions scored before it did.
             opened = apply_rules(self.engine, self.config.responder)
             if opened:
                 log.info("opened %d case(s) by the responder rules", opened)
-        except Exception:
-            log.exception("assigning cases by the responder rules failed")
 
-    def notifier(self) -> Notifier:
-        # Built on first use: a scheduler without digests or alerts never opens a mail connection.
-        if self._notifier is None:
-            self._notifier = Notifier(self.config, self.engine)
-        return self._notifier
+    # Built on first use: a scheduler without digests or alerts needs no mailer or HTTP client.
+
+    def digests(self) -> DigestDelivery:
+        if self._digests is None:
+            self._digests = DigestDelivery(self.config, self.engine, mailer_for(self.config.smtp))
+        return self._digests
+
+    def alerts(self) -> AlertDelivery:
+        if self._alerts is None:
+            self._alerts = AlertDelivery(
+                self.config, self.engine, mailer=mailer_for(self.config.smtp), http=http_client()
+            )
+        return self._alerts
 
     def digest(self, list_name: str) -> None:
-        try:
-            notifier = self.notifier()
-            for outcome in notifier.run_digest(notifier.digest_list(list_name)):
-                level = logging.WARNING if outcome.status in ("failed", "deferred") else logging.INFO
-                log.log(level, "%s", outcome.describe())
-        except Exception:
-            log.exception("digest job %s failed", list_name)
+        for outcome in self.digests().run_digest(find_list(self.config, list_name)):
+            level = logging.WARNING if outcome.status in ("failed", "deferred") else logging.INFO
+            log.log(level, "%s", outcome.describe())
 
     def retry_digests(self) -> None:
-        try:
-            for outcome in self.notifier().retry_unsent():
-                if outcome.status in ("sent", "failed"):
-                    log.log(
-                        logging.INFO if outcome.status == "sent" else logging.WARNING,
-                        "%s",
-                        outcome.describe(),
-                    )
-        except Exception:
-            log.exception("digest retry job failed")
+        for outcome in self.digests().retry_unsent():
+            if outcome.status in ("sent", "failed"):
+                log.log(
+                    logging.INFO if outcome.status == "sent" else logging.WARNING, "%s", outcome.describe()
+                )
 
     def check_alerts(self) -> None:
-        try:
-            report = self.notifier().check_alerts()
-            for event in report.new:
-                log.info("alert: %s", event.summary)
-            for message_id, error in report.failed:
-                log.warning("alert %s not delivered, will retry: %s", message_id, error)
-        except Exception:
-            log.exception("alert check failed")
+        report = self.alerts().check_alerts()
+        for event in report.new:
+            log.info("alert: %s", event.summary)
+        for message_id, error in report.failed:
+            log.warning("alert %s not delivered, will retry: %s", message_id, error)
+
+
+def log_job_error(event: JobExecutionEvent) -> None:
+    """Any job's failure, in one line naming the job: its id says which step, source or list
+    (`collect:acme:reddit`, `digest:ops`). APScheduler logs the traceback itself, just before."""
+    log.error("job %s failed: %s: %s", event.job_id, type(event.exception).__name__, event.exception)
 
 
 # Unsent digests (a mail server that was down, a crash mid-send) are looked at this often.
@@ -162,6 +163,7 @@ def digest_trigger(digest_list: DigestList) -> CronTrigger:
 def build_scheduler(config: Config, engine: Engine, jobs: Jobs | None = None) -> BackgroundScheduler:
     jobs = jobs or Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
     scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    scheduler.add_listener(log_job_error, EVENT_JOB_ERROR)
     start: datetime = utcnow()
     for watch, source_name in config.jobs():
         scheduler.add_job(

@@ -10,9 +10,8 @@ import streamlit as st
 from dashboard import context
 from monitor.mention import utcnow
 from monitor.store.collect_state import all_states
-from monitor.store.filters import MentionFilter
-from monitor.store.trends import volume
 from monitor.surface.render import age
+from monitor.surface.trends import daily_by_source
 
 st.title("Sources")
 engine = context.engine()
@@ -57,10 +56,8 @@ else:
     st.info("No collection has run yet. Start the scheduler with `grumble run`, or `grumble collect --once`.")
 
 st.subheader("Mentions per day")
-daily = volume(engine, MentionFilter(since=now - timedelta(days=14)), "day", "source")
+daily = daily_by_source(engine, since=now - timedelta(days=14))
 if daily:
-    frame = pd.DataFrame([{"day": c.bucket.date(), "source": c.group, "count": c.count} for c in daily])
-    table = frame.pivot_table(index="day", columns="source", values="count", aggfunc="sum", fill_value=0)
-    st.bar_chart(table)
+    st.bar_chart(pd.DataFrame.from_dict(daily, orient="index").rename_axis(index="day", columns="source"))
 else:
     st.caption("No mentions in the last 14 days.")

@@ -11,9 +11,7 @@ import streamlit as st
 from dashboard import context
 from models.labels import LABELS
 from monitor.mention import utcnow
-from monitor.store.filters import MentionFilter
-from monitor.store.trends import texts, volume
-from monitor.surface.trends import spike_flags, top_terms
+from monitor.surface.trends import load_trend, period_terms
 
 PERIODS = {
     "last 24 hours": (timedelta(hours=24), "hour"),
@@ -27,29 +25,33 @@ engine = context.engine()
 left, middle, right = st.columns(3)
 period = left.selectbox("Period", list(PERIODS), index=1, key="t_period")
 by = middle.radio("Per", ["watch", "source"], horizontal=True, key="t_by")
-watches = right.multiselect("Watch", list(context.config().watch_names), key="t_watch")
+config = context.config()
+watches = right.multiselect("Watch", list(config.watch_names), key="t_watch")
 span, unit = PERIODS[period]
 now = utcnow()
-where = MentionFilter(watches=watches, since=now - span)
-counts = volume(engine, where, unit, by)  # type: ignore[arg-type]
+# Spikes are marked by the alerts' own rule and settings, so the chart shows what alerts (or would).
+trend = load_trend(engine, watches, by, unit, now - span, config.alerts)  # type: ignore[arg-type]
 
-if not counts:
+if not trend.volume:
     st.info("No mentions in this period.")
     st.stop()
 
-frame = pd.DataFrame([{"time": c.bucket, by: c.group, "label": c.label, "count": c.count} for c in counts])
-totals = frame.groupby(["time", by], as_index=False)["count"].sum()
-negatives = frame[frame["label"] == "negative"].groupby(["time", by], as_index=False)["count"].sum()
-merged = totals.merge(negatives, on=["time", by], how="left", suffixes=("", "_negative")).fillna(0)
-merged["negative share"] = merged["count_negative"] / merged["count"]
-flags: list[pd.DataFrame] = []
-for _, group in merged.sort_values("time").groupby(by):
-    group = group.copy()
-    group["spike"] = spike_flags(
-        [int(v) for v in group["count_negative"]], window=24 if unit == "hour" else 14
-    )
-    flags.append(group)
-merged = pd.concat(flags)
+frame = pd.DataFrame(
+    [{"time": c.bucket, by: c.group, "label": c.label, "count": c.count} for c in trend.volume]
+)
+merged = pd.DataFrame(
+    [
+        {
+            "time": p.time,
+            by: p.group,
+            "count": p.total,
+            "count_negative": p.negative,
+            "negative share": p.share,
+            "spike": p.spike,
+        }
+        for p in trend.points
+    ]
+)
 
 st.subheader("Volume")
 st.altair_chart(
@@ -97,12 +99,8 @@ if len(spike_rows):
     st.warning(f"{len(spike_rows)} negative spike(s) in this period (▲ on the chart).")
 
 st.subheader("Complaint terms")
-current = texts(engine, MentionFilter(watches=watches, labels=["negative"], since=now - span))
-previous = texts(
-    engine, MentionFilter(watches=watches, labels=["negative"], since=now - 2 * span, until=now - span)
-)
-keywords = [k for w in context.config().watches for k in w.keywords]
-top = top_terms(current, previous, ignore=keywords)
+keywords = [k for w in config.watches for k in w.keywords]
+top = period_terms(engine, watches, since=now - span, until=now, ignore=keywords)
 if top:
     st.dataframe(
         pd.DataFrame(

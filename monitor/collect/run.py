@@ -2,7 +2,7 @@
 
 A failing source is recorded (last error, consecutive failures, when to try again) and never raises out
 of `collect`, so one broken API cannot stop the scheduler or the other sources. Retries back off
-exponentially up to a cap, or wait as long as a 429's Retry-After asked.
+(monitor.backoff: exponential, capped, jittered), or wait as long as a 429's Retry-After asked.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from monitor.backoff import Backoff
 from monitor.collect.matching import matches
 from monitor.errors import SourceError, SourceRateLimited
 from monitor.mention import Watch, utcnow
@@ -23,8 +24,8 @@ from monitor.store.mentions import save_page
 log = logging.getLogger(__name__)
 
 MAX_PAGES_PER_RUN = 20
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=1)
+# 1, 2, 4, ... minutes after each failure in a row, never more than an hour.
+SOURCE_BACKOFF = Backoff(base=timedelta(minutes=1), cap=timedelta(hours=1))
 # After this many failures in a row the failure is an alert, not a warning: someone must look.
 ALERT_AFTER_FAILURES = 3
 
@@ -46,13 +47,6 @@ class CollectResult:
         return self.error is None and self.skipped_until is None
 
 
-def backoff_delay(failures: int) -> timedelta:
-    """1, 2, 4, ... minutes after each failure in a row, never more than an hour."""
-    # The exponent is bounded first: a long outage would otherwise overflow timedelta.
-    delay: timedelta = BACKOFF_BASE * 2 ** min(max(failures - 1, 0), 16)
-    return min(delay, BACKOFF_CAP)
-
-
 def collect(
     engine: Engine,
     watch: Watch,
@@ -61,6 +55,7 @@ def collect(
     force: bool = False,
     max_pages: int = MAX_PAGES_PER_RUN,
     now: datetime | None = None,
+    backoff: Backoff = SOURCE_BACKOFF,
 ) -> CollectResult:
     """One run of the (watch, source) job. `force` ignores a pending backoff (a manual `collect --once`)."""
     now = now or utcnow()
@@ -89,7 +84,7 @@ def collect(
             log.exception("unexpected error collecting %s for watch %s", source.name, watch.name)
             exc = SourceError(source.name, f"unexpected {type(exc).__name__}: {exc}")
         partial = CollectResult(watch.name, source.name, fetched, kept, new, pages)
-        return _failed(engine, watch, source, exc, now, partial)
+        return _failed(engine, watch, source, exc, now, partial, backoff)
     warning = "; ".join(warnings) or None
     record_success(engine, watch.name, source.name, utcnow(), warning=warning)
     log.log(
@@ -106,10 +101,16 @@ def collect(
 
 
 def _failed(
-    engine: Engine, watch: Watch, source: Source, exc: SourceError, now: datetime, partial: CollectResult
+    engine: Engine,
+    watch: Watch,
+    source: Source,
+    exc: SourceError,
+    now: datetime,
+    partial: CollectResult,
+    backoff: Backoff,
 ) -> CollectResult:
     previous = get_state(engine, watch.name, source.name).consecutive_failures
-    delay = backoff_delay(previous + 1)
+    delay = backoff.delay(previous + 1)
     if isinstance(exc, SourceRateLimited):
         delay = max(delay, timedelta(seconds=exc.retry_after))
     failures = record_failure(engine, watch.name, source.name, str(exc), now + delay, utcnow())
@@ -120,7 +121,7 @@ def _failed(
         source.name,
         watch.name,
         failures,
-        delay,
+        timedelta(seconds=round(delay.total_seconds())),  # jitter's microseconds say nothing
         exc,
     )
     return CollectResult(

@@ -249,14 +249,6 @@ def negative_count(connection: Connection, watch: str, start: datetime, end: dat
     return int(connection.scalar(query) or 0)
 
 
-def first_mention_at(connection: Connection, watch: str) -> datetime | None:
-    """When the watch's history starts: days before it are no baseline, they are unknown."""
-    row = connection.execute(
-        select(mentions.c.created_at).where(_watch_filter(watch)).order_by(mentions.c.created_at).limit(1)
-    ).first()
-    return row[0] if row else None
-
-
 def recent_negatives(connection: Connection, created_since: datetime) -> list[dict[str, Any]]:
     """Open negative mentions posted since then (through the label and time index): handled or
     dismissed ones need nobody woken up."""
@@ -274,6 +266,7 @@ def recent_negatives(connection: Connection, created_since: datetime) -> list[di
             c.rating,
             c.label,
             c.negative,
+            c.rank_key,
         )
         .where(c.label == "negative", c.created_at >= created_since, c.triage == "open")
         .order_by(c.id)

@@ -1,12 +1,13 @@
-"""Aggregates for the trends and sources pages: counts per time bucket, by label and by watch or source."""
+"""Aggregates for the trends and sources pages and the spike alert: counts per time bucket, by label and
+by watch or source, and where a watch's or source's history starts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from monitor.store.filters import MentionFilter, filtered
 from monitor.store.schema import mention_watches, mentions
@@ -46,6 +47,11 @@ def volume(engine: Engine, where: MentionFilter, unit: Unit, by: GroupBy) -> lis
         query = query.select_from(
             mentions.join(mention_watches, mention_watches.c.mention_id == mentions.c.id)
         )
+        if where.watches:
+            # On the joined link itself: the filter's EXISTS would correlate away its only table, and
+            # a mention of several watches counts only under those asked for.
+            query = query.where(mention_watches.c.watch.in_(where.watches))
+            where = replace(where, watches=())
     query = filtered(query, where).group_by(bucket, group, label).order_by(bucket)
     with engine.connect() as connection:
         return [
@@ -59,3 +65,11 @@ def texts(engine: Engine, where: MentionFilter, limit: int = 5000) -> list[str]:
     query = filtered(select(mentions.c.title, mentions.c.text), where).order_by(mentions.c.created_at.desc())
     with engine.connect() as connection:
         return [f"{row.title or ''} {row.text}" for row in connection.execute(query.limit(limit))]
+
+
+def first_mention_at(connection: Connection, where: MentionFilter) -> datetime | None:
+    """When the history of what `where` selects (a watch, a source) starts: the first mention's time.
+    Days before it are unknown, not quiet."""
+    query = filtered(select(mentions.c.created_at), where).order_by(mentions.c.created_at).limit(1)
+    first: datetime | None = connection.scalar(query)
+    return first

@@ -2,8 +2,9 @@
 that tells people about it.
 
 - A negative spike: a watch's negative mentions in the last window against the same window on each
-  of the previous days (complaints follow the clock: Monday 9:00 is busier than Sunday 3:00).
-- One loud unhappy customer: a mention whose priority (the shared ranking) passes a threshold.
+  of the previous days (the rule the Trends chart marks too: spikes.py).
+- One loud unhappy customer: a mention whose priority (read from its stored rank key, as the inbox
+  reads it) passes a threshold.
 - A source failing for longer than a set time.
 
 Every event has a key that names it for good: the mention, the failing source and when it last worked,
@@ -12,25 +13,22 @@ the watch and the minute a spike began. The store keeps each key once, so an eve
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from statistics import fmean, pstdev
 from typing import Any
 
 from monitor.config import AlertSettings
-from monitor.ranking import priority
+from monitor.ranking import priority_from_key
 from monitor.store.alerts import StoredEvent
 from monitor.store.collect_state import CollectState
 from monitor.surface import render
+from monitor.surface.spikes import spike_test
 
 SPIKE = "spike"
 LOUD = "loud_mention"
 FAILING = "source_failing"
 
-# Fewer days of history than this and "usual" means nothing: no spike is called.
-MIN_BASELINE_DAYS = 2
 # Slack shows at most 50 blocks in one message.
 WEBHOOK_MAX_EVENTS = 40
 
@@ -45,36 +43,6 @@ class AlertEvent:
     source: str | None = None
     mention_id: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)  # JSON-able, for the message
-
-
-@dataclass(frozen=True)
-class SpikeTest:
-    current: int
-    mean: float
-    sd: float
-    threshold: float
-
-    @property
-    def fired(self) -> bool:
-        return self.current >= self.threshold
-
-
-def spike_test(current: int, baseline: Sequence[int], settings: AlertSettings) -> SpikeTest | None:
-    """mean + k·sigma over the baseline windows, or None with too little history to say.
-
-    Counts of complaints are Poisson-like: their spread grows with their mean. A week of baseline is a
-    small sample, so the usual rate is taken as what it could plausibly be (the mean plus two standard
-    errors of a Poisson mean), and the spread is floored at the Poisson one and at 1: a watch that is
-    usually silent needs more than a couple of complaints to "spike". The minimum count says how many
-    make a spike worth waking anyone up for. On simulated Poisson series this calls about one window
-    in 10,000 a spike when nothing happened, and finds nearly every tripling."""
-    if len(baseline) < MIN_BASELINE_DAYS:
-        return None
-    mean = fmean(baseline)
-    rate = mean + 2.0 * math.sqrt(max(mean, 1.0) / len(baseline))
-    sd = max(pstdev(baseline), math.sqrt(rate), 1.0)
-    threshold = max(float(settings.spike_min_count), rate + settings.spike_sigma * sd)
-    return SpikeTest(current=current, mean=mean, sd=sd, threshold=threshold)
 
 
 def detect_spike(
@@ -122,14 +90,7 @@ def loud_mentions(
     for row in rows:
         if row.get("label") != "negative":
             continue
-        value = priority(
-            row.get("negative"),
-            row["created_at"],
-            row.get("author_reach"),
-            row.get("engagement"),
-            row.get("rating"),
-            now=now,
-        )
+        value = priority_from_key(row.get("rank_key"), now)
         if value < settings.loud_priority:
             continue
         who = row.get("author") or "someone"

@@ -1,9 +1,10 @@
 """Build a digest: from the period's rows, the list's settings and a moment, a Digest value. Pure: no
-database, no clock, no network; `notify.py` feeds it and sends what it returns.
+database, no clock, no network; `digest_delivery.py` feeds it and sends what it returns.
 
-The mentions are ranked by the shared priority function at the digest's moment. The minimum priority
-is compared with a mention's priority when it was collected, not at the digest's moment: freshness
-halves every 12 hours, so a weekly digest judged at its own moment would drop almost everything.
+The mentions are ranked by their priority at the digest's moment, read from the stored rank key as
+the inbox reads it (monitor.ranking). The minimum priority is compared with a mention's priority when
+it was collected, not at the digest's moment: freshness halves every 12 hours, so a weekly digest
+judged at its own moment would drop almost everything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import DigestList
-from monitor.ranking import priority
+from monitor.ranking import priority_from_key
 from monitor.score.verdict import explain
 from monitor.store.cases import OverdueCase
 from monitor.store.collect_state import CollectState
@@ -45,6 +46,7 @@ class DigestEntry:
     text_label: str | None = None
     label_basis: str | None = None
     language: str | None = None
+    rank_key: float | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> DigestEntry:
@@ -66,12 +68,11 @@ class DigestEntry:
             text_label=row.get("text_label"),
             label_basis=row.get("label_basis"),
             language=row.get("detected_language") or row.get("language"),
+            rank_key=row.get("rank_key"),
         )
 
     def priority(self, now: datetime) -> float:
-        return priority(
-            self.negative, self.created_at, self.author_reach, self.engagement, self.rating, now=now
-        )
+        return priority_from_key(self.rank_key, now)
 
     def priority_when_collected(self) -> float:
         return self.priority(max(self.collected_at, self.created_at))

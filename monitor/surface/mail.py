@@ -1,8 +1,9 @@
 """Send mail over SMTP: STARTTLS, implicit TLS or plain, with an optional login.
 
-Transient failures (the server is unreachable, a timeout, a 4xx answer) are tried again with backoff,
-up to `[smtp] max_attempts`; every failure ends as a DeliveryError whose message names what to fix.
-Whoever calls `send` keeps the message for a later retry when it raises: nothing is dropped here.
+Transient failures (the server is unreachable, a timeout, a 4xx answer) are tried again with backoff
+(monitor.backoff), up to `[smtp] max_attempts`; every failure ends as a DeliveryError whose message
+names what to fix. Whoever calls `send` keeps the message for a later retry when it raises: nothing
+is dropped here.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
+from monitor.backoff import Backoff
 from monitor.config import SmtpSettings
 from monitor.errors import (
     DeliveryError,
@@ -31,8 +33,10 @@ from monitor.errors import (
 
 log = logging.getLogger(__name__)
 
-BACKOFF_BASE_S = 1.0
-BACKOFF_CAP_S = 30.0
+# Within one send: 1, 2, 4, ... seconds between attempts, at most 30. Longer outages are the caller's
+# to wait out (a digest or alert batch is kept and retried minutes later).
+SEND_BACKOFF = Backoff(base=timedelta(seconds=1), cap=timedelta(seconds=30))
+NOT_CONFIGURED = "no SMTP server configured: set [smtp] host (or GRUMBLE_SMTP_HOST) to send mail"
 
 
 def new_message_id(kind: str, key: str | int, from_address: str) -> str:
@@ -79,9 +83,21 @@ def compose(
     return message
 
 
+def mailer_for(settings: SmtpSettings) -> Mailer | None:
+    """The configured server's mailer, or None without an [smtp] host: whoever sends through it then
+    fails with MailNotConfigured (`require`), and keeps what it meant to send for a retry."""
+    return Mailer(settings) if settings.host else None
+
+
+def require(mailer: Mailer | None) -> Mailer:
+    if mailer is None:
+        raise MailNotConfigured(NOT_CONFIGURED)
+    return mailer
+
+
 class Mailer:
     """One configured SMTP server. `ssl_context` replaces the default one (tests pass one that trusts
-    their own certificate); `sleep` is injected so tests of the backoff do not wait."""
+    their own certificate); `sleep` and `backoff` are injected so tests of the backoff do not wait."""
 
     def __init__(
         self,
@@ -89,14 +105,14 @@ class Mailer:
         *,
         ssl_context: ssl.SSLContext | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        backoff: Backoff = SEND_BACKOFF,
     ) -> None:
         if not settings.host:
-            raise MailNotConfigured(
-                "no SMTP server configured: set [smtp] host (or GRUMBLE_SMTP_HOST) to send mail"
-            )
+            raise MailNotConfigured(NOT_CONFIGURED)
         self.settings = settings
         self._ssl_context = ssl_context
         self._sleep = sleep
+        self._backoff = backoff
 
     @property
     def where(self) -> str:
@@ -111,9 +127,9 @@ class Mailer:
             except DeliveryError as exc:
                 if not exc.transient or attempt == attempts:
                     raise
-                delay = min(BACKOFF_BASE_S * 2 ** (attempt - 1), BACKOFF_CAP_S)
+                delay = self._backoff.delay(attempt).total_seconds()
                 log.warning(
-                    "sending mail failed (attempt %d of %d), retrying in %.0fs: %s",
+                    "sending mail failed (attempt %d of %d), retrying in %.1fs: %s",
                     attempt,
                     attempts,
                     delay,

@@ -1,8 +1,8 @@
 """Templates for mail (digests, alerts) and the small formatting helpers they share.
 
 HTML templates (`*.html.j2`) are autoescaped: mention text, authors and URLs come from strangers on the
-internet. Links to the original are only made for http(s) URLs, since escaping does not make a
-`javascript:` URL harmless in an href.
+internet. Links to the original are only made for http(s) URLs (`safe_link`, the dashboard's rule too),
+since escaping does not make a `javascript:` URL harmless in an href.
 """
 
 from __future__ import annotations
@@ -68,19 +68,21 @@ def render(template: str, **context: object) -> str:
 
 
 def safe_link(url: str | None) -> str | None:
-    """The URL if it is an http(s) link, else None: the only schemes we let a mail client open."""
+    """The URL if it is a plain http(s) link with a host, else None: the only links we let a mail client
+    or the dashboard open (javascript:, data: and the like run or show something else). Whitespace or a
+    control character anywhere rejects it too: it could end a header, or hide where the link goes."""
     if not url:
         return None
-    url = url.strip()
+    candidate = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+        return None
     try:
-        parts = urlsplit(url)
-    except ValueError:
+        parts = urlsplit(candidate)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    if any(ch in url for ch in "\r\n\t\x00 "):
-        return None
-    return url
+    return candidate
 
 
 def mention_link(public_url: str, mention_id: int) -> str:

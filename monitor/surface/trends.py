@@ -1,12 +1,20 @@
-"""Trend arithmetic, pure: spike flags over a count series, and complaint terms against the period before."""
+"""The Trends and Sources pages' figures: volume and negative share per watch or source with spikes
+marked by the alerts' own rule, complaint terms against the period before, mentions per day."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from monitor.config import AlertSettings
+from monitor.store.filters import MentionFilter
+from monitor.store.trends import BucketCount, GroupBy, Unit, first_mention_at, texts, volume
+from monitor.surface.spikes import DAY, same_time_before, spike_test
 
 # Common English function words and web noise: they dominate counts and say nothing about a complaint.
 STOPWORDS = frozenset(
@@ -18,27 +26,105 @@ STOPWORDS = frozenset(
     user amp im dont cant ive thats its""".split()  # noqa: SIM905
 )
 _WORD = re.compile(r"[^\W\d_][\w'-]{2,}", re.UNICODE)
+BUCKET: dict[Unit, timedelta] = {"hour": timedelta(hours=1), "day": DAY}
 
 
-def is_spike(current: int, baseline: Sequence[int], sigma: float = 3.0, min_count: int = 5) -> bool:
-    """Whether `current` is far above `baseline`: mean + sigma x sd, with the sd no smaller than a Poisson
-    count's (sqrt of the mean), so a flat baseline of zeros does not make 2 mentions a spike."""
-    if current < min_count or not baseline:
-        return False
-    mean = sum(baseline) / len(baseline)
-    variance = sum((value - mean) ** 2 for value in baseline) / len(baseline)
-    spread = max(math.sqrt(variance), math.sqrt(max(mean, 1.0)))
-    return current > mean + sigma * spread
+@dataclass(frozen=True)
+class TrendPoint:
+    """One time bucket of one watch or source."""
+
+    time: datetime
+    group: str
+    total: int
+    negative: int
+    spike: bool  # the negative count is a spike by the alerts' rule
+
+    @property
+    def share(self) -> float:
+        return self.negative / self.total if self.total else 0.0
 
 
-def spike_flags(
-    series: Sequence[int], window: int = 24, sigma: float = 3.0, min_count: int = 5
-) -> list[bool]:
-    """For each point, whether it spikes against the `window` points before it."""
-    return [
-        is_spike(value, series[max(0, index - window) : index], sigma, min_count)
-        for index, value in enumerate(series)
-    ]
+@dataclass(frozen=True)
+class Trend:
+    volume: list[BucketCount]  # the period's counts per bucket, group and label
+    points: list[TrendPoint]  # per bucket and group, where the group has mentions
+
+
+def bucket_start(moment: datetime, unit: Unit) -> datetime:
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if unit == "hour" else hour.replace(hour=0)
+
+
+def negative_trend(
+    counts: Sequence[BucketCount],
+    unit: Unit,
+    start: datetime,
+    settings: AlertSettings,
+    listening_since: Mapping[str, datetime],
+) -> list[TrendPoint]:
+    """Per bucket from `start` on and per group: its mentions, the negative ones, and whether those are
+    a spike as the spike alert would call it at the bucket's end (spikes.py): against the same bucket
+    on each of the previous days since the group's first mention (`listening_since`), a bucket without
+    mentions counting 0. `counts` reach back far enough for that (`load_trend`)."""
+    length = BUCKET[unit]
+    totals: dict[str, Counter[datetime]] = defaultdict(Counter)
+    negatives: dict[str, Counter[datetime]] = defaultdict(Counter)
+    for count in counts:
+        totals[count.group][count.bucket] += count.count
+        if count.label == "negative":
+            negatives[count.group][count.bucket] += count.count
+    points = []
+    for group, per_bucket in sorted(totals.items()):
+        first = listening_since.get(group, min(per_bucket))
+        for time in sorted(per_bucket):
+            if time < start:
+                continue
+            # The alert's windows end at the bucket's end, on each earlier day the group was heard.
+            earlier = same_time_before(time + length, settings, first)
+            test = spike_test(
+                negatives[group][time], [negatives[group][end - length] for end in earlier], settings
+            )
+            spike = test is not None and test.fired
+            points.append(TrendPoint(time, group, per_bucket[time], negatives[group][time], spike))
+    return points
+
+
+def load_trend(
+    engine: Engine, watches: Sequence[str], by: GroupBy, unit: Unit, since: datetime, settings: AlertSettings
+) -> Trend:
+    """The Trends page's figures from whole buckets since `since`, with the history their spike test
+    needs loaded before it."""
+    start = bucket_start(since, unit)
+    counts = volume(
+        engine, MentionFilter(watches=watches, since=start - settings.spike_baseline_days * DAY), unit, by
+    )
+    with engine.connect() as connection:
+        listening_since = {
+            group: first
+            for group in {count.group for count in counts}
+            if (first := first_mention_at(connection, _only(watches, by, group))) is not None
+        }
+    return Trend(
+        volume=[count for count in counts if count.bucket >= start],
+        points=negative_trend(counts, unit, start, settings, listening_since),
+    )
+
+
+def _only(watches: Sequence[str], by: GroupBy, group: str) -> MentionFilter:
+    return (
+        MentionFilter(watches=[group]) if by == "watch" else MentionFilter(watches=watches, sources=[group])
+    )
+
+
+def daily_by_source(engine: Engine, since: datetime) -> dict[date, dict[str, int]]:
+    """Mentions per day and source since then, every source present on every day (0 when silent)."""
+    counts = volume(engine, MentionFilter(since=since), "day", "source")
+    sources = sorted({count.group for count in counts})
+    table: dict[date, dict[str, int]] = {}
+    for count in counts:
+        row = table.setdefault(count.bucket.date(), dict.fromkeys(sources, 0))
+        row[count.group] += count.count
+    return dict(sorted(table.items()))
 
 
 @dataclass(frozen=True)
@@ -72,3 +158,14 @@ def top_terms(
     now, before = terms(current), terms(previous)
     ranked = [(term, count) for term, count in now.most_common() if term not in skip]
     return [Term(term, count, before.get(term, 0)) for term, count in ranked[:n]]
+
+
+def period_terms(
+    engine: Engine, watches: Sequence[str], since: datetime, until: datetime, ignore: Iterable[str]
+) -> list[Term]:
+    """The top complaint terms of negative mentions since `since`, against the period as long before it."""
+    span = until - since
+    negative = MentionFilter(watches=watches, labels=["negative"])
+    current = texts(engine, replace(negative, since=since))
+    previous = texts(engine, replace(negative, since=since - span, until=since))
+    return top_terms(current, previous, ignore=ignore)

@@ -14,6 +14,14 @@ import httpx
 
 from monitor.errors import WebhookError
 
+TIMEOUT_S = 15.0
+
+
+def http_client() -> httpx.Client:
+    """A client for webhook posts; redirects are not followed, so the payload goes to the configured
+    host or nowhere."""
+    return httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
+
 
 class Webhook:
     def __init__(self, url: str, client: httpx.Client) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select, update
 
 from monitor.config import Config, SmtpSettings, parse_config
 from monitor.mention import Mention
+from monitor.ranking import rank_key
 from monitor.store.mentions import insert_mentions
 from monitor.store.schema import mentions
 
@@ -279,7 +280,8 @@ class Spec:
 def add_mentions(
     engine: Engine, specs: Sequence[Spec], watch: str = "acme", now: dt.datetime = NOW
 ) -> list[int]:
-    """Store the mentions linked to `watch`, scored as given; returns their ids in the given order."""
+    """Store the mentions linked to `watch`, scored as given (rank key included, as scoring stores it);
+    returns their ids in the given order."""
     batch = [
         Mention(
             source=spec.source,
@@ -295,7 +297,7 @@ def add_mentions(
     ids = []
     with engine.begin() as connection:
         insert_mentions(connection, watch, batch)
-        for spec in specs:
+        for spec, stored in zip(specs, batch, strict=True):
             rest = (1.0 - spec.negative) / 2
             mention_id = connection.scalar(
                 select(mentions.c.id).where(
@@ -314,6 +316,7 @@ def add_mentions(
                     scored_at=spec.scored_at or now - dt.timedelta(minutes=5),
                     collected_at=spec.collected_at or now - dt.timedelta(minutes=10),
                     triage=spec.triage,
+                    rank_key=rank_key(spec.negative, stored.created_at, spec.author_reach),
                 )
             )
             ids.append(int(mention_id))

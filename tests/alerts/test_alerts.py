@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import Engine
 
 from monitor.config import AlertSettings, Config
+from monitor.ranking import rank_key
 from monitor.store import alerts as alert_store
 from monitor.store.collect_state import CollectState, record_failure, record_success
+from monitor.surface.alert_delivery import AlertDelivery
 from monitor.surface.alerts import (
     FAILING,
     LOUD,
@@ -23,10 +25,10 @@ from monitor.surface.alerts import (
     detect_spike,
     failing_sources,
     loud_mentions,
-    spike_test,
 )
 from monitor.surface.mail import Mailer
-from monitor.surface.notify import Notifier
+from monitor.surface.spikes import spike_test
+from monitor.surface.trends import load_trend
 from tests.alerts.conftest import (
     NOW,
     SmtpServer,
@@ -98,18 +100,20 @@ def test_the_spike_test_needs_history_and_a_minimum_count() -> None:
 
 def test_loud_mentions_are_judged_by_the_shared_priority_now() -> None:
     def row(n: int, reach: int, negative: float = 0.95, label: str = "negative", hours: float = 0.5) -> Any:
+        created = NOW - dt.timedelta(hours=hours)
         return {
             "id": n,
             "source": "reddit",
             "author": f"u{n}",
             "text": "t",
             "url": None,
-            "created_at": NOW - dt.timedelta(hours=hours),
+            "created_at": created,
             "author_reach": reach,
             "engagement": None,
             "rating": None,
             "label": label,
             "negative": negative,
+            "rank_key": rank_key(negative, created, reach),  # what the inbox sorts by
         }
 
     rows = [row(1, 10), row(2, 2_000_000), row(3, 5_000_000, label="neutral"), row(4, 2_000_000, hours=40)]
@@ -154,9 +158,9 @@ def alert_config(server: SmtpServer, hook: ReplayServer | None = None, **alerts:
     return make_config(smtp=server.smtp_table(), alerts=table)
 
 
-def alerting(config: Config, engine: Engine, server: SmtpServer, client: httpx.Client) -> Notifier:
+def alerting(config: Config, engine: Engine, server: SmtpServer, client: httpx.Client) -> AlertDelivery:
     mailer = Mailer(server.settings(), sleep=lambda _s: None)
-    return Notifier(config, engine, mailer=mailer, http_client=client, clock=lambda: NOW)
+    return AlertDelivery(config, engine, mailer=mailer, http=client, clock=lambda: NOW)
 
 
 def add_series(engine: Engine, per_day: list[int], current: int) -> None:
@@ -175,9 +179,9 @@ def test_a_spike_in_the_store_is_alerted_once(
     engine: Engine, smtp_server: StartServer, hook: ReplayServer, http_client: httpx.Client
 ) -> None:
     server = smtp_server()
-    notifier = alerting(alert_config(server, hook), engine, server, http_client)
+    alerts = alerting(alert_config(server, hook), engine, server, http_client)
     add_series(engine, [3, 5, 4, 2, 6, 4, 3], current=30)
-    report = notifier.check_alerts(NOW)
+    report = alerts.check_alerts(NOW)
     assert [event.kind for event in report.new] == [SPIKE]
     assert len(report.sent) == 1 and report.failed == []
     [message] = server.messages
@@ -187,17 +191,36 @@ def test_a_spike_in_the_store_is_alerted_once(
     assert "Negative spike on acme" in post.json()["text"]
     # Checked again five minutes later, and after the window: the same spike is not news.
     for later in (NOW + dt.timedelta(minutes=5), NOW + dt.timedelta(minutes=30)):
-        assert notifier.check_alerts(later).new == []
+        assert alerts.check_alerts(later).new == []
     assert len(server.messages) == 1 and len(hook.requests_to("/hook")) == 1
+
+
+@pytest.mark.parametrize(("current", "min_count", "fires"), [(30, 10, True), (5, 10, False), (30, 31, False)])
+def test_the_trends_chart_marks_exactly_the_hour_a_spike_alert_fires_for(
+    engine: Engine,
+    smtp_server: StartServer,
+    http_client: httpx.Client,
+    current: int,
+    min_count: int,
+    fires: bool,
+) -> None:
+    server = smtp_server()
+    config = alert_config(server, spike_min_count=min_count)
+    add_series(engine, [3, 5, 4, 2, 6, 4, 3], current=current)
+    report = alerting(config, engine, server, http_client).check_alerts(NOW)
+    assert [event.kind for event in report.new] == ([SPIKE] if fires else [])
+    trend = load_trend(engine, ["acme"], "watch", "hour", NOW - 7 * DAY, config.alerts)
+    assert len(trend.points) == 7  # the 7:00 hour of each day of the week
+    assert [point.time for point in trend.points if point.spike] == ([NOW - HOUR] if fires else [])
 
 
 def test_a_calm_store_raises_nothing(
     engine: Engine, smtp_server: StartServer, http_client: httpx.Client
 ) -> None:
     server = smtp_server()
-    notifier = alerting(alert_config(server), engine, server, http_client)
+    alerts = alerting(alert_config(server), engine, server, http_client)
     add_series(engine, [3, 5, 4, 2, 6, 4, 3], current=5)
-    assert notifier.check_alerts(NOW).new == []
+    assert alerts.check_alerts(NOW).new == []
     assert server.messages == []
 
 
@@ -205,7 +228,7 @@ def test_a_burst_of_events_is_one_message_and_one_post(
     engine: Engine, smtp_server: StartServer, hook: ReplayServer, http_client: httpx.Client
 ) -> None:
     server = smtp_server()
-    notifier = alerting(alert_config(server, hook), engine, server, http_client)
+    alerts = alerting(alert_config(server, hook), engine, server, http_client)
     hostile = "<!channel> <script>alert(1)</script> <http://evil.example|click>"
     ids = add_mentions(
         engine,
@@ -214,7 +237,7 @@ def test_a_burst_of_events_is_one_message_and_one_post(
     )
     record_success(engine, "acme", "reddit", at=NOW - 3 * HOUR)
     record_failure(engine, "acme", "reddit", "reddit: 503", NOW, at=NOW - HOUR)
-    report = notifier.check_alerts(NOW)
+    report = alerts.check_alerts(NOW)
     assert sorted(event.kind for event in report.new) == [LOUD, LOUD, LOUD, FAILING]
     [message] = server.messages
     assert message["Subject"] == "Grumble: 4 alerts (loud unhappy customer, source failing)"
@@ -230,7 +253,7 @@ def test_a_burst_of_events_is_one_message_and_one_post(
     assert "<!channel>" not in payload["text"] and "&lt;!channel&gt;" in payload["text"]
     assert "<http://evil.example|click>" not in payload["text"]
     assert len(payload["blocks"]) == 4
-    assert notifier.check_alerts(NOW + dt.timedelta(minutes=5)).new == []
+    assert alerts.check_alerts(NOW + dt.timedelta(minutes=5)).new == []
     assert len(server.messages) == 1 and len(hook.requests_to("/hook")) == 1
 
 
@@ -238,26 +261,26 @@ def test_a_failing_source_is_alerted_after_the_set_time_not_before(
     engine: Engine, smtp_server: StartServer, http_client: httpx.Client
 ) -> None:
     server = smtp_server()
-    notifier = alerting(alert_config(server), engine, server, http_client)
+    alerts = alerting(alert_config(server), engine, server, http_client)
     record_success(engine, "acme", "mastodon", at=NOW)
     record_failure(engine, "acme", "mastodon", "timeout", NOW, at=NOW + dt.timedelta(minutes=15))
-    assert notifier.check_alerts(NOW + dt.timedelta(minutes=30)).sent == []
-    assert notifier.check_alerts(NOW + dt.timedelta(minutes=59)).sent == []
+    assert alerts.check_alerts(NOW + dt.timedelta(minutes=30)).sent == []
+    assert alerts.check_alerts(NOW + dt.timedelta(minutes=59)).sent == []
     assert server.messages == []
-    report = notifier.check_alerts(NOW + dt.timedelta(minutes=61))
+    report = alerts.check_alerts(NOW + dt.timedelta(minutes=61))
     assert len(report.sent) == 1
     assert "Source mastodon failing" in server.messages[0]["Subject"]
-    assert notifier.check_alerts(NOW + dt.timedelta(minutes=90)).sent == []
+    assert alerts.check_alerts(NOW + dt.timedelta(minutes=90)).sent == []
     assert len(server.messages) == 1
 
     # A source that never worked: due that long after it was first seen failing; one that recovers
     # before then is never alerted.
     record_failure(engine, "acme", "bluesky", "401", NOW, at=NOW + dt.timedelta(minutes=95))
-    assert notifier.check_alerts(NOW + dt.timedelta(minutes=100)).sent == []
+    assert alerts.check_alerts(NOW + dt.timedelta(minutes=100)).sent == []
     record_failure(engine, "rival", "rss", "404", NOW, at=NOW + dt.timedelta(minutes=95))
-    assert notifier.check_alerts(NOW + dt.timedelta(minutes=101)).sent == []
+    assert alerts.check_alerts(NOW + dt.timedelta(minutes=101)).sent == []
     record_success(engine, "rival", "rss", at=NOW + dt.timedelta(minutes=110))
-    report = notifier.check_alerts(NOW + dt.timedelta(minutes=161))
+    report = alerts.check_alerts(NOW + dt.timedelta(minutes=161))
     assert len(report.sent) == 1
     assert "Source bluesky failing" in server.messages[-1]["Subject"]
     assert not any("rss" in event.summary for event in alert_store.all_events(engine))
@@ -270,15 +293,19 @@ def test_a_failed_webhook_is_retried_without_sending_the_email_again(
     hook = ReplayServer()
     try:
         hook.route("POST", "/hook", Reply(status=500, body="boom"), Reply.text("ok"))
-        notifier = alerting(alert_config(server, hook), engine, server, http_client)
+        alerts = alerting(alert_config(server, hook), engine, server, http_client)
         add_mentions(engine, [Spec(1, negative=0.97, author_reach=3_000_000)])
-        report = notifier.check_alerts(NOW)
+        report = alerts.check_alerts(NOW)
         assert report.sent == [] and len(report.failed) == 1
         assert "the alert webhook at 127.0.0.1" in str(report.failed[0][1])
         assert "answered 500" in str(report.failed[0][1])
         assert len(server.messages) == 1
-        assert notifier.check_alerts(NOW + dt.timedelta(seconds=30)).sent == []  # backoff
-        later = notifier.check_alerts(NOW + dt.timedelta(minutes=1))
+        # The first retry waits a jittered minute: more than half of it, at most all of it.
+        [waiting] = alert_store.all_events(engine)
+        assert waiting.next_attempt_at is not None
+        assert NOW + dt.timedelta(seconds=30) < waiting.next_attempt_at <= NOW + dt.timedelta(minutes=1)
+        assert alerts.check_alerts(NOW + dt.timedelta(seconds=30)).sent == []  # backoff
+        later = alerts.check_alerts(NOW + dt.timedelta(minutes=1))
         assert later.sent == [report.failed[0][0]] and later.new == []
         assert len(server.messages) == 1 and len(hook.requests_to("/hook")) == 2
         [event] = alert_store.all_events(engine)
@@ -291,9 +318,9 @@ def test_dry_run_records_and_sends_nothing(
     engine: Engine, smtp_server: StartServer, http_client: httpx.Client
 ) -> None:
     server = smtp_server()
-    notifier = alerting(alert_config(server), engine, server, http_client)
+    alerts = alerting(alert_config(server), engine, server, http_client)
     add_mentions(engine, [Spec(1, negative=0.97, author_reach=3_000_000)])
-    report = notifier.check_alerts(NOW, dry_run=True)
+    report = alerts.check_alerts(NOW, dry_run=True)
     assert [event.kind for event in report.new] == [LOUD]
     assert alert_store.all_events(engine) == [] and server.messages == []
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from monitor.config import DigestList
+from monitor.ranking import rank_key
 from monitor.store.collect_state import CollectState
 from monitor.surface.digest import Counts, Digest, DigestEntry, build_digest
 from monitor.surface.render import UNSUBSCRIBE_LINK_MARK
@@ -33,6 +34,8 @@ def entry(n: int, negative: float = 0.9, reach: int | None = None, **fields: obj
         "positive": (1 - negative) / 2,
     }
     values.update(fields)
+    # As scoring stores it: the digest ranks by the key, as the inbox does.
+    values["rank_key"] = rank_key(negative, values["created_at"], reach)  # type: ignore[arg-type]
     return DigestEntry(**values)  # type: ignore[arg-type]
 
 

@@ -13,8 +13,8 @@ from monitor.auth.signing import unsubscribe_token
 from monitor.config import Config
 from monitor.store import digests as digest_store
 from monitor.store.schema import digest_items
+from monitor.surface.digest_delivery import DigestDelivery
 from monitor.surface.mail import Mailer, recipient_message_id
-from monitor.surface.notify import Notifier
 from tests.alerts.conftest import (
     NOW,
     PASSWORD,
@@ -33,9 +33,11 @@ from tests.alerts.conftest import (
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)> <a href="javascript:alert(3)">x</a>'
 
 
-def notifier(config: Config, engine: Engine, server: SmtpServer | None = None, **mailer: Any) -> Notifier:
+def delivery(
+    config: Config, engine: Engine, server: SmtpServer | None = None, **mailer: Any
+) -> DigestDelivery:
     settings = server.settings(**mailer) if server else config.smtp
-    return Notifier(config, engine, mailer=Mailer(settings, sleep=lambda _s: None), clock=lambda: NOW)
+    return DigestDelivery(config, engine, Mailer(settings, sleep=lambda _s: None), clock=lambda: NOW)
 
 
 def digest_config(server_port: int, **digest: Any) -> Config:
@@ -68,7 +70,7 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
     )
     config = digest_config(server.port)
     mailer = Mailer(server.settings(username=USER, password=PASSWORD), ssl_context=tls_files.client_context())
-    outcomes = Notifier(config, engine, mailer=mailer, clock=lambda: NOW).run_digest(config.digests[0], NOW)
+    outcomes = DigestDelivery(config, engine, mailer, clock=lambda: NOW).run_digest(config.digests[0], NOW)
     assert [o.status for o in outcomes] == ["sent"]
     # One copy per recipient, each with its own unsubscribe link and Message-ID.
     assert [r.rcpt_tos for r in server.sink.received] == [["support@example.com"], ["lead@example.com"]]
@@ -111,7 +113,7 @@ def test_a_mention_is_in_one_digest_per_list_across_runs(engine: Engine, smtp_se
     )
     first = add_mentions(engine, [Spec(1), Spec(2)], now=NOW)
     rival = add_mentions(engine, [Spec(10)], watch="rival", now=NOW)
-    sender = notifier(config, engine, server)
+    sender = delivery(config, engine, server)
     support, acme_only = config.digests
     assert [o.status for o in sender.run_digest(support, NOW)] == ["sent"]
     assert [o.status for o in sender.run_digest(acme_only, NOW)] == ["sent"]
@@ -148,7 +150,7 @@ def test_all_quiet_sends_nothing_or_a_short_note_as_configured(
             {"name": "chatty", "recipients": ["c@example.com"], "send_when_quiet": True},
         ],
     )
-    sender = notifier(config, engine, server)
+    sender = delivery(config, engine, server)
     silent, chatty = config.digests
     assert [o.status for o in sender.run_digest(silent, NOW)] == ["quiet"]
     assert server.messages == []
@@ -167,11 +169,13 @@ def test_a_digest_that_could_not_be_sent_is_kept_and_retried_with_backoff(
     port = free_port()  # the server is down
     config = digest_config(port)
     ids = add_mentions(engine, [Spec(1), Spec(2)])
-    sender = notifier(config, engine)
+    sender = delivery(config, engine)
     [failed] = sender.run_digest(config.digests[0], NOW)
     assert failed.status == "failed"
     assert failed.error is not None and f"cannot reach SMTP server 127.0.0.1:{port}" in failed.error
-    assert failed.next_attempt_at == NOW + dt.timedelta(minutes=1)
+    # Retried after a jittered minute: more than half of it, at most all of it.
+    assert failed.next_attempt_at is not None
+    assert NOW + dt.timedelta(seconds=30) < failed.next_attempt_at <= NOW + dt.timedelta(minutes=1)
     [run] = digest_store.unsent_runs(engine)
     assert run.status == "intent" and run.attempts == 1 and "cannot reach" in (run.last_error or "")
     assert claimed(engine, "support") == sorted(ids)
@@ -183,7 +187,9 @@ def test_a_digest_that_could_not_be_sent_is_kept_and_retried_with_backoff(
         "waiting",
     ]
     [again] = sender.retry_unsent(NOW + dt.timedelta(minutes=1))
-    assert again.status == "failed" and again.next_attempt_at == NOW + dt.timedelta(minutes=3)
+    assert again.status == "failed" and again.next_attempt_at is not None
+    # The second wait doubles: a jittered two minutes after the second try.
+    assert NOW + dt.timedelta(minutes=2) < again.next_attempt_at <= NOW + dt.timedelta(minutes=3)
 
     server = smtp_server(port=port)
     [sent] = sender.retry_unsent(NOW + dt.timedelta(minutes=3))
@@ -204,7 +210,7 @@ def test_a_retry_after_a_partial_failure_sends_only_to_those_not_reached(
     config = digest_config(server.port)
     add_mentions(engine, [Spec(1)], now=NOW)
     server.sink.defer_for = {"lead@example.com"}
-    sender = notifier(config, engine, server)
+    sender = delivery(config, engine, server)
     [failed] = sender.run_digest(config.digests[0], NOW)
     assert failed.status == "failed"
     assert [m["To"] for m in server.messages] == ["support@example.com"]
@@ -225,12 +231,12 @@ def test_an_unsubscribed_recipient_gets_no_digest_and_the_others_do(
     )
     add_mentions(engine, [Spec(1)], now=NOW)
     digest_store.set_subscribed(engine, "support", "lead@example.com", subscribed=False, at=NOW)
-    [outcome] = notifier(config, engine, server).run_digest(config.digests[0], NOW)
+    [outcome] = delivery(config, engine, server).run_digest(config.digests[0], NOW)
     assert outcome.status == "sent"
     assert [item.rcpt_tos for item in server.sink.received] == [["s@example.com"]]
     digest_store.set_subscribed(engine, "support", "s@example.com", subscribed=False, at=NOW)
     add_mentions(engine, [Spec(2)], now=NOW + dt.timedelta(hours=1))
-    [outcome] = notifier(config, engine, server).run_digest(config.digests[0], NOW + dt.timedelta(hours=1))
+    [outcome] = delivery(config, engine, server).run_digest(config.digests[0], NOW + dt.timedelta(hours=1))
     assert outcome.status == "quiet"  # nobody left to send to: the run is closed, nothing delivered
     assert len(server.sink.received) == 1
 
@@ -250,7 +256,7 @@ def test_cases_past_their_response_target_are_flagged_in_the_next_digest(
     case = open_case(engine, first, "sam", ResponderSettings(response_target_minutes=30), now=NOW)
     later = case.clock_from + dt.timedelta(hours=2)
     add_mentions(engine, [Spec(3)], now=later)
-    [outcome] = notifier(config, engine, server).run_digest(config.digests[0], later)
+    [outcome] = delivery(config, engine, server).run_digest(config.digests[0], later)
     assert outcome.status == "sent"
     message = server.messages[-1]
     assert "1 case past the response target" in message["Subject"]
@@ -271,7 +277,7 @@ def test_a_capped_digest_counts_the_rest_and_never_sends_them_later(
         digests=[{"name": "support", "recipients": ["s@example.com"], "every": "hourly", "max_mentions": 2}],
     )
     ids = add_mentions(engine, [Spec(1), Spec(2), Spec(3), Spec(4), Spec(5)], now=NOW)
-    sender = notifier(config, engine, server)
+    sender = delivery(config, engine, server)
     (support,) = config.digests
     assert [o.status for o in sender.run_digest(support, NOW)] == ["sent"]
     [message] = server.messages

@@ -95,7 +95,23 @@ def test_an_unreachable_server_is_retried_with_backoff_then_explained() -> None:
         Mailer(settings, sleep=sleeps.append).send(message())
     assert str(failure.value).startswith(f"cannot reach SMTP server 127.0.0.1:{port}: ")
     assert "check [smtp] host and port" in str(failure.value)
-    assert sleeps == [1.0, 2.0]
+    # Waits of a jittered 1 and 2 seconds: more than half of each, at most all of it.
+    assert len(sleeps) == 2
+    assert 0.5 < sleeps[0] <= 1.0 and 1.0 < sleeps[1] <= 2.0
+
+
+def test_the_backoff_between_attempts_is_the_injected_one() -> None:
+    from datetime import timedelta
+
+    from monitor.backoff import Backoff
+    from monitor.config import SmtpSettings
+
+    sleeps: list[float] = []
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), security="none", max_attempts=4, timeout_s=5)
+    pinned = Backoff(base=timedelta(seconds=10), cap=timedelta(seconds=25), random=lambda: 0.5)
+    with pytest.raises(SmtpUnavailable):
+        Mailer(settings, sleep=sleeps.append, backoff=pinned).send(message())
+    assert sleeps == [7.5, 15.0, 18.75]  # 10, 20, 25 (capped), each three quarters of the way
 
 
 def test_a_refused_login_is_not_retried(smtp_server: StartServer) -> None:

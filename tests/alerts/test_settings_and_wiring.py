@@ -163,21 +163,28 @@ def test_no_digest_or_alert_jobs_without_those_sections(sqlite_engine: Engine) -
     assert not any(i.startswith("digest") or i == "alerts" for i in ids)
 
 
-def test_the_jobs_never_raise_they_log(sqlite_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+def test_delivery_failures_are_logged_outcomes_and_other_errors_raise(
+    sqlite_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     config = config_of(
         smtp={"host": "127.0.0.1", "port": free_port(), "security": "none", "max_attempts": 1},
         digests=[{"name": "ops", "recipients": ["a@b.c"]}],
         alerts={"recipients": ["a@b.c"]},
     )
-    add_mentions(sqlite_engine, [Spec(1)], now=utcnow())
+    add_mentions(sqlite_engine, [Spec(1, negative=0.97, author_reach=3_000_000)], now=utcnow())
     jobs = Jobs(config, sqlite_engine, ModelHolder(no_model))
     with caplog.at_level(logging.INFO):
+        # A mail server that is down is what digests and alerts expect: kept, logged, retried.
         jobs.digest("ops")
-        jobs.digest("no-such-list")
         jobs.retry_digests()
         jobs.check_alerts()
+        # Anything else is the job failing: it raises, for the scheduler's listener to log.
+        with pytest.raises(ConfigError, match="no digest list named 'no-such-list'"):
+            jobs.digest("no-such-list")
     assert "NOT SENT, kept and retried" in caplog.text and "cannot reach SMTP server" in caplog.text
-    assert "digest job no-such-list failed" in caplog.text
+    assert "alert: Loud unhappy customer" in caplog.text
+    undelivered = r"alert <grumble\.alert\.\d+\.\w+@[^>]+> not delivered, will retry: cannot reach"
+    assert re.search(undelivered, caplog.text)
     [run] = digest_store.unsent_runs(sqlite_engine)
     assert run.mention_count == 1
 

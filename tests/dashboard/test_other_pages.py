@@ -43,6 +43,12 @@ def test_trends_page_charts_and_terms(make_store: Callable[[str], Seeded]) -> No
     terms = app.dataframe[0].value
     assert "broken" in list(terms["term"])
     assert "acme" not in list(terms["term"])
+    # One watch chosen, per watch and per source: the same charts, nothing raised.
+    app.multiselect(key="t_watch").select("acme").run()
+    for by in ("watch", "source"):
+        app.radio(key="t_by").set_value(by).run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert len([e for e in app.main if type(e).__name__ == "UnknownElement" and "vega" in e.type]) == 2
 
 
 def test_sources_page_shows_failing_connectors(make_store: Callable[[str], Seeded]) -> None:

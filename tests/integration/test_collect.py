@@ -1,8 +1,9 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from monitor.collect.run import ALERT_AFTER_FAILURES, backoff_delay, collect
+from monitor.collect.run import ALERT_AFTER_FAILURES, SOURCE_BACKOFF, collect
 from monitor.errors import SourceRateLimited, SourceUnavailable
 from monitor.mention import Page, Watch
 from monitor.store.collect_state import get_state
@@ -31,11 +32,13 @@ def test_a_failure_keeps_the_cursor_and_what_was_stored_then_backs_off(engine: E
     state = get_state(engine, "acme", "paged")
     assert state.cursor == '{"next": 20}'
     assert state.consecutive_failures == 1
-    assert state.next_attempt_at == BASE_TIME + timedelta(minutes=1)
+    # A jittered minute: more than half of it, at most all of it.
+    assert state.next_attempt_at is not None
+    assert BASE_TIME + timedelta(seconds=30) < state.next_attempt_at <= BASE_TIME + timedelta(minutes=1)
     # Before the backoff expires the job is skipped without asking the source.
     calls = len(source.calls)
     skipped = collect(engine, watch(), source, now=BASE_TIME + timedelta(seconds=30))
-    assert skipped.skipped_until == BASE_TIME + timedelta(minutes=1)
+    assert skipped.skipped_until == state.next_attempt_at
     assert len(source.calls) == calls
     # A forced run (collect --once) goes anyway; failures pile up into an ERROR-level alert.
     for _ in range(ALERT_AFTER_FAILURES - 1):
@@ -54,8 +57,23 @@ def test_retry_after_is_honoured(engine: Engine) -> None:
 
 
 def test_backoff_is_exponential_and_capped_even_after_a_long_outage() -> None:
-    assert [backoff_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
-    assert backoff_delay(50) == timedelta(hours=1)
+    assert [SOURCE_BACKOFF.nominal(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert SOURCE_BACKOFF.nominal(50) == timedelta(hours=1)
+    for failures, minutes in ((1, 1), (4, 8), (50, 60)):
+        delay = SOURCE_BACKOFF.delay(failures)
+        assert timedelta(minutes=minutes) / 2 < delay <= timedelta(minutes=minutes)
+
+
+def test_the_backoff_is_the_one_passed_in(engine: Engine) -> None:
+    pinned = replace(SOURCE_BACKOFF, random=lambda: 0.0)  # no jitter: exactly the nominal wait
+    source = PagedSource(total=5, page_size=5, fail_at=0, error=SourceUnavailable("paged", "HTTP 503"))
+    for failures, minutes in ((1, 1), (2, 2), (3, 4)):
+        collect(engine, watch(), source, force=True, now=BASE_TIME, backoff=pinned)
+        state = get_state(engine, "acme", "paged")
+        assert (state.consecutive_failures, state.next_attempt_at) == (
+            failures,
+            BASE_TIME + timedelta(minutes=minutes),
+        )
 
 
 class ListingSource:

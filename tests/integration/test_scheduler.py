@@ -1,11 +1,14 @@
+import logging
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import Engine
 
 from monitor.config import parse_config
@@ -126,10 +129,53 @@ def test_run_collects_scores_and_stops_cleanly_on_a_signal(
 
 
 def test_the_settle_replies_job_asks_only_sources_that_can_reply(
-    sqlite_engine: Engine, tiny_model: Any
+    sqlite_engine: Engine, tiny_model: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = parse_config(CONFIG, None, {})
     jobs = Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))
     assert jobs.replier("demo") is None  # collects, cannot reply
     assert jobs.replier("no-such-source") is None
-    jobs.settle_replies()  # nothing unconfirmed: a no-op that never raises
+    assert jobs.settle_replies() == 0  # nothing unconfirmed in the store
+
+    asked: list[Callable[[str], Any]] = []
+
+    def settled_one(engine: Engine, repliers: Callable[[str], Any]) -> list[str]:
+        asked.append(repliers)
+        return ["reply 7"]
+
+    monkeypatch.setattr("monitor.scheduler.settle_unconfirmed", settled_one)
+    with caplog.at_level(logging.INFO):
+        assert jobs.settle_replies() == 1
+    assert asked == [jobs.replier]
+    assert "1 unconfirmed reply(ies) found on their source and recorded as posted" in caplog.text
+
+
+def test_a_job_that_raises_is_logged_by_the_listener_and_the_scheduler_goes_on(
+    sqlite_engine: Engine, tiny_model: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config({"watches": [{"name": "acme", "keywords": ["acme"]}]}, None, {})
+    jobs = Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))
+
+    def broken(engine: Engine, repliers: Callable[[str], Any]) -> list[str]:
+        raise RuntimeError("the replies table is gone")
+
+    monkeypatch.setattr("monitor.scheduler.settle_unconfirmed", broken)
+    with pytest.raises(RuntimeError, match="the replies table is gone"):
+        jobs.settle_replies()  # a job's failure is no longer swallowed where it happens
+
+    scheduler = build_scheduler(config, sqlite_engine, jobs)
+    finished: list[str] = []
+    scheduler.add_listener(lambda event: finished.append(event.job_id), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    with caplog.at_level(logging.INFO):
+        scheduler.start()  # both jobs are due at once
+        try:
+            deadline = time.monotonic() + 30
+            while set(finished) < {"score", "settle-replies"} and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            scheduler.shutdown(wait=True)
+    assert set(finished) == {"score", "settle-replies"}
+    failures = [r for r in caplog.records if r.name == "monitor.scheduler" and r.levelname == "ERROR"]
+    assert [r.getMessage() for r in failures] == [
+        "job settle-replies failed: RuntimeError: the replies table is gone"
+    ]

@@ -1,7 +1,21 @@
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 
-from monitor.ranking import freshness, priority
+from monitor.ranking import priority_from_key, rank_key
+from monitor.score.verdict import urgency
 from tests.factories import BASE_TIME
+
+
+def priority(
+    negative: float,
+    created_at: datetime,
+    author_reach: int | None = None,
+    engagement: int | None = None,
+    rating: float | None = None,
+    now: datetime = BASE_TIME,
+) -> float:
+    """A mention's priority as the inbox, digests and alerts read it: from the key scoring stores."""
+    return priority_from_key(rank_key(negative, created_at, author_reach, engagement, rating), now)
 
 
 def test_more_negative_louder_and_fresher_rank_higher() -> None:
@@ -15,17 +29,16 @@ def test_more_negative_louder_and_fresher_rank_higher() -> None:
 def test_one_star_reviews_count_as_loud_and_unscored_is_zero() -> None:
     now = BASE_TIME
     assert priority(0.8, now, rating=1, now=now) > priority(0.8, now, rating=4, now=now)
-    assert priority(None, now, now=now) == 0.0
+    assert rank_key(None, now) is None and priority_from_key(None, now) == 0.0
 
 
-def test_freshness_halves_every_half_life() -> None:
-    assert abs(freshness(BASE_TIME - timedelta(hours=12), BASE_TIME) - 0.5) < 1e-9
-    assert freshness(BASE_TIME + timedelta(hours=1), BASE_TIME) == 1.0
+def test_priority_halves_every_half_life() -> None:
+    fresh = priority(0.9, BASE_TIME, now=BASE_TIME)
+    assert abs(priority(0.9, BASE_TIME - timedelta(hours=12)) - fresh / 2) < 1e-9
+    assert abs(priority(0.9, BASE_TIME - timedelta(hours=24)) - fresh / 4) < 1e-9
 
 
-def test_rank_key_orders_exactly_as_priority_at_any_time() -> None:
-    from monitor.ranking import priority_from_key, rank_key
-
+def test_the_key_means_negative_times_reach_times_freshness_at_any_time() -> None:
     cases = [
         (0.9, BASE_TIME - timedelta(hours=30), 50_000, 10, None),
         (0.99, BASE_TIME - timedelta(hours=2), 10, 0, None),
@@ -33,23 +46,20 @@ def test_rank_key_orders_exactly_as_priority_at_any_time() -> None:
         (0.3, BASE_TIME - timedelta(minutes=5), 1_000_000, 500, None),
     ]
     for now in (BASE_TIME, BASE_TIME + timedelta(days=3)):
-        direct = [priority(n, t, r, e, s, now=now) for n, t, r, e, s in cases]
-        from_key = [priority_from_key(rank_key(n, t, r, e, s), now) for n, t, r, e, s in cases]
-        for a, b in zip(direct, from_key, strict=True):
-            assert abs(a - b) <= 1e-9 * max(a, 1e-300)
-    keys = [rank_key(n, t, r, e, s) for n, t, r, e, s in cases]
-    by_key = sorted(range(len(cases)), key=lambda i: keys[i])
-    by_priority = sorted(range(len(cases)), key=lambda i: priority(*cases[i], now=BASE_TIME))
+        for negative, created, reach, engagement, rating in cases:
+            audience = (reach or 0) + 10 * (engagement or 0)
+            loudness = 1 + math.log10(1 + audience) + (1.0 if rating is not None and rating <= 2 else 0.0)
+            age_hours = (now - created).total_seconds() / 3600
+            expected = urgency(negative, rating) * loudness * 0.5 ** (age_hours / 12)
+            actual = priority(negative, created, reach, engagement, rating, now=now)
+            assert abs(actual - expected) <= 1e-9 * expected
+    keys = [rank_key(*case) for case in cases]
+    by_key = sorted(range(len(cases)), key=lambda i: keys[i] or 0.0)
+    by_priority = sorted(range(len(cases)), key=lambda i: priority(*cases[i]))
     assert by_key == by_priority
-    assert rank_key(None, BASE_TIME) is None
 
 
 def test_priority_stays_finite_for_any_stored_key() -> None:
-    import math
-    from datetime import UTC, datetime
-
-    from monitor.ranking import priority_from_key, rank_key
-
     # A key stored before dates were checked: a post "from" the year 9000.
     key = rank_key(0.9, datetime(9000, 1, 1, tzinfo=UTC), 10, 1)
     assert key is not None

@@ -1,6 +1,7 @@
 import pytest
 
 from dashboard.safe import escape_markdown, plain, safe_link
+from monitor.surface import render
 
 
 @pytest.mark.parametrize(
@@ -16,10 +17,19 @@ from dashboard.safe import escape_markdown, plain, safe_link
         ("https://ok.com/\nevil", None),
         ("//evil.com", None),
         (None, None),
+        ("http://[::1", None),  # unparseable: refused, not an error
+        ("https://ok.com/a\x7fb", None),
+        ("https://ok.com/a\u00a0b", None),
+        ("https://ok.com/a\x01b", None),
+        ("  https://ok.com/a  ", "https://ok.com/a"),
     ],
 )
 def test_only_http_links_survive(url: str | None, expected: str | None) -> None:
     assert safe_link(url) == expected
+
+
+def test_the_dashboard_and_mail_share_one_link_rule() -> None:
+    assert safe_link is render.safe_link
 
 
 def test_markdown_is_inert_after_escaping() -> None:

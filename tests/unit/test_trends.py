@@ -1,21 +1,75 @@
+import datetime as dt
+import math
 import random
 
-from monitor.surface.trends import is_spike, spike_flags, top_terms
+from monitor.config import AlertSettings
+from monitor.store.trends import BucketCount
+from monitor.surface.trends import bucket_start, negative_trend, top_terms
+
+START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+SETTINGS = AlertSettings()  # the alerts' spike settings: the chart marks by the same rule
+
+
+def poisson(rng: random.Random, rate: float) -> int:
+    limit, k, product = math.exp(-rate), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def hourly_series(seed: int, days: int = 14) -> list[int]:
+    """Negative mentions per hour with a daily rhythm, as in the alert tests."""
+    rng = random.Random(seed)
+    return [poisson(rng, 4 + 3 * math.sin(2 * math.pi * (hour % 24) / 24)) for hour in range(days * 24)]
+
+
+def counts(series: list[int]) -> list[BucketCount]:
+    """Every hour has some neutral mentions too, so every hour is a point on the chart."""
+    negative = [BucketCount(START + i * HOUR, "acme", "negative", n) for i, n in enumerate(series) if n]
+    neutral = [BucketCount(START + i * HOUR, "acme", "neutral", 5) for i in range(len(series))]
+    return negative + neutral
+
+
+def marked(series: list[int], listening_since: dt.datetime = START) -> list[int]:
+    """Hours (from START) the chart marks in the second week."""
+    points = negative_trend(counts(series), "hour", START + 7 * DAY, SETTINGS, {"acme": listening_since})
+    assert len(points) == 7 * 24 and all(p.total == p.negative + 5 for p in points)
+    return [int((p.time - START) / HOUR) for p in points if p.spike]
 
 
 def test_one_spike_in_a_noisy_series_and_none_in_a_calm_one() -> None:
-    rng = random.Random(3)
-    calm = [sum(rng.random() < 0.3 for _ in range(20)) for _ in range(96)]  # about 6 an hour
-    assert not any(spike_flags(calm))
-    spiked = calm[:]
-    spiked[80] = 40
-    assert [i for i, flag in enumerate(spike_flags(spiked)) if flag] == [80]
+    for seed in range(3):
+        assert marked(hourly_series(seed)) == []
+    spiked = hourly_series(0)
+    spiked[10 * 24 + 3] += 25  # 3 in the morning: usually ~1 complaint
+    assert marked(spiked) == [10 * 24 + 3]
 
 
-def test_small_counts_never_spike_on_an_empty_baseline() -> None:
-    assert not is_spike(3, [0] * 24)
-    assert is_spike(12, [0] * 24)
-    assert not is_spike(50, [])
+def test_days_before_the_first_mention_are_unknown_not_quiet() -> None:
+    series = [0] * (14 * 24)
+    series[7 * 24 + 12] = 40  # a watch's first busy day, one day after it was set up
+    series[9 * 24 + 15] = 40  # with three days of (quiet) history: that is a spike
+    assert marked(series, listening_since=START + 6 * DAY) == [9 * 24 + 15]
+    # Listened to all along, the first one is a spike too.
+    assert marked(series) == [7 * 24 + 12, 9 * 24 + 15]
+
+
+def test_small_counts_never_spike_on_a_silent_baseline() -> None:
+    series = [0] * (14 * 24)
+    series[8 * 24 + 5] = SETTINGS.spike_min_count - 1
+    series[9 * 24] = SETTINGS.spike_min_count
+    assert marked(series) == [9 * 24]
+
+
+def test_share_and_whole_buckets() -> None:
+    [point] = negative_trend(counts([3]), "hour", START, SETTINGS, {"acme": START})
+    assert (point.total, point.negative, point.share, point.spike) == (8, 3, 3 / 8, False)
+    moment = dt.datetime(2026, 11, 2, 13, 47, 12, tzinfo=dt.UTC)
+    assert bucket_start(moment, "hour") == dt.datetime(2026, 11, 2, 13, tzinfo=dt.UTC)
+    assert bucket_start(moment, "day") == START
 
 
 def test_top_terms_against_the_period_before() -> None:

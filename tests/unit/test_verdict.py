@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.ranking import priority
+from monitor.ranking import priority_from_key, rank_key
 from monitor.score.cues import leaning
 from monitor.score.verdict import NEGATIVE_LEANING, decide, explain, urgency
 from tests.factories import BASE_TIME
@@ -48,8 +48,8 @@ def test_stars_move_urgency_and_so_priority() -> None:
     assert urgency(0.05, 1.0) == 0.9 and urgency(0.05, 2.0) == 0.75 and urgency(0.95, 1.0) == 0.95
     assert urgency(0.8, 5.0) == 0.1 and urgency(0.05, 5.0) == 0.05
     assert urgency(0.4, 3.0) == 0.4 and urgency(0.4, None) == 0.4
-    polite_one_star = priority(0.05, BASE_TIME, rating=1.0, now=BASE_TIME)
-    angry_five_star = priority(0.9, BASE_TIME, rating=5.0, now=BASE_TIME)
+    polite_one_star = priority_from_key(rank_key(0.05, BASE_TIME, rating=1.0), BASE_TIME)
+    angry_five_star = priority_from_key(rank_key(0.9, BASE_TIME, rating=5.0), BASE_TIME)
     assert polite_one_star > angry_five_star
 
 

@@ -1,0 +1,84 @@
+"""`grumble status` and `hash-password`: how each source is doing, and a password hash for [[users]]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from monitor.cli.common import config_of
+from monitor.errors import GrumbleError
+from monitor.store.engine import connect
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from monitor.auth.users import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise GrumbleError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise GrumbleError("use a password of at least 8 characters")
+    print(hash_password(password))
+    return 0
+
+
+def _format_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.store.collect_state import all_states
+    from monitor.store.mentions import counts_by_source
+
+    config = config_of(args)
+    engine = connect(config.database_url)
+    counts = counts_by_source(engine)
+    states = all_states(engine)
+    print(f"database: {engine.url.render_as_string(hide_password=True)}")
+    names = sorted({s.source for s in states} | set(counts) | {source for _, source in config.jobs()})
+    if not names:
+        print("no sources yet: add watches to the config, then run `grumble collect --once`")
+        return 0
+    for name in names:
+        mine = [s for s in states if s.source == name]
+        count = counts.get(name)
+        failing = [s for s in mine if s.health == "failing"]
+        degraded = [s for s in mine if s.health == "degraded"]
+        health = (
+            "FAILING"
+            if failing
+            else "DEGRADED"
+            if degraded
+            else "ok"
+            if any(s.last_success_at for s in mine)
+            else "-"
+        )
+        last_success = max((s.last_success_at for s in mine if s.last_success_at), default=None)
+        if not mine:
+            health = "no collection job: imported or demo mentions"
+        print(f"\n{name}  [{health}]")
+        if mine:
+            # What its jobs brought in (the Sources page's figure): a source such as demo hands over
+            # mentions under the names of the networks they came from, so its stored count can be 0.
+            print(f"  collected:        {sum(s.mentions_collected for s in mine)}")
+        print(f"  mentions stored:  {count.stored if count else 0} (under the source name {name!r})")
+        print(f"  pending scoring:  {count.pending if count else 0}")
+        if mine:
+            print(f"  last success:     {_format_time(last_success)}")
+        for state in failing:
+            print(
+                f"  last error ({state.watch}): {_format_time(state.last_error_at)}, "
+                f"{state.consecutive_failures} failures in a row, "
+                f"next try {_format_time(state.next_attempt_at)}"
+            )
+            print(f"    {state.last_error}")
+        for state in degraded:
+            print(f"  partly failing ({state.watch}), last run {_format_time(state.last_success_at)}:")
+            print(f"    {state.last_warning}")
+    return 0

@@ -1,0 +1,133 @@
+"""`grumble init`, `up`, `run` and `dashboard`: set Grumble up and keep it running."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from monitor.cli.common import config_of, example_config
+from monitor.config import DEFAULT_CONFIG_PATH, Config, config_path, load_config
+from monitor.errors import ConfigError
+from monitor.store.engine import connect
+
+log = logging.getLogger("grumble")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        raise ConfigError(f"{path} already exists; pass --force to overwrite it")
+    path.write_text(example_config(), encoding="utf-8")
+    print(f"wrote {path}: edit the watches, then run `grumble collect --once`")
+    return 0
+
+
+def install_stop_handlers() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: Any) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.scheduler import build_scheduler, run_until_stopped
+
+    config = config_of(args)
+    engine = connect(config.database_url)
+    if not config.watches:
+        raise ConfigError(f"{config.path or 'configuration'}: no [[watches]]; add one (see `grumble init`)")
+    config.require_mail()
+    stop = install_stop_handlers()
+    run_until_stopped(build_scheduler(config, engine), stop)
+    print("scheduler stopped")
+    return 0
+
+
+def dashboard_command(config: Config) -> list[str]:
+    # server.py wraps app.py in the sign-in gate; `streamlit run` finds its st.App and serves that.
+    app = Path(str(resources.files("dashboard").joinpath("server.py")))
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.headless",
+        "true",
+        "--server.address",
+        config.dashboard.host,
+        "--server.port",
+        str(config.dashboard.port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+def dashboard_env(config: Config) -> dict[str, str]:
+    env = dict(os.environ)
+    if config.path:
+        env["GRUMBLE_CONFIG"] = str(config.path.resolve())
+    env["GRUMBLE_DATABASE_URL"] = config.database_url
+    return env
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    connect(config.database_url)
+    print(f"dashboard: http://{config.dashboard.host}:{config.dashboard.port}", flush=True)
+    command = dashboard_command(config)
+    # This process becomes Streamlit: a SIGTERM (systemd, docker stop, a test) reaches the server
+    # itself, instead of ending a parent and leaving Streamlit on its port.
+    os.execve(command[0], command, dashboard_env(config))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from monitor.collect.run import collect
+    from monitor.scheduler import Jobs, ModelHolder, build_scheduler, run_until_stopped
+    from monitor.score.run import load_model
+
+    path = config_path(args.config) or DEFAULT_CONFIG_PATH
+    if not path.exists():
+        path.write_text(example_config(), encoding="utf-8")
+        print(f"wrote a starter config to {path}")
+    config = load_config(path, database_url=args.database)
+    config.require_mail()
+    engine = connect(config.database_url)
+    jobs = Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
+    if not args.no_demo:
+        for watch in config.watches:
+            if "demo" in watch.sources:
+                result = collect(engine, watch, jobs.source("demo"), force=True)
+                print(f"demo data: {result.new} new mentions for watch {watch.name!r}")
+    print("loading the sentiment model and scoring...")
+    try:
+        jobs.score()
+    except Exception:
+        # The scheduler's scoring job tries again within minutes: the dashboard and the collectors
+        # start anyway, as the inbox is worth opening before every mention is scored.
+        log.exception("scoring failed; the scheduler will try again")
+    stop = install_stop_handlers()
+    dashboard: subprocess.Popen[bytes] | None = None
+    if not args.no_dashboard:
+        dashboard = subprocess.Popen(dashboard_command(config), env=dashboard_env(config))
+        print(f"\n  Grumble dashboard: http://{config.dashboard.host}:{config.dashboard.port}\n", flush=True)
+    try:
+        run_until_stopped(build_scheduler(config, engine, jobs), stop)
+    finally:
+        if dashboard is not None:
+            dashboard.terminate()
+            dashboard.wait(timeout=20)
+    return 0
