@@ -24,12 +24,12 @@ from sqlalchemy import Engine
 
 from monitor.collect.run import collect
 from monitor.config import Config, DigestList
-from monitor.errors import GrumbleError
 from monitor.mention import Watch, utcnow
 from monitor.respond.cases import apply_rules
 from monitor.respond.posting import settle_unconfirmed
+from monitor.respond.workflow import Repliers
 from monitor.score.run import Model, load_model, score_pending
-from monitor.sources.base import Replier, Source
+from monitor.sources.base import Source
 from monitor.sources.registry import build_source
 from monitor.surface.alert_delivery import AlertDelivery
 from monitor.surface.digest_delivery import DigestDelivery, find_list
@@ -67,18 +67,13 @@ class Jobs:
         self._sources: dict[str, Source] = {}
         self._digests: DigestDelivery | None = None
         self._alerts: AlertDelivery | None = None
+        # The same rule as the dashboard's: a source that cannot be built or cannot reply is None.
+        self.replier = Repliers(self.source)
 
     def source(self, name: str) -> Source:
         if name not in self._sources:
             self._sources[name] = build_source(self.config.source_settings(name))
         return self._sources[name]
-
-    def replier(self, name: str) -> Replier | None:
-        try:
-            source = self.source(name)
-        except GrumbleError:
-            return None
-        return source if isinstance(source, Replier) else None
 
     def settle_replies(self) -> int:
         """Replies whose posting was not confirmed: recorded as posted when the source shows them.
