@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.backends import cpu_count
+from models.bundle import onnx_path
 from models.encoding import Encoder, softmax
 from models.labels import label_matrix
 
@@ -85,7 +86,7 @@ class OnnxBackend:
     ) -> OnnxBackend:
         import onnxruntime as ort
 
-        from models.export import build_onnx, onnx_path
+        from models.export import build_onnx
 
         path = onnx_file or onnx_path(directory)
         if not path.is_file():
