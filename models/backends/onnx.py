@@ -86,10 +86,10 @@ class OnnxBackend:
     ) -> OnnxBackend:
         import onnxruntime as ort
 
-        from models.export import build_onnx
-
         path = onnx_file or onnx_path(directory)
         if not path.is_file():
+            from models.export import build_onnx
+
             log.warning(
                 "building the int8 ONNX model for %s once (about 20 s); cached at %s", directory, path
             )
