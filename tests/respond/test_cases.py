@@ -1,5 +1,5 @@
-"""Cases on SQLite and PostgreSQL: status, assignment by hand and by rules, notes, tags, the response
-clock, overdue flags, approval rules, replies by hand, and the audit trail of every change."""
+"""Cases (one case a mention, on PostgreSQL too): status, assignment by hand and by rules, notes, tags,
+the response clock, overdue flags, approval rules, replies by hand, and the audit trail of every change."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def trail(store: Store, key: str) -> list[tuple[str, str | None, str | None, str
     return [(e.action, e.before, e.after, e.actor) for e in history(store.engine, store.ids[key])]
 
 
+@pytest.mark.both_databases
 def test_case_changes_are_in_the_audit_trail_with_before_and_after(store: Store) -> None:
     case = open_case(store.engine, store.ids["reddit"], "sam", SETTINGS)
     assert case.status == "new" and case.assignee is None
