@@ -125,7 +125,8 @@ def test_export_jsonl_filters(workdir: Path, capsys: pytest.CaptureFixture[str])
     assert isinstance(rows[0]["raw"], dict)
     label = rows[0]["label"]
     code, out, _ = run(capsys, "export", "--label", label)
-    assert all(json.loads(line)["label"] == label for line in out.splitlines())
+    lines = out.splitlines()
+    assert code == 0 and lines and all(json.loads(line)["label"] == label for line in lines)
     code, _, err = run(capsys, "export", "--since", "last tuesday")
     assert code == 1 and "7d" in err
 
