@@ -11,11 +11,12 @@ export TRANSFORMERS_VERBOSITY := error
 
 .PHONY: install up test lint typecheck pytest clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned: an unpinned torch pulls gigabytes of CUDA packages.
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test]"
+	# torch first, pinned by constraints.txt: an unpinned torch pulls gigabytes of CUDA packages.
+	$(BIN)/pip install --quiet -c constraints.txt torch
+	# What `make test` needs: Grumble, the test tools and the training extra (the tests cover training).
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,train]"
 	# Builds the bundled model's int8 ONNX file now (~10 s), so the first load is fast too.
 	$(BIN)/python -m models.export
 	touch $(STAMP)

@@ -22,9 +22,9 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from models import data
 from models.backends import cpu_count
-from models.sentiment import DEFAULT_MODEL_DIR
+from models.bundle import DEFAULT_MODEL_DIR
+from models.training import data
 
 SYSTEMS = {
     "default": "Grumble default backend (SentimentModel.load())",

@@ -1,61 +1,20 @@
-"""Write the bundled model directory (fp16 safetensors) and build its int8 ONNX file.
+"""Build the int8 ONNX file of a model directory: `python -m models.export [DIR]` (default: bundled).
 
-The int8 ONNX file is derived from the committed fp16 weights and cached outside git, keyed
-by the weights' hash: the repo then holds one copy of the weights (~45 MB) and both backends
-run the same trained model, so fp32-vs-int8 comparisons measure quantisation and nothing else.
+The int8 ONNX file is derived from the committed fp16 weights and cached outside git, keyed by the
+weights' hash (models/bundle.py: onnx_path): the repo then holds one copy of the weights (~45 MB) and
+both backends run the same trained model, so fp32-vs-int8 comparisons measure quantisation and nothing
+else. `make install` runs this once; otherwise the ONNX backend runs it on first load.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from models.sentiment import DEFAULT_MODEL_DIR, GRUMBLE_CONFIG, weights_hash
+from models.bundle import DEFAULT_MODEL_DIR, onnx_path
 
-# Files written by save_bundle; anything else that save_pretrained used to write is removed so
-# a retrained model replaces its files rather than piling up new ones.
-KEEP = {"MODEL_CARD.md", "README.md"}
 OPSET = 17
-# Part of the cache key: a change to how the ONNX file is built must not reuse an old file.
-RECIPE = "int8-dyn-pc-v1"
-
-
-def cache_root() -> Path:
-    env = os.environ.get("GRUMBLE_MODEL_CACHE")
-    if env:
-        return Path(env)
-    local = Path(__file__).resolve().parent / ".cache"
-    # Installed read-only (site-packages): fall back to the user's cache.
-    if os.access(local.parent, os.W_OK):
-        return local
-    return Path.home() / ".cache" / "grumble" / "models"
-
-
-def onnx_path(model_dir: Path) -> Path:
-    return cache_root() / f"{weights_hash(model_dir)[:16]}.{RECIPE}.onnx"
-
-
-def save_bundle(model: Any, tokenizer: Any, directory: Path, meta: dict[str, Any]) -> None:
-    import torch
-
-    directory.mkdir(parents=True, exist_ok=True)
-    for old in directory.iterdir():
-        if old.is_file() and old.name not in KEEP:
-            old.unlink()
-    model.to(torch.float16).save_pretrained(directory, safe_serialization=True)
-    model.to(torch.float32)
-    tokenizer.save_pretrained(directory)
-    # save_pretrained records how *we* loaded the tokenizer (offline flags); users should not inherit that.
-    tok_config = directory / "tokenizer_config.json"
-    settings = json.loads(tok_config.read_text(encoding="utf-8"))
-    for key in ("local_files_only", "is_local"):
-        settings.pop(key, None)
-    tok_config.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-    (directory / GRUMBLE_CONFIG).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
 def export_fp32(model_dir: Path, out_path: Path) -> None:

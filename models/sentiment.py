@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,20 +11,14 @@ from typing import Any
 import numpy as np
 
 from models.backends import Backend
+from models.bundle import DEFAULT_MODEL_DIR, ModelError, read_grumble_config, weights_hash
 from models.labels import LABELS, LabelMappingError
 from models.language import detect
 from models.preprocess import normalise
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "bundled"
-# Marks a directory as a Grumble-trained model (enables the ONNX backend and the version hash).
-GRUMBLE_CONFIG = "grumble.json"
 BACKENDS = ("auto", "onnx", "torch")
 # Bounds memory when a caller passes a huge list; large enough that batching stays efficient.
 CHUNK = 4096
-
-
-class ModelError(Exception):
-    """A model could not be loaded; the message says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -42,26 +34,6 @@ class Score:
 
 
 _EMPTY = (0.0, 1.0, 0.0)
-
-
-def weights_hash(directory: Path) -> str:
-    digest = hashlib.sha256()
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        path = directory / name
-        if path.is_file():
-            with path.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-            return digest.hexdigest()
-    raise ModelError(f"no weights (model.safetensors) in {directory}")
-
-
-def read_grumble_config(directory: Path) -> dict[str, Any] | None:
-    path = directory / GRUMBLE_CONFIG
-    if not path.is_file():
-        return None
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
 
 
 def _looks_like_path(name: str) -> bool:
@@ -105,7 +77,7 @@ class SentimentModel:
             if not (directory / "model.safetensors").is_file():
                 raise ModelError(
                     f"the bundled model is missing from {directory}; "
-                    "restore it from git or retrain it with `python -m models.train`"
+                    "restore it from git or retrain it with `python -m models.training.train`"
                 )
             return cls._load_local(directory, backend)
         if isinstance(name_or_path, os.PathLike):

@@ -1,4 +1,8 @@
-"""Fixtures shared by every test: a tiny real model, and databases (SQLite and a real PostgreSQL)."""
+"""Fixtures shared by every test: a tiny real model, and databases.
+
+Workflows run on SQLite. The storage contract (tests marked `both_databases`: the store, migrations,
+and the claims and crash recovery that rest on the database's constraints, transactions and
+compare-and-set updates) runs on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random BERT classifier, loaded by tests through the real model code path."""
-    from models.testing import build_tiny_model
+    from models.training.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
@@ -58,10 +62,25 @@ def _admin_engine(uri: str) -> Engine:
     return create_engine(uri.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_databases") is None:
+        return
+    if "database_url" not in metafunc.fixturenames:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid} is marked both_databases but uses no database "
+            "(the database_url or engine fixture)"
+        )
+    metafunc.parametrize("database_url", DATABASES, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every storage test runs on both databases, each test in a database of its own."""
-    if request.param == "sqlite":
+    """A database of this test's own: SQLite, or each of DATABASES for a `both_databases` test."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'grumble.db'}"
         return
     server_uri: str = request.getfixturevalue("postgres_server")

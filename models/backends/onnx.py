@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.backends import cpu_count
+from models.bundle import onnx_path
 from models.encoding import Encoder, softmax
 from models.labels import label_matrix
 
@@ -85,10 +86,10 @@ class OnnxBackend:
     ) -> OnnxBackend:
         import onnxruntime as ort
 
-        from models.export import build_onnx, onnx_path
-
         path = onnx_file or onnx_path(directory)
         if not path.is_file():
+            from models.export import build_onnx
+
             log.warning(
                 "building the int8 ONNX model for %s once (about 20 s); cached at %s", directory, path
             )

@@ -131,7 +131,7 @@ def test_a_failing_source_is_due_after_the_set_time() -> None:
     assert failing_sources([CollectState(watch="acme", source="reddit")], SETTINGS, NOW) == []
 
 
-# Through the store, on SQLite and PostgreSQL, to a real SMTP server and a webhook on loopback.
+# Through the store (exactly once on PostgreSQL too), to a real SMTP server and a webhook on loopback.
 
 
 @pytest.fixture
@@ -175,6 +175,7 @@ def add_series(engine: Engine, per_day: list[int], current: int) -> None:
     add_mentions(engine, specs)
 
 
+@pytest.mark.both_databases
 def test_a_spike_in_the_store_is_alerted_once(
     engine: Engine, smtp_server: StartServer, hook: ReplayServer, http_client: httpx.Client
 ) -> None:
@@ -286,6 +287,7 @@ def test_a_failing_source_is_alerted_after_the_set_time_not_before(
     assert not any("rss" in event.summary for event in alert_store.all_events(engine))
 
 
+@pytest.mark.both_databases
 def test_a_failed_webhook_is_retried_without_sending_the_email_again(
     engine: Engine, smtp_server: StartServer, http_client: httpx.Client
 ) -> None:

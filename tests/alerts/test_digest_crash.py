@@ -48,6 +48,7 @@ every = "hourly"
     return path
 
 
+@pytest.mark.both_databases
 @pytest.mark.slow
 @pytest.mark.parametrize("accepted", [True, False], ids=["server-has-it", "server-has-not"])
 def test_kill_9_between_intent_and_sent_then_restart(

@@ -1,4 +1,4 @@
-"""Digests from the store to a real SMTP server on loopback, on SQLite and PostgreSQL: the right
+"""Digests from the store to a real SMTP server on loopback (the claims on PostgreSQL too): the right
 mentions in the right order, once per list, kept and retried when the server is down."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from monitor.auth.signing import unsubscribe_token
@@ -102,6 +103,7 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
     assert run.status == "sent" and run.message_id == outcomes[0].message_id and run.sent_at is not None
 
 
+@pytest.mark.both_databases
 def test_a_mention_is_in_one_digest_per_list_across_runs(engine: Engine, smtp_server: StartServer) -> None:
     server = smtp_server()
     config = make_config(
@@ -163,6 +165,7 @@ def test_all_quiet_sends_nothing_or_a_short_note_as_configured(
     assert quiet_run.status == "quiet" and quiet_run.period_end == NOW
 
 
+@pytest.mark.both_databases
 def test_a_digest_that_could_not_be_sent_is_kept_and_retried_with_backoff(
     engine: Engine, smtp_server: StartServer
 ) -> None:
@@ -203,6 +206,7 @@ def test_a_digest_that_could_not_be_sent_is_kept_and_retried_with_backoff(
     assert sender.retry_unsent(NOW + dt.timedelta(minutes=4)) == []
 
 
+@pytest.mark.both_databases
 def test_a_retry_after_a_partial_failure_sends_only_to_those_not_reached(
     engine: Engine, smtp_server: StartServer
 ) -> None:

@@ -273,6 +273,7 @@ def test_send_errors_are_one_clear_line(
     engine.dispose()
 
 
+@pytest.mark.both_databases
 def test_migration_0003_creates_what_the_schema_declares(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

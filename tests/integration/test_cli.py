@@ -78,6 +78,7 @@ def test_every_subcommand_has_help() -> None:
         assert f"usage: grumble {name}" in result.stdout
 
 
+@pytest.mark.both_databases
 def test_import_then_export_round_trips_every_field_and_reimport_adds_nothing(
     workdir: Path, capsys: pytest.CaptureFixture[str], database_url: str
 ) -> None:
@@ -124,7 +125,8 @@ def test_export_jsonl_filters(workdir: Path, capsys: pytest.CaptureFixture[str])
     assert isinstance(rows[0]["raw"], dict)
     label = rows[0]["label"]
     code, out, _ = run(capsys, "export", "--label", label)
-    assert all(json.loads(line)["label"] == label for line in out.splitlines())
+    lines = out.splitlines()
+    assert code == 0 and lines and all(json.loads(line)["label"] == label for line in lines)
     code, _, err = run(capsys, "export", "--since", "last tuesday")
     assert code == 1 and "7d" in err
 
@@ -167,6 +169,7 @@ def test_errors_become_messages_and_exit_codes(workdir: Path, capsys: pytest.Cap
     assert code == 1 and "cannot load the sentiment model" in err
 
 
+@pytest.mark.both_databases
 def test_odd_texts_are_stored_and_scored(
     workdir: Path, capsys: pytest.CaptureFixture[str], database_url: str
 ) -> None:

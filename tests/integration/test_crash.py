@@ -29,6 +29,7 @@ def cursor_position(engine: Engine) -> int:
     return json.loads(cursor)["next"] if cursor else 0
 
 
+@pytest.mark.both_databases
 @pytest.mark.slow
 def test_kill_9_mid_collection_then_rerun_stores_every_mention_exactly_once(database_url: str) -> None:
     engine = connect(database_url)

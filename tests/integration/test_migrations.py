@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
@@ -11,6 +12,8 @@ from sqlalchemy import Engine, insert, inspect
 from monitor.store.cases import find_case
 from monitor.store.engine import MIGRATIONS, migrate
 from monitor.store.schema import cases, mentions, metadata
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_migrated_database_matches_the_declared_schema(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from monitor.store.collect_state import get_state, record_failure, record_success
@@ -16,6 +17,8 @@ from monitor.store.mentions import (
     unscored,
 )
 from tests.factories import BASE_TIME, mention
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_a_mention_is_stored_once_and_linked_to_every_watch(engine: Engine) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.testing import build_tiny_model
+from models.training.tiny import build_tiny_model
 
 
 @pytest.fixture(scope="session")

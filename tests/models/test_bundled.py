@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from models import DEFAULT_MODEL_DIR, LABELS, SentimentModel
-from models.export import build_onnx, onnx_path
+from models.bundle import onnx_path
+from models.export import build_onnx
 
 REQUIRED = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "grumble.json"}
 CASES = [
@@ -62,7 +63,7 @@ def test_obvious_cases(which: str, onnx_model: SentimentModel, torch_model: Sent
 
 
 def test_backends_agree(onnx_model: SentimentModel, torch_model: SentimentModel) -> None:
-    from models.data import tweeteval
+    from models.training.data import tweeteval
 
     texts = tweeteval("val").texts[:200]
     a = np.array([list(s.probabilities().values()) for s in onnx_model.predict(texts)])
@@ -81,7 +82,7 @@ def test_long_complaint_keeps_the_verdict_at_the_end(onnx_model: SentimentModel)
 def test_a_score_does_not_depend_on_its_neighbours(
     which: str, onnx_model: SentimentModel, torch_model: SentimentModel
 ) -> None:
-    from models.data import tweeteval
+    from models.training.data import tweeteval
 
     model = onnx_model if which == "onnx" else torch_model
     texts = [*tweeteval("val").texts[:150], *(text for text, _ in CASES), "ok", "x " * 300]

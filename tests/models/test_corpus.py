@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import corpus, data
-from models.calibration import MAX_DOMAIN_LOSS, fit_offsets
 from models.labels import NEG, NEU, POS
+from models.training import corpus, data
+from models.training.calibration import MAX_DOMAIN_LOSS, fit_offsets
 
 
 def dataset(name: str, rows: list[tuple[str, int]]) -> data.Dataset:

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pytest
 
 from models import LABELS, ModelError, Score, SentimentModel
-from models.testing import build_tiny_model
+from models.training.tiny import build_tiny_model
 
 ODD_TEXTS = [
     "",

@@ -1,4 +1,4 @@
-"""`python -m models.train` end to end on a small synthetic data set: teacher, distilled student,
+"""`python -m models.training.train` end to end on a small synthetic data set: teacher, distilled student,
 bundle, and the bundle loading through the default (ONNX) backend. Plus the distillation parts."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from models import SentimentModel
-from models.testing import build_tiny_model
-from models.train import distillation_loss, main, shrink
+from models.training.tiny import build_tiny_model
+from models.training.train import distillation_loss, main, shrink
 
 TOPICS = ["the app", "your support", "the delivery", "this phone", "the new update", "my order"]
 TEMPLATES = {

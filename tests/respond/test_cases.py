@@ -1,5 +1,5 @@
-"""Cases on SQLite and PostgreSQL: status, assignment by hand and by rules, notes, tags, the response
-clock, overdue flags, and the audit trail of every change."""
+"""Cases (the storage-bound ones on PostgreSQL too): status, assignment by hand and by rules, notes,
+tags, the response clock, overdue flags, and the audit trail of every change."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from monitor.store.schema import mention_events, mentions
 from tests.respond.conftest import SETTINGS, Store, trail
 
 
+@pytest.mark.both_databases
 def test_case_changes_are_in_the_audit_trail_with_before_and_after(store: Store) -> None:
     case = open_case(store.engine, store.ids["reddit"], "sam", SETTINGS)
     assert case.status == "new" and case.assignee is None

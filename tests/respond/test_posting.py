@@ -1,4 +1,4 @@
-"""Posting replies against loopback servers that record what they receive, on SQLite and PostgreSQL:
+"""Posting replies against loopback servers that record what they receive (the claims on PostgreSQL too):
 the right endpoint and body per source, exactly once through timeouts, double clicks and crashes, and
 failures that keep the draft with the reason."""
 
@@ -291,6 +291,7 @@ def test_a_source_that_cannot_be_asked_leaves_the_reply_as_it_was(
     assert settle_unconfirmed(store.engine, lambda _name: None, now=later) == []
 
 
+@pytest.mark.both_databases
 def test_a_crash_between_posting_and_recording_is_recovered_without_a_second_post(
     store: Store, replay_server: ReplayServer
 ) -> None:
@@ -323,6 +324,7 @@ def test_a_retry_that_finds_nothing_posts_again_with_the_same_key(
     assert [p.headers["idempotency-key"] for p in fake.posts()] == [reply.idempotency_key]
 
 
+@pytest.mark.both_databases
 def test_a_double_click_posts_once(store: Store, replay_server: ReplayServer) -> None:
     fake = FakeMastodon(replay_server)
     source = fake.source()
@@ -349,6 +351,7 @@ def test_a_double_click_posts_once(store: Store, replay_server: ReplayServer) ->
     assert load_reply(store.engine, reply.id).status == "posted"
 
 
+@pytest.mark.both_databases
 def test_posting_a_posted_reply_again_sends_nothing(store: Store, replay_server: ReplayServer) -> None:
     fake = FakeMastodon(replay_server)
     source = fake.source()

@@ -1,9 +1,9 @@
 """Every dev split side by side: the bundled model, the one it replaced, and VADER.
 
-    python -m models.evaluate [--model DIR] [--previous REV|none] [--torch] [--out runs/evaluate.md]
+    python -m models.training.evaluate [--model DIR] [--previous REV|none] [--torch] [--out runs/evaluate.md]
 
-The dev splits are models.corpus's (the seed the bundle was trained with, so none of these rows was
-trained on): TweetEval validation, SST-2 dev (a seeded 1,000) and a stratified split of each other
+The dev splits are models.training.corpus's (the seed the bundle was trained with, so none of these
+rows was trained on): TweetEval validation, SST-2 dev (a seeded 1,000) and a stratified split of each other
 set. Per split: macro-recall over its classes, negative recall and precision (complaints caught,
 false alarms), and binary accuracy on its negative and positive rows (negative if P(negative) >
 P(positive); VADER: compound < 0). The previous model is read from git history (`--previous`, by
@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from models import corpus, data
+from models import DEFAULT_MODEL_DIR, SentimentModel
 from models.labels import NEG, NEU, POS
-from models.metrics import report
-from models.sentiment import DEFAULT_MODEL_DIR, SentimentModel
+from models.training import corpus, data
+from models.training.metrics import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUNDLE_FILES = ("config.json", "grumble.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> str:
         systems[f"{model.version} (torch fp32)"] = model_system(
             SentimentModel.load(args.model, backend="torch")
         )
-    notes = [f"Dev splits of models.corpus, seed {seed}."]
+    notes = [f"Dev splits of models.training.corpus, seed {seed}."]
     with tempfile.TemporaryDirectory() as tmp:
         if args.previous != "none":
             commit = previous_bundle(args.model, args.previous, Path(tmp) / "previous")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models import corpus, data
+from models.training import corpus, data
 
 GRID = np.round(np.arange(-1.5, 1.5001, 0.05), 4)
 # Calibration may trade at most this much of any one domain's macro-recall: offsets that buy the

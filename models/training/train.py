@@ -1,11 +1,11 @@
 """Fine-tune the packaged all-MiniLM-L6-v2 into Grumble's 3-class sentiment model.
 
-    python -m models.train --init models/bundled   # second generation: the shipped model, broadened
-    python -m models.train                      # from scratch: teacher, then distilled student
-    python -m models.train --teacher models/checkpoints/<run>/teacher/best   # distil only
-    python -m models.train --max-steps 30 --bundle-dir /tmp/smoke   # smoke run
+    python -m models.training.train --init models/bundled   # second generation: the shipped model, broadened
+    python -m models.training.train                         # from scratch: teacher, then distilled student
+    python -m models.training.train --teacher models/checkpoints/<run>/teacher/best   # distil only
+    python -m models.training.train --max-steps 30 --bundle-dir /tmp/smoke   # smoke run
 
-Data: the multi-domain mix of models.corpus (tweets, tweets to brands, app and product reviews,
+Data: the multi-domain mix of models.training.corpus (tweets, tweets to brands, app and product reviews,
 film sentences), each set sampled per epoch in proportion to the square root of its size, each
 with a dev split kept out of training. Checkpoints and calibration are chosen on the mean over
 domains of the dev macro-recall, never on one set.
@@ -38,14 +38,14 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from models import corpus, data
-from models.calibration import cross_checked, fit_offsets
+from models.bundle import DEFAULT_MODEL_DIR
 from models.encoding import Encoder
-from models.export import save_bundle
 from models.labels import LABELS
-from models.sentiment import DEFAULT_MODEL_DIR
+from models.training import corpus, data
+from models.training.calibration import cross_checked, fit_offsets
+from models.training.save import save_bundle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger("grumble.train")
 # Arguments naming paths on the trainer's machine: not recorded in the bundle.
 LOCAL_ARGS = {"bundle_dir", "no_bundle", "finalise", "teacher", "work_dir", "data_dir", "init"}
@@ -85,7 +85,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sets",
         type=lambda v: [x for x in v.split(",") if x],
         default=[s.name for s in corpus.SOURCES],
-        help="comma-separated sets of the mix (default: all of models.corpus.SOURCES)",
+        help="comma-separated sets of the mix (default: all of models.training.corpus.SOURCES)",
     )
     p.add_argument(
         "--split-seed",

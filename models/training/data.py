@@ -13,7 +13,7 @@ from models.preprocess import normalise
 
 DATA_DIR = Path(
     os.environ.get(
-        "GRUMBLE_SENTIMENT_DATA", Path(__file__).resolve().parents[1].parent / "shared/data/sentiment"
+        "GRUMBLE_SENTIMENT_DATA", Path(__file__).resolve().parents[2].parent / "shared/data/sentiment"
     )
 )
 # SST-2 train is mostly sub-sentence phrases ("kids , spirit"); whole-sentence-like rows

