@@ -10,7 +10,7 @@ from monitor.config.tables import TableReader
 from monitor.config.watches import check_watch
 from monitor.errors import ConfigError, TemplateError
 from monitor.mention import Watch
-from monitor.respond.reply_text import placeholders
+from monitor.sources.reply_text import placeholders
 
 RESPONDER_KEYS = {
     "response_target_minutes",

@@ -17,9 +17,9 @@ from monitor.config import Config, ResponderSettings
 from monitor.errors import ApprovalError, CaseError, ReplyStateError, ReplyTooLong
 from monitor.mention import utcnow
 from monitor.ranking import priority_from_key
-from monitor.respond.reply_text import new_idempotency_key, render
 from monitor.respond.transitions import apply_transition
 from monitor.sources.base import Replier, TextLength
+from monitor.sources.reply_text import new_idempotency_key, render
 from monitor.store.cases import (
     CaseReply,
     get_case,

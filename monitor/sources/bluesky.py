@@ -31,7 +31,6 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
-from monitor.respond.reply_text import graphemes, is_tid, refusal_reason
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import (
     SkipLog,
@@ -45,6 +44,7 @@ from monitor.sources.http import (
     send,
 )
 from monitor.sources.paging import Batch, StreamState, fetch_streams, search_terms
+from monitor.sources.reply_text import graphemes, is_tid, refusal_reason
 from monitor.sources.text import as_int, as_mapping, as_str, dig, metrics, parse_time, total
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"

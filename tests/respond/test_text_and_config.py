@@ -9,7 +9,7 @@ import pytest
 from monitor.config import ResponderRule, load_config, parse_config
 from monitor.errors import ConfigError, TemplateError
 from monitor.respond.replies import render_template
-from monitor.respond.reply_text import graphemes, is_tid, new_idempotency_key, placeholders, render
+from monitor.sources.reply_text import graphemes, is_tid, new_idempotency_key, placeholders, render
 from tests.respond.conftest import Store
 from tests.respond.fakes import FakeMastodon
 from tests.support.http_replay import ReplayServer

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from monitor.cli import dashboard_command
+from monitor.cli.service import dashboard_command
 from monitor.config import load_config
 
 # What `streamlit run SCRIPT` does before it starts the server (streamlit.web.cli._main_run): the

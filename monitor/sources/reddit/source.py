@@ -19,7 +19,6 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.mention import Page, Watch
-from monitor.respond.reply_text import normalized
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
 from monitor.sources.http import SkipLog, option_int, option_list, snippet
 from monitor.sources.paging import Batch, StreamState, fetch_streams, search_terms
@@ -27,6 +26,7 @@ from monitor.sources.reddit.client import NAME, NotResent, PostGuard, build_redd
 from monitor.sources.reddit.errors import rejected, translate
 from monitor.sources.reddit.limits import RateLimit, rate_limit_for
 from monitor.sources.reddit.things import parse_thing, thing_url, things
+from monitor.sources.reply_text import normalized
 from monitor.sources.text import as_str
 
 MAX_LIMIT = 100
