@@ -72,8 +72,9 @@ import importlib, pkgutil, sys
 import dashboard, monitor
 for package in (monitor, dashboard):
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        # Migrations run under Alembic; dashboard.app is the Streamlit script itself.
-        if ".migrations" not in info.name and info.name != "dashboard.app":
+        # Migrations run under Alembic; dashboard.app is the Streamlit script itself; __main__ runs a command.
+        skipped = ".migrations" in info.name or info.name in ("dashboard.app", "monitor.cli.__main__")
+        if not skipped:
             importlib.import_module(info.name)
 from models import SentimentModel
 SentimentModel.load().predict(["the app crashes every time", "thanks, fixed"])
