@@ -58,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def dashboard_command(config: Config) -> list[str]:
     # server.py wraps app.py in the sign-in gate; `streamlit run` finds its st.App and serves that.
+    # Streamlit's own settings (no usage statistics, no Deploy button) are in dashboard/.streamlit.
     app = Path(str(resources.files("dashboard").joinpath("server.py")))
     return [
         sys.executable,
@@ -71,8 +72,6 @@ def dashboard_command(config: Config) -> list[str]:
         config.dashboard.host,
         "--server.port",
         str(config.dashboard.port),
-        "--browser.gatherUsageStats",
-        "false",
     ]
 
 
