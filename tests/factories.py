@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,3 +27,18 @@ def mention(n: int, source: str = "test", **fields: Any) -> Mention:
 
 def watch(name: str = "acme", **fields: Any) -> Watch:
     return Watch(name=name, **fields)
+
+
+def poisson(rng: random.Random, rate: float) -> int:
+    """Knuth's method: fine for the small rates of complaints per hour."""
+    limit, k, product = math.exp(-rate), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def hourly_series(seed: int, days: int = 14) -> list[int]:
+    """Negative mentions per hour: a daily rhythm (busy afternoons, quiet nights) with Poisson noise."""
+    rng = random.Random(seed)
+    return [poisson(rng, 4 + 3 * math.sin(2 * math.pi * (hour % 24) / 24)) for hour in range(days * 24)]

@@ -4,8 +4,6 @@ in one message, by email and to a Slack-compatible webhook on loopback."""
 from __future__ import annotations
 
 import datetime as dt
-import math
-import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,26 +37,12 @@ from tests.alerts.conftest import (
     make_config,
     text_part,
 )
+from tests.factories import hourly_series
 from tests.support.http_replay import ReplayServer, Reply
 
 SETTINGS = AlertSettings()
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
-
-
-def poisson(rng: random.Random, rate: float) -> int:
-    """Knuth's method: fine for the small rates of complaints per hour."""
-    limit, k, product = math.exp(-rate), 0, rng.random()
-    while product > limit:
-        k += 1
-        product *= rng.random()
-    return k
-
-
-def hourly_series(seed: int, days: int = 14) -> list[int]:
-    """Negative mentions per hour: a daily rhythm (busy afternoons, quiet nights) with Poisson noise."""
-    rng = random.Random(seed)
-    return [poisson(rng, 4 + 3 * math.sin(2 * math.pi * (hour % 24) / 24)) for hour in range(days * 24)]
 
 
 def run_detector(series: list[int]) -> list[int]:

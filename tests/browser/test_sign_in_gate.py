@@ -35,9 +35,10 @@ recipients = ["support@example.com", "Lead@example.com"]
 """
 
 
-@pytest.fixture
-def gated(tmp_path: Path) -> Any:
-    config = dashboard_config(tmp_path)
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One server for the module: each test signs in, out or unsubscribes on its own terms."""
+    config = dashboard_config(tmp_path_factory.mktemp("gated"))
     config.write_text(config.read_text(encoding="utf-8") + USERS, encoding="utf-8")
     with running_dashboard(config) as url:
         yield url, config

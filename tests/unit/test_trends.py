@@ -1,29 +1,14 @@
 import datetime as dt
-import math
-import random
 
 from monitor.config import AlertSettings
 from monitor.store.trends import BucketCount
 from monitor.surface.trends import bucket_start, negative_trend, top_terms
+from tests.factories import hourly_series
 
 START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 SETTINGS = AlertSettings()  # the alerts' spike settings: the chart marks by the same rule
-
-
-def poisson(rng: random.Random, rate: float) -> int:
-    limit, k, product = math.exp(-rate), 0, rng.random()
-    while product > limit:
-        k += 1
-        product *= rng.random()
-    return k
-
-
-def hourly_series(seed: int, days: int = 14) -> list[int]:
-    """Negative mentions per hour with a daily rhythm, as in the alert tests."""
-    rng = random.Random(seed)
-    return [poisson(rng, 4 + 3 * math.sin(2 * math.pi * (hour % 24) / 24)) for hour in range(days * 24)]
 
 
 def counts(series: list[int]) -> list[BucketCount]:
