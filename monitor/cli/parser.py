@@ -12,6 +12,7 @@ from models.labels import LABELS
 from monitor.cli.admin import cmd_hash_password, cmd_status
 from monitor.cli.common import EXIT_CONFIG, EXIT_ERROR
 from monitor.cli.files import cmd_export, cmd_import
+from monitor.cli.logs import JsonFormatter, package_version
 from monitor.cli.mentions import cmd_classify, cmd_collect, cmd_score
 from monitor.cli.notify import cmd_alerts, cmd_digest
 from monitor.cli.service import cmd_dashboard, cmd_init, cmd_run, cmd_up
@@ -21,11 +22,12 @@ from monitor.errors import ConfigError, GrumbleError
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if args.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     if not args.verbose:
         for noisy in ("apscheduler", "alembic", "httpx"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -53,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--database", help="database URL, overriding the config (e.g. sqlite:///x.db)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="log lines on stderr as text (default) or one JSON object a line, for log collectors",
+    )
+    parser.add_argument("--version", action="version", version=f"grumble {package_version()}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     def command(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 
 from monitor.store.engine import dialect_insert
+from monitor.store.leases import takeable
 from monitor.store.schema import alert_events, mention_watches, mentions
 
 
@@ -51,6 +52,7 @@ class StoredEvent:
     last_error: str | None
     sent_at: datetime | None
     webhook_sent_at: datetime | None
+    leased_by: str | None
 
 
 def existing_keys(connection: Connection, keys: Collection[str]) -> set[str]:
@@ -176,15 +178,20 @@ def unclaimed_events(engine: Engine) -> list[StoredEvent]:
         return [_event(row) for row in connection.execute(query)]
 
 
-def lease_batch(engine: Engine, message_id: str, now: datetime, until: datetime, force: bool = False) -> bool:
-    """Take the batch for one delivery attempt, unless another process has it or it is not due yet."""
-    condition = alert_events.c.message_id == message_id
-    if not force:
-        condition = condition & (
-            alert_events.c.next_attempt_at.is_(None) | (alert_events.c.next_attempt_at <= now)
-        )
+def lease_batch(
+    engine: Engine, message_id: str, now: datetime, until: datetime, holder: str, force: bool = False
+) -> bool:
+    """Take the batch for one delivery attempt, unless another process is delivering it or it is not
+    due yet (`force`: its backoff is skipped, a live holder's lease is not)."""
+    c = alert_events.c
     with engine.begin() as connection:
-        result = connection.execute(update(alert_events).where(condition).values(next_attempt_at=until))
+        holders = connection.scalars(select(c.leased_by).where(c.message_id == message_id).distinct())
+        free = takeable(c.leased_by, c.next_attempt_at, now, force=force, holders=list(holders))
+        result = connection.execute(
+            update(alert_events)
+            .where(c.message_id == message_id, free)
+            .values(next_attempt_at=until, leased_by=holder)
+        )
     return result.rowcount > 0
 
 
@@ -215,7 +222,12 @@ def mark_batch_failed(engine: Engine, message_id: str, error: str, next_attempt_
         connection.execute(
             update(alert_events)
             .where(c.message_id == message_id)
-            .values(attempts=c.attempts + 1, last_error=error[:2000], next_attempt_at=next_attempt_at)
+            .values(
+                attempts=c.attempts + 1,
+                last_error=error[:2000],
+                next_attempt_at=next_attempt_at,
+                leased_by=None,
+            )
         )
         attempts = connection.scalar(select(func.max(c.attempts)).where(c.message_id == message_id))
     return int(attempts or 0)
@@ -228,7 +240,7 @@ def mark_batch_delivered(engine: Engine, message_id: str) -> None:
         connection.execute(
             update(alert_events)
             .where(c.message_id == message_id)
-            .values(attempts=c.attempts + 1, next_attempt_at=None, last_error=None)
+            .values(attempts=c.attempts + 1, next_attempt_at=None, last_error=None, leased_by=None)
         )
 
 

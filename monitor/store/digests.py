@@ -2,7 +2,9 @@
 
 A run is created in "intent" with its mentions claimed and its message rendered, in one transaction;
 it becomes "sent" once the mail server took it. (list, mention) is unique in `digest_items`, so no
-crash, retry or concurrent run can put a mention into two digests of one list.
+crash, retry or concurrent run can put a mention into two digests of one list; (list, slot) is unique
+in `digest_runs`, so no two processes make (and mail) two digests for one scheduled occurrence, even
+when there is nothing to claim.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, delete, exists, func, select, update
 
 from monitor.store.engine import dialect_insert
+from monitor.store.leases import takeable
 from monitor.store.schema import (
     digest_deliveries,
     digest_items,
@@ -47,6 +50,8 @@ class DigestRun:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    slot: datetime | None
+    leased_by: str | None
 
 
 def _run(row: Any) -> DigestRun:
@@ -111,6 +116,7 @@ def create_run(
     connection: Connection,
     *,
     list_name: str,
+    slot: datetime,
     period_start: datetime,
     period_end: datetime,
     status: str,
@@ -122,13 +128,16 @@ def create_run(
     now: datetime,
     message_id_for: Callable[[int], str],
     lease_until: datetime | None = None,
+    holder: str | None = None,
 ) -> DigestRun:
-    """Insert the run and claim its mentions, inside the caller's transaction. A mention another run of
-    this list already claimed makes the insert fail (IntegrityError), and the caller's whole
-    transaction with it: nothing is claimed twice, nothing half-claimed."""
+    """Insert the run and claim its mentions, inside the caller's transaction, leased to `holder` until
+    `lease_until`. A run of this list for the same slot, or a mention another run of this list already
+    claimed, makes the insert fail (IntegrityError), and the caller's whole transaction with it:
+    nothing is claimed twice, nothing half-claimed, no slot sent twice."""
     inserted = connection.execute(
         digest_runs.insert().values(
             list_name=list_name,
+            slot=slot,
             period_start=period_start,
             period_end=period_end,
             status=status,
@@ -139,6 +148,7 @@ def create_run(
             mention_count=len(mention_ids),
             attempts=0,
             next_attempt_at=lease_until,
+            leased_by=holder if lease_until is not None else None,
             created_at=now,
         )
     )
@@ -157,6 +167,14 @@ def create_run(
         )
     row = connection.execute(select(digest_runs).where(digest_runs.c.id == run_id)).one()
     return _run(row)
+
+
+def slot_run(engine: Engine, list_name: str, slot: datetime) -> DigestRun | None:
+    """The list's run for this scheduled occurrence, if one was made."""
+    query = select(digest_runs).where(digest_runs.c.list_name == list_name, digest_runs.c.slot == slot)
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return _run(row) if row else None
 
 
 def get_run(engine: Engine, run_id: int) -> DigestRun | None:
@@ -192,16 +210,21 @@ def run_mention_ids(engine: Engine, run_id: int) -> list[int]:
         return list(connection.scalars(query))
 
 
-def lease_run(engine: Engine, run_id: int, now: datetime, until: datetime, force: bool = False) -> bool:
-    """Take the run for one send attempt: True if it is unsent and due (or `force`), and no other
-    process took it first; its next attempt moves to `until`, so a crash mid-send is retried then."""
-    condition = (digest_runs.c.id == run_id) & (digest_runs.c.status == INTENT)
-    if not force:
-        condition = condition & (
-            digest_runs.c.next_attempt_at.is_(None) | (digest_runs.c.next_attempt_at <= now)
-        )
+def lease_run(
+    engine: Engine, run_id: int, now: datetime, until: datetime, holder: str, force: bool = False
+) -> bool:
+    """Take the run for one send attempt: True if it is unsent and due (or `force`: waiting for its
+    backoff, but not held by a process still sending it), and no other process took it first; its
+    next attempt moves to `until`, so a crash mid-send is retried then."""
+    c = digest_runs.c
     with engine.begin() as connection:
-        result = connection.execute(update(digest_runs).where(condition).values(next_attempt_at=until))
+        current = connection.scalar(select(c.leased_by).where(c.id == run_id))
+        free = takeable(c.leased_by, c.next_attempt_at, now, force=force, holders=[current])
+        result = connection.execute(
+            update(digest_runs)
+            .where(c.id == run_id, c.status == INTENT, free)
+            .values(next_attempt_at=until, leased_by=holder)
+        )
     return result.rowcount == 1
 
 
@@ -218,6 +241,7 @@ def mark_sent(engine: Engine, run_id: int, message_id: str, at: datetime) -> boo
                 attempts=digest_runs.c.attempts + 1,
                 next_attempt_at=None,
                 last_error=None,
+                leased_by=None,
             )
         )
     return result.rowcount == 1
@@ -233,6 +257,7 @@ def mark_failed(engine: Engine, run_id: int, error: str, next_attempt_at: dateti
                 attempts=digest_runs.c.attempts + 1,
                 last_error=error[:2000],
                 next_attempt_at=next_attempt_at,
+                leased_by=None,
             )
         )
         attempts = connection.scalar(select(digest_runs.c.attempts).where(digest_runs.c.id == run_id))

@@ -65,16 +65,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Any fixed number: every Grumble process that migrates takes this one PostgreSQL advisory lock.
+MIGRATION_LOCK_KEY = 0x6772756D626C65  # "grumble"
+
+
 def migrate(engine: Engine) -> None:
-    """Apply every pending migration. Safe to call at every start."""
+    """Apply every pending migration. Safe to call at every start, from many processes at once: the
+    first takes the database's migration lock and migrates, the others wait for it, then find the
+    schema at head and do nothing (without the lock, two processes on a fresh database would both
+    create the tables and one would fail)."""
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
+            _lock_for_migration(connection)
             alembic_config.attributes["connection"] = connection
             command.upgrade(alembic_config, "head")
     except OperationalError as exc:
         raise StoreError(f"cannot open or migrate the database at {engine.url!r}: {exc.orig}") from None
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """Hold the database's migration lock until this transaction ends (commit or rollback).
+
+    PostgreSQL: the transaction-scoped form of pg_advisory_lock, so the lock cannot outlive the
+    migration even when it fails; DDL is transactional there, so waiters see all of it or none.
+    SQLite: BEGIN IMMEDIATE takes the database's write lock before alembic reads its version (the
+    driver would otherwise run the DDL outside any transaction, each statement on its own); a waiter
+    blocks for the busy timeout, then reads the version the first one committed."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def connect(url: str) -> Engine:

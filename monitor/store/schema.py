@@ -166,8 +166,14 @@ digest_runs = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
+    # The scheduled occurrence the run belongs to (monitor.surface.slots); unique per list, so no two
+    # processes both send one occurrence's digest. Runs made before migration 0010 have none.
+    Column("slot", UTCDateTime()),
+    # The process sending it now (monitor.store.leases); None when nobody is.
+    Column("leased_by", String(160)),
     Index("ix_digest_runs_list_period", "list_name", "period_end"),
     Index("ix_digest_runs_status", "status", "next_attempt_at"),
+    Index("uq_digest_runs_list_slot", "list_name", "slot", unique=True),
 )
 
 # The unique (list, mention) pair is what keeps a mention in one digest per list, whatever crashes.
@@ -206,6 +212,8 @@ alert_events = Table(
     # stamped then, so configuring it later does not send it old alerts.
     Column("sent_at", UTCDateTime()),
     Column("webhook_sent_at", UTCDateTime()),
+    # The process delivering the batch now (monitor.store.leases); None when nobody is.
+    Column("leased_by", String(160)),
     UniqueConstraint("key", name="uq_alert_events_key"),
     Index("ix_alert_events_message", "message_id"),
     Index("ix_alert_events_pending", "claimed_at", "due_at"),

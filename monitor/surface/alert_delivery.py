@@ -9,7 +9,9 @@ send it by email and webhook, record each channel.
    later must not flood it with old alerts.
 3. Deliver every batch a configured channel has not delivered, each under a lease: the email under
    the batch's Message-ID, then the webhook post; each channel is recorded when done, so a retry
-   after a failed webhook does not mail again.
+   after a failed webhook does not mail again. The lease names the process holding it, and even a
+   forced check (`grumble alerts --check`) leaves a batch alone while its holder still runs
+   (monitor.store.leases): two checks at once send one copy.
 
 A failed channel leaves the batch claimed with a later next attempt (backoff), retried as it was.
 The window SMTP cannot close is the digests' one (digest_delivery.py): a crash after the server took
@@ -31,6 +33,7 @@ from monitor.config import Config
 from monitor.errors import DeliveryError
 from monitor.mention import utcnow
 from monitor.store import alerts as alert_store
+from monitor.store import leases
 from monitor.store.collect_state import all_states
 from monitor.store.filters import MentionFilter
 from monitor.store.trends import first_mention_at
@@ -147,7 +150,9 @@ class AlertDelivery:
         for message_id in alert_store.undelivered_batches(
             self.engine, email=bool(settings.recipients), webhook=bool(settings.webhook_url)
         ):
-            if not alert_store.lease_batch(self.engine, message_id, now, now + LEASE, force=force):
+            if not alert_store.lease_batch(
+                self.engine, message_id, now, now + LEASE, leases.this_process(), force=force
+            ):
                 continue
             error = self._deliver(message_id, now)
             if error is None:

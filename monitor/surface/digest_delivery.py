@@ -3,13 +3,18 @@
 A digest, step by step:
 
 1. One transaction: pick the list's negative mentions that none of its digests has claimed, render the
-   digest, insert the run in "intent" with a Message-ID made for it, and claim its mentions
+   digest, insert the run in "intent" under its slot (the scheduled occurrence it belongs to,
+   monitor.surface.slots; unique per list) with a Message-ID made for it, and claim its mentions
    (unique per list). A crash before the commit leaves nothing behind; after it, the run exists and
-   will be sent, with exactly these mentions.
+   will be sent, with exactly these mentions. A second process building the same slot's digest,
+   quiet or not, forced or not, finds the run (or fails to insert its own) and sends nothing.
 2. Send the stored message to each recipient separately (each gets their own signed unsubscribe
    link), under a Message-ID derived from the run's and the recipient, recording each delivery as it
    is made; a retry after a partial failure sends only to those not reached yet.
 3. Mark the run "sent". Only a run still in "intent" changes, so it is marked once.
+
+Steps 2 and 3 run under a lease naming the process (monitor.store.leases): a retry, even a forced
+one, leaves a run alone while the process sending it still runs.
 
 A failed send leaves the run in "intent" with a later next attempt (backoff): it is retried, never
 dropped, and the list gets no new digest until it is out (the next one then covers the gap).
@@ -39,12 +44,14 @@ from monitor.config import Config, DigestList
 from monitor.errors import ConfigError, DeliveryError
 from monitor.mention import utcnow
 from monitor.store import digests as digest_store
+from monitor.store import leases
 from monitor.store.cases import overdue_cases
 from monitor.store.collect_state import CollectState, all_states
 from monitor.surface.delivery import LEASE, RETRY
 from monitor.surface.digest import Counts, Digest, DigestEntry, build_digest
 from monitor.surface.mail import Mailer, compose, new_message_id, recipient_message_id, require
 from monitor.surface.render import UNSUBSCRIBE_LINK_MARK, unsubscribe_link
+from monitor.surface.slots import digest_slot
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +65,15 @@ SCORING_GRACE = timedelta(hours=1)
 class DigestOutcome:
     list_name: str
     # sent; quiet (nothing to send, none sent); failed (tried now); deferred (waits for its retry);
-    # busy (another process has it); waiting (not built: an earlier digest of the list is unsent)
+    # busy (another process has it); waiting (not built: an earlier digest of the list is unsent);
+    # done (this slot's digest was already sent, or found quiet, by an earlier run)
     status: str
     run_id: int | None = None
     mention_count: int = 0
     message_id: str | None = None
     error: str | None = None
     next_attempt_at: datetime | None = None
+    slot: datetime | None = None
 
     def describe(self) -> str:
         what = f"digest {self.list_name!r}"
@@ -81,6 +90,9 @@ class DigestOutcome:
             return f"{what}: not sent yet, next try at {when}; last error: {self.error}"
         if self.status == "waiting":
             return f"{what}: not built, an earlier digest of this list is still unsent"
+        if self.status == "done":
+            slot = self.slot.strftime("%Y-%m-%d %H:%M UTC") if self.slot else "this slot"
+            return f"{what}: already done for its slot at {slot}, nothing sent"
         return f"{what}: another process is sending it"
 
 
@@ -138,6 +150,13 @@ def _build(
     )
 
 
+def _slot_taken(run: digest_store.DigestRun) -> DigestOutcome:
+    """The outcome for a process that finds its slot's run made by another: done if it is out (or was
+    quiet), else busy (being sent, or waiting for its retry: the run's owner or a retry sends it)."""
+    status = "busy" if run.status == digest_store.INTENT else "done"
+    return DigestOutcome(run.list_name, status, run.id, run.mention_count, run.message_id, slot=run.slot)
+
+
 class DigestDelivery:
     """Builds, claims and sends digests through `mailer` (None without an [smtp] host: every send then
     fails with MailNotConfigured, and what was claimed is kept for a retry)."""
@@ -178,6 +197,10 @@ class DigestDelivery:
 
     def _new_digest(self, digest_list: DigestList, now: datetime) -> DigestOutcome:
         require(self.mailer)  # no mail server, no claim: fail before taking mentions out of the pool
+        slot = digest_slot(digest_list, now)
+        taken = digest_store.slot_run(self.engine, digest_list.name, slot)
+        if taken is not None:
+            return _slot_taken(taken)
         failing = _failing(self.engine, digest_list)
         from_address = self.config.smtp.from_address
         try:
@@ -187,6 +210,7 @@ class DigestDelivery:
                 run = digest_store.create_run(
                     connection,
                     list_name=digest_list.name,
+                    slot=slot,
                     period_start=digest.period_start,
                     period_end=digest.period_end,
                     status=digest_store.QUIET if quiet else digest_store.INTENT,
@@ -198,16 +222,20 @@ class DigestDelivery:
                     now=now,
                     message_id_for=lambda run_id: new_message_id("digest", run_id, from_address),
                     lease_until=now + LEASE,
+                    holder=leases.this_process(),
                 )
         except IntegrityError:
-            # Another process claimed some of these mentions first; its digest has them.
-            return DigestOutcome(digest_list.name, "busy")
+            # Another process made this slot's run, or claimed some of these mentions, first.
+            taken = digest_store.slot_run(self.engine, digest_list.name, slot)
+            return _slot_taken(taken) if taken else DigestOutcome(digest_list.name, "busy")
         if quiet:
             return DigestOutcome(digest_list.name, "quiet", run.id)
         return self._deliver(run, now)
 
     def _send(self, run: digest_store.DigestRun, now: datetime, force: bool) -> DigestOutcome:
-        if not digest_store.lease_run(self.engine, run.id, now, now + LEASE, force=force):
+        if not digest_store.lease_run(
+            self.engine, run.id, now, now + LEASE, leases.this_process(), force=force
+        ):
             return DigestOutcome(
                 run.list_name,
                 "deferred" if run.last_error else "busy",
