@@ -187,9 +187,9 @@ def worker(url: str, batch_size: int) -> None:
 
 
 def scorers_at_once(url: str, n: int, batch_size: int) -> tuple[int, float, float]:
-    """(mentions scored, wall seconds, the share of the wall time each process had a core) for `n`
-    scorer processes started together on one store. The share tells a busy machine (each scorer
-    waits for a core) from scorers waiting on each other (cores idle)."""
+    """(mentions scored, wall seconds, the mean share of its wall time each process ran on a core)
+    for `n` scorer processes started together on one store. A share below one scorer's alone went
+    waiting: for a core on a machine others share (see the load average), or on the other scorer."""
     command = [sys.executable, "-m", "bench.score", "--worker", url, "--batch-size", str(batch_size)]
     procs = [
         subprocess.Popen(command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -240,8 +240,9 @@ def postgres(batch: list[Mention], batch_size: int) -> None:
                 if done != len(batch):
                     raise SystemExit(f"expected {len(batch)} scored, got {done}")
             print(f"speed-up, 2 scorers against 1: {rates[2] / rates[1]:.2f}x (target 1.7x)")
-            # On a machine others share, a scorer waits for a core; this is the speed-up had each
-            # scorer had its own (the scorers' own losses, waits on each other included, remain).
+            # On a machine others share, a scorer waits for a core. This counts all time off a core
+            # as that wait, so it holds where scorers never wait on each other (SKIP LOCKED skips a
+            # held row instead of waiting): it is then the speed-up had each scorer a core of its own.
             fair = (rates[2] / shares[2]) / (rates[1] / shares[1])
             print(f"speed-up per core each scorer actually had: {fair:.2f}x")
             engine.dispose()
