@@ -20,6 +20,7 @@ from monitor.score.run import score_pending
 from monitor.store.engine import connect
 from monitor.store.mentions import SCORE_COLUMNS, PendingText, import_mentions
 from monitor.store.schema import mentions
+from monitor.store.triage import relabel
 from tests.factories import mention
 
 pytestmark = pytest.mark.both_databases
@@ -204,3 +205,20 @@ def test_a_batch_held_by_another_scorer_is_skipped_then_freed_when_it_dies(datab
 def scores_done(engine: Engine) -> list[int]:
     with engine.connect() as connection:
         return list(connection.scalars(select(mentions.c.id).where(mentions.c.scored_at.is_not(None))))
+
+
+def test_a_rescore_by_keyset_still_leaves_a_label_a_person_corrected(engine: Engine) -> None:
+    seed(engine, 10)
+    score_pending(engine, CountingModel("v1"))
+    with engine.connect() as connection:
+        corrected = connection.scalar(select(mentions.c.id).where(mentions.c.external_id == "m3"))
+    assert corrected is not None
+    relabel(engine, corrected, "positive", "ana")
+    model = CountingModel("v2")
+    assert score_pending(engine, model, batch_size=4, rescore=True) == 9
+    assert model.seen == Counter(n for n in range(1, 11) if n != 3)
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(mentions.c.label, mentions.c.model_version).where(mentions.c.id == corrected)
+        ).one()
+    assert tuple(row) == ("positive", "v1")
