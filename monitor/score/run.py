@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,7 +16,7 @@ from monitor.mention import utcnow
 from monitor.ranking import rank_key
 from monitor.score.cues import leaning
 from monitor.score.verdict import decide
-from monitor.store.mentions import PendingText, save_scores, unscored
+from monitor.store.mentions import PendingText, claim_unscored, write_scores
 
 if TYPE_CHECKING:
     from models import Score
@@ -46,32 +47,74 @@ def load_model(name_or_path: str | None) -> Model:
         raise ScoringError(f"cannot load the sentiment model: {exc}") from None
 
 
-# Two jobs (a collection and the periodic scoring) may both want the model; one at a time keeps the
-# cores for one batch and never scores the same mention twice at once.
-_scoring_lock = threading.Lock()
+# Two jobs in one process (a collection and the periodic scoring) may both want the model on the same
+# store; one at a time keeps the cores for one batch, and on SQLite (no row claims) never scores the
+# same mention twice at once. Scorers on other engines (other processes, or other threads with an
+# engine of their own) share a PostgreSQL store through the row claims in `_score_batch` instead.
+_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _engine_lock(engine: Engine) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(engine, threading.Lock())
 
 
 def score_pending(
     engine: Engine, model: Model, *, batch_size: int = 64, rescore: bool = False, limit: int | None = None
 ) -> int:
-    """Score every unscored mention (or, with `rescore`, every one scored by another model version)."""
+    """Score every unscored mention (or, with `rescore`, every one scored by another model version).
+
+    Passes over the store in id order until one pass finds nothing: a later pass picks up what an
+    earlier one stepped past, a batch another scorer held and then gave up (it died mid-batch), or a
+    mention whose lower id was committed after the pass went by it (PostgreSQL hands out ids before
+    commit). Ordinarily the second pass finds nothing, so the store is read once more, not per batch."""
+    version = model.version if rescore else None
     done = 0
-    with _scoring_lock:
+    with _engine_lock(engine):
         while limit is None or done < limit:
-            size = batch_size if limit is None else min(batch_size, limit - done)
-            pending = unscored(engine, size, model.version if rescore else None)
-            if not pending:
+            scored = _score_pass(engine, model, batch_size, version, None if limit is None else limit - done)
+            done += scored
+            if not scored:
                 break
-            scores = model.predict([item.text for item in pending])
-            now = utcnow()
-            save_scores(
-                engine,
-                [_row(item, score, model, now) for item, score in zip(pending, scores, strict=True)],
-            )
-            done += len(pending)
     if done:
         log.info("scored %d mentions with %s", done, model.version)
     return done
+
+
+def _score_pass(
+    engine: Engine, model: Model, batch_size: int, version: str | None, budget: int | None
+) -> int:
+    """One walk over the store by keyset: each batch starts after the last id the previous one saw."""
+    done, last = 0, 0
+    while budget is None or done < budget:
+        size = batch_size if budget is None else min(batch_size, budget - done)
+        scored = _score_batch(engine, model, size, version, last)
+        if not scored:
+            break
+        done += len(scored)
+        last = scored[-1]
+    return done
+
+
+def _score_batch(engine: Engine, model: Model, size: int, version: str | None, after: int) -> list[int]:
+    """Claim up to `size` mentions past id `after`, score them, and store the scores: one transaction.
+
+    The claim is the row lock of that transaction (FOR UPDATE SKIP LOCKED on PostgreSQL), held while
+    the model reads the batch, rather than a claimed-by column with a lease. A batch is about a second
+    of inference, so the transaction stays short; a scorer that dies or raises rolls back, and its
+    batch is free again at once, where a lease would leave it stuck until it expired (and need a
+    timeout longer than the slowest batch, a migration, and a sweep). Returns the ids scored."""
+    with engine.begin() as connection:
+        pending = claim_unscored(connection, size, version, after=after)
+        if not pending:
+            return []
+        scores = model.predict([item.text for item in pending])
+        now = utcnow()
+        write_scores(
+            connection, [_row(item, score, model, now) for item, score in zip(pending, scores, strict=True)]
+        )
+    return [item.id for item in pending]
 
 
 def _row(item: PendingText, score: Score, model: Model, now: datetime) -> dict[str, Any]:

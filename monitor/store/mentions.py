@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, case, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+    text,
+    update,
+)
 
 from monitor.mention import Mention, utcnow
 from monitor.store.collect_state import advance_cursor
@@ -128,8 +140,11 @@ def scoring_text(title: str | None, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
-def unscored(engine: Engine, limit: int, model_version: str | None = None) -> list[PendingText]:
-    """Mentions without a score, or (with `model_version`) scored by another version, oldest first."""
+def _pending_query(limit: int, model_version: str | None, after: int) -> Select[Any]:
+    """Mentions without a score, or (with `model_version`) scored by another version, from id `after` on.
+
+    Keyset paging (`id > after`, in id order): each batch starts where the last one ended, so a rescore
+    of a million mentions walks the primary key once instead of rescanning from the lowest id."""
     condition: ColumnElement[bool] = mentions.c.scored_at.is_(None)
     if model_version is not None:
         # A label a person corrected stays: a new model version does not overrule them.
@@ -138,29 +153,52 @@ def unscored(engine: Engine, limit: int, model_version: str | None = None) -> li
             (mentions.c.model_version != model_version) & mentions.c.id.not_in(corrected)
         )
     c = mentions.c
-    query = (
+    return (
         select(c.id, c.title, c.text, c.created_at, c.author_reach, c.engagement, c.rating, c.language)
-        .where(condition)
+        .where(condition, c.id > after)
         .order_by(c.id)
         .limit(limit)
     )
+
+
+def _pending_rows(connection: Connection, query: Select[Any]) -> list[PendingText]:
+    return [
+        PendingText(
+            row.id,
+            scoring_text(row.title, row.text),
+            row.created_at,
+            row.author_reach,
+            row.engagement,
+            row.rating,
+            row.language,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def unscored(
+    engine: Engine, limit: int, model_version: str | None = None, *, after: int = 0
+) -> list[PendingText]:
+    """Mentions waiting for a score (see `_pending_query`), oldest first, without claiming them."""
     with engine.connect() as connection:
-        return [
-            PendingText(
-                row.id,
-                scoring_text(row.title, row.text),
-                row.created_at,
-                row.author_reach,
-                row.engagement,
-                row.rating,
-                row.language,
-            )
-            for row in connection.execute(query)
-        ]
+        return _pending_rows(connection, _pending_query(limit, model_version, after))
 
 
-def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
-    """`scores`: dicts with `id` and every SCORE_COLUMNS key."""
+def claim_unscored(
+    connection: Connection, limit: int, model_version: str | None = None, *, after: int = 0
+) -> list[PendingText]:
+    """Like `unscored`, but claimed for the caller's transaction, which must write their scores.
+
+    On PostgreSQL the rows are locked (FOR UPDATE SKIP LOCKED) until that transaction ends: another
+    scorer skips them and takes the next free ones, and a scorer that dies mid-batch rolls back,
+    which frees its batch for the next. SQLite ignores the clause: it has one writer at a time, and
+    two scorers there at worst score a batch twice with the same result."""
+    query = _pending_query(limit, model_version, after).with_for_update(skip_locked=True, of=mentions)
+    return _pending_rows(connection, query)
+
+
+def write_scores(connection: Connection, scores: Sequence[dict[str, Any]]) -> None:
+    """`scores`: dicts with `id` and every SCORE_COLUMNS key. The caller owns the transaction."""
     if not scores:
         return
     statement = (
@@ -169,8 +207,15 @@ def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
         .values({column: bindparam(f"v_{column}") for column in SCORE_COLUMNS})
     )
     params = [{"mention_id": s["id"], **{f"v_{c}": s.get(c) for c in SCORE_COLUMNS}} for s in scores]
+    connection.execute(statement, params)
+
+
+def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
+    """`scores`: dicts with `id` and every SCORE_COLUMNS key, written in one transaction."""
+    if not scores:
+        return
     with engine.begin() as connection:
-        connection.execute(statement, params)
+        write_scores(connection, scores)
 
 
 def iter_all(engine: Engine, where: MentionFilter, chunk: int = 1000) -> Iterator[dict[str, Any]]:
