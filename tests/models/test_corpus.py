@@ -9,7 +9,7 @@ import pytest
 
 from models.labels import NEG, NEU, POS
 from models.training import corpus, data
-from models.training.calibration import MAX_DOMAIN_LOSS, fit_offsets
+from models.training.calibration import GRID, MAX_DOMAIN_LOSS, _grid_scores, fit_offsets
 
 
 def dataset(name: str, rows: list[tuple[str, int]]) -> data.Dataset:
@@ -88,6 +88,29 @@ def test_calibration_never_buys_the_mean_with_one_domain() -> None:
     after = corpus.dev_report(dev, {n: x + offsets for n, x in logits.items()})["domains"]
     assert after["tweets"] >= before["tweets"] - MAX_DOMAIN_LOSS
     assert after["brand tweets"] >= before["brand tweets"]
+
+
+def test_the_whole_grid_at_once_scores_as_one_report_per_candidate() -> None:
+    """fit_offsets scores all 3,721 candidates with array operations; each must equal dev_report."""
+    rng = np.random.default_rng(7)
+    labels = [NEG, NEU, POS] * 40
+    film = [NEG, POS] * 30
+    dev = {
+        "tweeteval_sentiment": dataset("tweeteval_sentiment", [(str(i), y) for i, y in enumerate(labels)]),
+        "sanders_brand_tweets": dataset("sanders_brand_tweets", [(str(i), y) for i, y in enumerate(labels)]),
+        "sst2": dataset("sst2", [(str(i), y) for i, y in enumerate(film)]),
+    }
+    logits = {
+        name: (np.eye(3, dtype=np.float32)[ds.labels] + rng.normal(0, 1.0, (len(ds), 3))).astype(np.float32)
+        for name, ds in dev.items()
+    }
+    candidates = np.array([[neg, 0.0, pos] for neg in GRID for pos in GRID], dtype=np.float32)
+    grid = _grid_scores(dev, logits, candidates, chunk=100)
+    for k in [*range(0, len(candidates), 97), len(candidates) - 1]:
+        one = corpus.dev_report(dev, {name: x + candidates[k] for name, x in logits.items()})
+        assert grid.dev_score[k] == one["dev_score"]
+        assert grid.neg_recall[k] == one["neg_recall"]
+        assert {d: values[k] for d, values in grid.domains.items()} == one["domains"]
 
 
 def test_read_tsv_names_the_bad_line(tmp_path: Path) -> None:
