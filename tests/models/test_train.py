@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from models import SentimentModel
+from models.training.loop import distillation_loss, shrink
 from models.training.tiny import build_tiny_model
-from models.training.train import distillation_loss, main, shrink
+from models.training.train import main
 
 TOPICS = ["the app", "your support", "the delivery", "this phone", "the new update", "my order"]
 TEMPLATES = {
