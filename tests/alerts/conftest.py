@@ -353,3 +353,26 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(0.01)
+
+
+def write_cli_config(folder: Path, database_url: str, port: int, extra: str) -> Path:
+    """A grumble.toml for the CLI in a subprocess, mailing through `port`; `extra` adds tables."""
+    path = folder / "grumble.toml"
+    path.write_text(
+        f"""
+database_url = "{database_url}"
+[[watches]]
+name = "acme"
+[dashboard]
+public_url = "https://grumble.example"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from_address = "grumble@example.com"
+max_attempts = 1
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -22,33 +22,23 @@ from monitor.store import digests as digest_store
 from monitor.store.engine import connect
 from monitor.surface.digest_delivery import DigestDelivery
 from monitor.surface.mail import mailer_for, recipient_message_id
-from tests.alerts.conftest import MailSink, Spec, StartServer, add_mentions, text_part, wait_for
+from tests.alerts.conftest import (
+    MailSink,
+    Spec,
+    StartServer,
+    add_mentions,
+    text_part,
+    wait_for,
+    write_cli_config,
+)
 from tests.conftest import REPO
 
-
-def write_config(folder: Path, database_url: str, port: int) -> Path:
-    path = folder / "grumble.toml"
-    path.write_text(
-        f"""
-database_url = "{database_url}"
-[[watches]]
-name = "acme"
-[dashboard]
-public_url = "https://grumble.example"
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from_address = "grumble@example.com"
-max_attempts = 1
+DIGEST = """
 [[digests]]
 name = "support"
 recipients = ["support@example.com"]
 every = "hourly"
-""",
-        encoding="utf-8",
-    )
-    return path
+"""
 
 
 @pytest.mark.both_databases
@@ -61,7 +51,7 @@ def test_kill_9_between_intent_and_sent_then_restart(
     first = add_mentions(engine, [Spec(n) for n in range(1, 6)], now=utcnow())
     sink = MailSink(hold=True, keep_held=accepted)
     server = smtp_server("none", sink=sink)
-    config = write_config(tmp_path, database_url, server.port)
+    config = write_cli_config(tmp_path, database_url, server.port, DIGEST)
     command = [sys.executable, "-m", "monitor.cli", "-c", str(config), "digest", "--send"]
 
     worker = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

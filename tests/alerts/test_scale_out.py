@@ -36,6 +36,7 @@ from tests.alerts.conftest import (
     StartServer,
     add_mentions,
     make_config,
+    write_cli_config,
 )
 from tests.conftest import REPO
 from tests.support.http_replay import ReplayServer, Reply
@@ -59,28 +60,6 @@ def hook() -> Iterator[ReplayServer]:
         yield server
     finally:
         server.close()
-
-
-def write_config(folder: Path, database_url: str, port: int, extra: str) -> Path:
-    path = folder / "grumble.toml"
-    path.write_text(
-        f"""
-database_url = "{database_url}"
-[[watches]]
-name = "acme"
-[dashboard]
-public_url = "https://grumble.example"
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from_address = "grumble@example.com"
-max_attempts = 1
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def digest_table(send_when_quiet: bool) -> str:
@@ -127,7 +106,7 @@ def test_two_digest_sends_at_once_mail_each_recipient_once(
     if not quiet:
         add_mentions(engine, [Spec(n) for n in range(1, 4)], now=utcnow())
     server = smtp_server("none", sink=SlowSink())
-    config = write_config(tmp_path, database_url, server.port, digest_table(send_when_quiet=quiet))
+    config = write_cli_config(tmp_path, database_url, server.port, digest_table(send_when_quiet=quiet))
 
     results = run_together(grumble(config, "digest", "--send"), grumble(config, "digest", "--send"))
 
@@ -150,7 +129,7 @@ def test_two_alert_checks_at_once_send_one_email_and_one_post(
     add_mentions(engine, [Spec(1, negative=0.97, author_reach=5_000_000)], now=utcnow())
     server = smtp_server("none", sink=SlowSink())
     alerts = f'[alerts]\nrecipients = ["oncall@example.com"]\nwebhook_url = "{hook.url}/hook"\n'
-    config = write_config(tmp_path, database_url, server.port, alerts)
+    config = write_cli_config(tmp_path, database_url, server.port, alerts)
 
     results = run_together(grumble(config, "alerts", "--check"), grumble(config, "alerts", "--check"))
 
