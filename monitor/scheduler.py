@@ -1,9 +1,10 @@
 """APScheduler wiring: one job per (watch, source), one scoring job, no overlaps, misfires coalesced.
 
-New mentions are scored right after the collection that brought them, so a complaint reaches the inbox
-seconds after its poll; the periodic scoring job only catches up on what was left (a model that failed
-to load, a re-score). A job that raises is logged by one listener (`log_job_error`), with the job that
-failed, and never stops the others.
+The scheduler is the trigger only: what a job does is `monitor.jobs.Jobs` (run here, in this process, on
+SQLite) or `monitor.queue.enqueue.Enqueuer` (which puts it on the PostgreSQL queue for `grumble worker`s);
+both have the same methods (`ScheduledWork`). The periodic scoring job only catches up on what was left
+after collection scored its own (a model that failed to load, a re-score). A job that raises is logged
+by one listener (`log_job_error`), with the job that failed, and never stops the others.
 Each digest list has a job at its own time in its own time zone; unsent digests are retried every few
 minutes, and alerts are checked as often as `[alerts] check_every_minutes` says.
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
@@ -22,115 +23,26 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from monitor.collect.run import collect
 from monitor.config import Config, DigestList
+from monitor.jobs import Jobs, ModelHolder
 from monitor.mention import Watch, utcnow
-from monitor.respond.cases import apply_rules
-from monitor.respond.posting import settle_unconfirmed
-from monitor.respond.workflow import Repliers
-from monitor.score.run import Model, load_model, score_pending
-from monitor.sources.base import Source
-from monitor.sources.registry import build_source
-from monitor.surface.alert_delivery import AlertDelivery
-from monitor.surface.digest_delivery import DigestDelivery, find_list
-from monitor.surface.mail import mailer_for
-from monitor.surface.webhook import http_client
+from monitor.score.run import load_model
 
 log = logging.getLogger(__name__)
 
+
+class ScheduledWork(Protocol):
+    """What the scheduler triggers: done in this process (`Jobs`) or queued for workers (`Enqueuer`)."""
+
+    def collect(self, watch: Watch, source_name: str) -> None: ...
+    def score(self) -> None: ...
+    def digest(self, list_name: str) -> None: ...
+    def retry_digests(self) -> None: ...
+    def settle_replies(self) -> object: ...
+    def check_alerts(self) -> None: ...
+
+
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-
-
-class ModelHolder:
-    """Loads the model on first use, once, whichever job asks first."""
-
-    def __init__(self, loader: Callable[[], Model]) -> None:
-        self._loader = loader
-        self._model: Model | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Model:
-        with self._lock:
-            if self._model is None:
-                self._model = self._loader()
-            return self._model
-
-
-class Jobs:
-    """What the scheduler runs; plain methods so tests can call them without a scheduler. A job that
-    fails raises: the scheduler's error listener (`log_job_error`) logs it, and the others go on."""
-
-    def __init__(self, config: Config, engine: Engine, model: ModelHolder) -> None:
-        self.config = config
-        self.engine = engine
-        self.model = model
-        self._sources: dict[str, Source] = {}
-        self._digests: DigestDelivery | None = None
-        self._alerts: AlertDelivery | None = None
-        # The same rule as the dashboard's: a source that cannot be built or cannot reply is None.
-        self.replier = Repliers(self.source)
-
-    def source(self, name: str) -> Source:
-        if name not in self._sources:
-            self._sources[name] = build_source(self.config.source_settings(name))
-        return self._sources[name]
-
-    def settle_replies(self) -> int:
-        """Replies whose posting was not confirmed: recorded as posted when the source shows them.
-        Returns how many were."""
-        settled = settle_unconfirmed(self.engine, self.replier)
-        if settled:
-            log.info("%d unconfirmed reply(ies) found on their source and recorded as posted", len(settled))
-        return len(settled)
-
-    def collect(self, watch: Watch, source_name: str) -> None:
-        # collect() records a failing source in its health and never raises for it.
-        result = collect(self.engine, watch, self.source(source_name))
-        if result.new:
-            self.score()
-
-    def score(self) -> None:
-        try:
-            score_pending(self.engine, self.model.get(), batch_size=self.config.model.batch_size)
-        finally:
-            # [[responder.rules]] open and assign cases for newly scored mentions (rules may ask for a
-            # label); run even when scoring failed, for the mentions scored before it did.
-            opened = apply_rules(self.engine, self.config.responder)
-            if opened:
-                log.info("opened %d case(s) by the responder rules", opened)
-
-    # Built on first use: a scheduler without digests or alerts needs no mailer or HTTP client.
-
-    def digests(self) -> DigestDelivery:
-        if self._digests is None:
-            self._digests = DigestDelivery(self.config, self.engine, mailer_for(self.config.smtp))
-        return self._digests
-
-    def alerts(self) -> AlertDelivery:
-        if self._alerts is None:
-            self._alerts = AlertDelivery(
-                self.config, self.engine, mailer=mailer_for(self.config.smtp), http=http_client()
-            )
-        return self._alerts
-
-    def digest(self, list_name: str) -> None:
-        for outcome in self.digests().run_digest(find_list(self.config, list_name)):
-            level = logging.WARNING if outcome.status in ("failed", "deferred") else logging.INFO
-            log.log(level, "%s", outcome.describe())
-
-    def retry_digests(self) -> None:
-        for outcome in self.digests().retry_unsent():
-            if outcome.status in ("sent", "failed"):
-                log.log(
-                    logging.INFO if outcome.status == "sent" else logging.WARNING, "%s", outcome.describe()
-                )
-
-    def check_alerts(self) -> None:
-        report = self.alerts().check_alerts()
-        for event in report.new:
-            log.info("alert: %s", event.summary)
-        for message_id, error in report.failed:
-            log.warning("alert %s not delivered, will retry: %s", message_id, error)
 
 
 def log_job_error(event: JobExecutionEvent) -> None:
@@ -155,7 +67,7 @@ def digest_trigger(digest_list: DigestList) -> CronTrigger:
     return CronTrigger(hour=at.hour, minute=at.minute, timezone=zone)
 
 
-def build_scheduler(config: Config, engine: Engine, jobs: Jobs | None = None) -> BackgroundScheduler:
+def build_scheduler(config: Config, engine: Engine, jobs: ScheduledWork | None = None) -> BackgroundScheduler:
     jobs = jobs or Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
     scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     scheduler.add_listener(log_job_error, EVENT_JOB_ERROR)

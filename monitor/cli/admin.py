@@ -6,7 +6,10 @@ import argparse
 import sys
 from datetime import datetime
 
+from sqlalchemy import Engine
+
 from monitor.cli.common import config_of
+from monitor.config import Config
 from monitor.errors import GrumbleError
 from monitor.store.engine import connect
 
@@ -32,6 +35,41 @@ def _format_time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
 
 
+def _print_queue(engine: Engine, config: Config) -> None:
+    """PostgreSQL: the elected scheduler, each worker and what it runs, and the queue by state."""
+    from monitor.queue.election import APPLICATION_NAME_PREFIX, SCHEDULER_LOCK_KEY
+    from monitor.store import queue
+
+    counts = queue.counts(engine, config.queue.stalled_after_seconds)
+    if counts is None:
+        return
+    leader = queue.scheduler_leader(engine, SCHEDULER_LOCK_KEY, APPLICATION_NAME_PREFIX)
+    if leader is None:
+        print("scheduler: NONE elected: start `grumble run` (nothing is being scheduled)")
+    else:
+        print(f"scheduler: {leader.name} (connected since {_format_time(leader.since)})")
+    found = queue.workers(engine)
+    alive = [w for w in found if w.seconds_since_heartbeat <= config.queue.stalled_after_seconds]
+    print(
+        f"workers: {len(alive)} alive"
+        + (f", {len(found) - len(alive)} silent" if len(found) > len(alive) else "")
+    )
+    for worker in found:
+        state = "alive" if worker in alive else "SILENT (taken for dead; its jobs go to others)"
+        print(
+            f"  #{worker.id} {worker.name}  [{state}]  "
+            f"last heartbeat {worker.seconds_since_heartbeat:.0f} s ago"
+        )
+        for job in worker.running:
+            print(f"    running {job}")
+    print(
+        f"queue: {counts.waiting} waiting, {counts.running} running, {counts.failed} failed, "
+        f"{counts.stalled} stalled"
+    )
+    if counts.waiting and not alive:
+        print("  jobs are waiting and no worker is alive: start `grumble worker` (or `grumble run`)")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from monitor.store.collect_state import all_states
     from monitor.store.mentions import counts_by_source
@@ -41,6 +79,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     counts = counts_by_source(engine)
     states = all_states(engine)
     print(f"database: {engine.url.render_as_string(hide_password=True)}")
+    _print_queue(engine, config)
     names = sorted({s.source for s in states} | set(counts) | {source for _, source in config.jobs()})
     if not names:
         print("no sources yet: add watches to the config, then run `grumble collect --once`")

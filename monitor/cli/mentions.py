@@ -15,7 +15,7 @@ from monitor.store.engine import connect
 
 def cmd_collect(args: argparse.Namespace) -> int:
     from monitor.collect.run import collect
-    from monitor.scheduler import Jobs, ModelHolder
+    from monitor.jobs import Jobs, ModelHolder
     from monitor.score.run import load_model, score_pending
 
     config = config_of(args)

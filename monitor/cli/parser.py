@@ -15,7 +15,7 @@ from monitor.cli.files import cmd_export, cmd_import
 from monitor.cli.logs import JsonFormatter, package_version
 from monitor.cli.mentions import cmd_classify, cmd_collect, cmd_score
 from monitor.cli.notify import cmd_alerts, cmd_digest
-from monitor.cli.service import cmd_dashboard, cmd_init, cmd_run, cmd_up
+from monitor.cli.service import cmd_dashboard, cmd_init, cmd_run, cmd_up, cmd_worker
 from monitor.errors import ConfigError, GrumbleError
 
 
@@ -29,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     if not args.verbose:
-        for noisy in ("apscheduler", "alembic", "httpx"):
+        # procrastinate logs every job queued, started and ended; Grumble's own lines say what matters.
+        for noisy in ("apscheduler", "alembic", "httpx", "procrastinate"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     command: Callable[[argparse.Namespace], int] = args.handler
     try:
@@ -83,7 +84,25 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-dashboard", action="store_true", help="run the scheduler only")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo mentions")
 
-    command("run", cmd_run, "Run the scheduler until SIGINT or SIGTERM.")
+    run = command(
+        "run",
+        cmd_run,
+        "Run the scheduler until SIGINT or SIGTERM. On PostgreSQL every `grumble run` stands for scheduler "
+        "(one is elected) and works the queue like a `grumble worker`.",
+    )
+    run.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="PostgreSQL: only schedule; `grumble worker`s run the jobs",
+    )
+    worker = command(
+        "worker",
+        cmd_worker,
+        "PostgreSQL: run queued jobs (collect, score, digests, alerts, replies) until SIGINT or SIGTERM.",
+    )
+    worker.add_argument(
+        "--concurrency", type=int, help="jobs run at once (default: [queue] concurrency, else 2)"
+    )
 
     collect = command("collect", cmd_collect, "Collect mentions from the configured sources.")
     collect.add_argument("--source", action="append", help="only this source (repeatable)")
@@ -128,7 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     command("dashboard", cmd_dashboard, "Open the Streamlit dashboard.")
 
     command("hash-password", cmd_hash_password, "Hash a dashboard password for [[users]] password_hash.")
-    command("status", cmd_status, "Per source: last success, last error, mentions stored, pending scoring.")
+    command(
+        "status",
+        cmd_status,
+        "Per source: last success, last error, mentions stored, pending scoring; on PostgreSQL also the "
+        "scheduler, the workers and the queue.",
+    )
 
     digest = command("digest", cmd_digest, "Print (--dry-run, the default) or send (--send) email digests.")
     digest_mode = digest.add_mutually_exclusive_group()

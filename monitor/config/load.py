@@ -12,13 +12,30 @@ from monitor.auth.users import ROLES, User, is_password_hash
 from monitor.config.environment import DEFAULT_CONFIG_PATH, config_path
 from monitor.config.mail import parse_alerts, parse_digests, parse_smtp
 from monitor.config.responder import parse_reply_templates, parse_responder
-from monitor.config.settings import DEFAULT_DATABASE_URL, Config, DashboardSettings, ModelSettings, Schedule
+from monitor.config.settings import (
+    DEFAULT_DATABASE_URL,
+    Config,
+    DashboardSettings,
+    ModelSettings,
+    QueueSettings,
+    Schedule,
+)
 from monitor.config.sources import parse_sources
 from monitor.config.tables import MAX_PORT, TableReader
 from monitor.config.watches import parse_watches
 from monitor.errors import ConfigError
 
-TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "model", "dashboard", "users", "auth"}
+TOP_LEVEL_KEYS = {
+    "database_url",
+    "watches",
+    "sources",
+    "schedule",
+    "queue",
+    "model",
+    "dashboard",
+    "users",
+    "auth",
+}
 TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts", "responder", "reply_templates"}
 
 
@@ -63,6 +80,7 @@ def parse_config(
         watches=watches,
         sources=sources,
         schedule=_parse_schedule(root),
+        queue=_parse_queue(root),
         model=_parse_model(root, environ),
         dashboard=_parse_dashboard(root),
         users=users,
@@ -81,6 +99,23 @@ def _parse_schedule(root: TableReader) -> Schedule:
     return Schedule(
         collect_every_minutes=reader.number("collect_every_minutes", 15.0, minimum=0.1),
         score_every_minutes=reader.number("score_every_minutes", 5.0, minimum=0.1),
+    )
+
+
+def _parse_queue(root: TableReader) -> QueueSettings:
+    reader = root.sub("queue")
+    reader.reject_unknown({"concurrency", "heartbeat_seconds", "stalled_after_seconds"})
+    heartbeat = reader.number("heartbeat_seconds", 10.0, minimum=0.1)
+    stalled_after = reader.number("stalled_after_seconds", 60.0, minimum=0.1)
+    if stalled_after <= 2 * heartbeat:
+        # One late heartbeat (a busy database, a pause) must not get a live worker's jobs run twice.
+        raise reader.fail(
+            "stalled_after_seconds", f"more than twice heartbeat_seconds ({heartbeat:g})", stalled_after
+        )
+    return QueueSettings(
+        concurrency=reader.integer("concurrency", 2, minimum=1),
+        heartbeat_seconds=heartbeat,
+        stalled_after_seconds=stalled_after,
     )
 
 

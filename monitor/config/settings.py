@@ -23,6 +23,16 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """`[queue]`: the job queue on PostgreSQL (`grumble worker`); unused on SQLite."""
+
+    concurrency: int = 2  # jobs one worker runs at once: a collection can wait on a source while one scores
+    heartbeat_seconds: float = 10.0
+    # A worker silent this long is taken for dead, and its running jobs are handed to another.
+    stalled_after_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     name: str | None = None  # None: the bundled model
     batch_size: int = 64
@@ -144,6 +154,7 @@ class Config:
     watches: tuple[Watch, ...] = ()
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     schedule: Schedule = field(default_factory=Schedule)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     # Dashboard users; none means local use without a login. `oidc` signs in through st.login.

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +31,7 @@ from monitor.mention import Mention
 from monitor.ranking import rank_key
 from monitor.store.mentions import insert_mentions
 from monitor.store.schema import mentions
+from tests.conftest import REPO
 
 NOW = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 USER, PASSWORD = "grumble", "s3cret"
@@ -376,3 +380,23 @@ max_attempts = 1
         encoding="utf-8",
     )
     return path
+
+
+def run_together(*commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Start every command before waiting for any, and return what each did."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    started = [
+        subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for command in commands
+    ]
+    done = []
+    for process in started:
+        out, err = process.communicate(timeout=120)
+        done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return done
+
+
+def grumble(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "monitor.cli", "-c", str(config), *args]

@@ -35,7 +35,9 @@ from tests.alerts.conftest import (
     Spec,
     StartServer,
     add_mentions,
+    grumble,
     make_config,
+    run_together,
     write_cli_config,
 )
 from tests.conftest import REPO
@@ -75,26 +77,6 @@ every = "daily"
 at = "{at}"
 send_when_quiet = {quiet}
 """
-
-
-def run_together(*commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
-    """Start every command before waiting for any, and return what each did."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    started = [
-        subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for command in commands
-    ]
-    done = []
-    for process in started:
-        out, err = process.communicate(timeout=120)
-        done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
-    return done
-
-
-def grumble(config: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "monitor.cli", "-c", str(config), *args]
 
 
 @pytest.mark.both_databases

@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from monitor.cli import main
 from monitor.config import Config, load_config, parse_config
 from monitor.errors import ConfigError
+from monitor.jobs import Jobs, ModelHolder
 from monitor.mention import utcnow
-from monitor.scheduler import Jobs, ModelHolder, build_scheduler
+from monitor.scheduler import build_scheduler
 from monitor.store import digests as digest_store
 from tests.alerts.conftest import PASSWORD, USER, Spec, StartServer, add_mentions, free_port
 

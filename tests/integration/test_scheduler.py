@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from monitor.cli.service import install_stop_handlers
 from monitor.config import parse_config
 from monitor.errors import SourceUnavailable
-from monitor.scheduler import Jobs, ModelHolder, build_scheduler
+from monitor.jobs import Jobs, ModelHolder
+from monitor.scheduler import build_scheduler
 from monitor.store.collect_state import get_state
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
@@ -158,7 +159,7 @@ def test_the_settle_replies_job_asks_only_sources_that_can_reply(
         asked.append(repliers)
         return ["reply 7"]
 
-    monkeypatch.setattr("monitor.scheduler.settle_unconfirmed", settled_one)
+    monkeypatch.setattr("monitor.jobs.settle_unconfirmed", settled_one)
     with caplog.at_level(logging.INFO):
         assert jobs.settle_replies() == 1
     assert asked == [jobs.replier]
@@ -174,7 +175,7 @@ def test_a_job_that_raises_is_logged_by_the_listener_and_the_scheduler_goes_on(
     def broken(engine: Engine, repliers: Callable[[str], Any]) -> list[str]:
         raise RuntimeError("the replies table is gone")
 
-    monkeypatch.setattr("monitor.scheduler.settle_unconfirmed", broken)
+    monkeypatch.setattr("monitor.jobs.settle_unconfirmed", broken)
     with pytest.raises(RuntimeError, match="the replies table is gone"):
         jobs.settle_replies()  # a job's failure is no longer swallowed where it happens
 

@@ -1,0 +1,103 @@
+"""The workers' side of the queue: one procrastinate task per kind of scheduled job, each running the
+same `monitor.jobs.Jobs` method that `grumble run` runs in-process on SQLite.
+
+A worker binds its `Jobs` (its config, engine and model, loaded once) with `bind` before it takes jobs.
+Arguments are names, not objects, so a job queued by a scheduler with an older config still means
+something: a watch, source or list no longer configured is logged and skipped, not retried forever.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from procrastinate import Blueprint, JobContext
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
+
+from monitor.errors import ConfigError
+from monitor.jobs import Jobs
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint()
+_bound: Jobs | None = None
+
+
+def bind(jobs: Jobs | None) -> None:
+    """The `Jobs` this process's tasks run (None unbinds, for tests)."""
+    global _bound
+    _bound = jobs
+
+
+def _jobs() -> Jobs:
+    if _bound is None:
+        raise RuntimeError("no Jobs bound: a worker calls monitor.queue.tasks.bind() before it takes jobs")
+    return _bound
+
+
+@blueprint.task(name="collect")
+def collect(watch: str, source: str) -> None:
+    jobs = _jobs()
+    try:
+        configured = jobs.config.watch(watch)
+    except ConfigError:
+        log.warning("skipped collecting %s for %s: the watch is no longer configured", source, watch)
+        return
+    if source not in configured.sources:
+        log.warning("skipped collecting %s for %s: the watch no longer uses that source", source, watch)
+        return
+    jobs.collect(configured, source)
+
+
+@blueprint.task(name="score")
+def score() -> None:
+    _jobs().score()
+
+
+@blueprint.task(name="digest")
+def digest(list_name: str) -> None:
+    jobs = _jobs()
+    if list_name not in {d.name for d in jobs.config.digests}:
+        log.warning("skipped digest %r: the list is no longer configured", list_name)
+        return
+    jobs.digest(list_name)
+
+
+@blueprint.task(name="retry_digests")
+def retry_digests() -> None:
+    _jobs().retry_digests()
+
+
+@blueprint.task(name="settle_replies")
+def settle_replies() -> None:
+    _jobs().settle_replies()
+
+
+@blueprint.task(name="check_alerts")
+def check_alerts() -> None:
+    _jobs().check_alerts()
+
+
+@blueprint.task(name="recover_stalled", pass_context=True)
+async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> int:
+    """Hand the jobs of workers whose heartbeat lapsed back to the queue (procrastinate's recipe for
+    stalled jobs). A killed worker's collection or scoring is then done by another: collection stores
+    each item once whatever it re-fetches, and a scoring batch is written in the transaction that
+    claimed it, so a redone batch gives the same scores. Returns how many jobs went back."""
+    manager = context.app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_seconds))
+    for job in stalled:
+        where = f"job {job.id} ({job.call_string}) was running on worker {job.worker_id}"
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # The scheduler has queued the same work again meanwhile (its queueing lock only keeps
+            # one *waiting*): that job will do it, once this one no longer holds the lock.
+            log.warning(
+                "%s, silent for over %g s: a newer queued job does its work", where, stalled_after_seconds
+            )
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        else:
+            log.warning("%s, silent for over %g s: handed to another worker", where, stalled_after_seconds)
+    await manager.prune_stalled_workers(stalled_after_seconds)
+    return len(stalled)
