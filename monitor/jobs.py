@@ -24,6 +24,7 @@ from monitor.respond.workflow import Repliers
 from monitor.score.run import Model, score_pending
 from monitor.sources.base import Source
 from monitor.sources.registry import build_source
+from monitor.store.rate_limits import shared_rate_limits
 from monitor.surface.alert_delivery import AlertDelivery
 from monitor.surface.digest_delivery import DigestDelivery, find_list
 from monitor.surface.mail import mailer_for
@@ -66,7 +67,10 @@ class Jobs:
 
     def source(self, name: str) -> Source:
         if name not in self._sources:
-            self._sources[name] = build_source(self.config.source_settings(name))
+            # Rate limits kept in the database: every process on it shares one per API client.
+            self._sources[name] = build_source(
+                self.config.source_settings(name), shared_rate_limits(self.engine)
+            )
         return self._sources[name]
 
     def settle_replies(self) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from monitor.errors import UnknownSourceError
 from monitor.sources import appstore, bluesky, demo, file, hackernews, mastodon, reddit, rss
 from monitor.sources.base import Replier, Source, SourceSettings
+from monitor.token_bucket import RateLimits
 
 SourceBuilder = Callable[[SourceSettings], Source]
 
@@ -21,16 +22,27 @@ BUILDERS: dict[str, SourceBuilder] = {
     "rss": rss.build,
 }
 
+# Sources that keep a limit of their own on their requests, and the builders that take the limits.
+RATE_LIMITED: dict[str, Callable[[SourceSettings, RateLimits], Source]] = {
+    "reddit": reddit.build,
+}
+
 
 def source_names() -> list[str]:
     return sorted(BUILDERS)
 
 
-def build_source(settings: SourceSettings) -> Source:
+def build_source(settings: SourceSettings, rate_limits: RateLimits | None = None) -> Source:
+    """The source named by `settings`. `rate_limits` keeps the limits it puts on its own requests (see
+    RATE_LIMITED): a process with a database passes `store.rate_limits.shared_rate_limits(engine)`, so
+    that all processes on that database keep one limit between them; without it, each process keeps
+    its own."""
     try:
         builder = BUILDERS[settings.name]
     except KeyError:
         raise UnknownSourceError(settings.name, list(BUILDERS)) from None
+    if rate_limits is not None and settings.name in RATE_LIMITED:
+        return RATE_LIMITED[settings.name](settings, rate_limits)
     return builder(settings)
 
 

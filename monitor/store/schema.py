@@ -327,3 +327,14 @@ digest_deliveries = Table(
     Column("message_id", String(320), nullable=False),
     Column("sent_at", UTCDateTime(), nullable=False),
 )
+
+# Token buckets for the limits Grumble keeps on its own requests (Reddit's 100 a minute per OAuth
+# client), shared by every process on this database (store/rate_limits.py). `key` names the API and a
+# hash of the client id, never a secret.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

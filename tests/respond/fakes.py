@@ -15,6 +15,7 @@ from typing import Any
 from monitor.sources import bluesky, mastodon, reddit
 from monitor.sources.base import SourceSettings
 from monitor.sources.http import build_client
+from monitor.token_bucket import LocalRateLimit
 from tests.support.http_replay import ReplayServer, Reply, Request
 
 ACCESS_TOKEN = {"access_token": "fake-token", "token_type": "bearer", "expires_in": 3600, "scope": "*"}
@@ -102,9 +103,7 @@ class FakeReddit(FakeApi):
                 "password": "bot-password",
             },
         )
-        return reddit.RedditSource(
-            settings, reddit.build_reddit(settings), rate_limit=reddit.RateLimit(10_000)
-        )
+        return reddit.RedditSource(settings, reddit.build_reddit(settings), rate_limit=LocalRateLimit(10_000))
 
 
 # --- Mastodon ---------------------------------------------------------------------------------------------

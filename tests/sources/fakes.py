@@ -20,6 +20,7 @@ from monitor.mention import Watch
 from monitor.sources import appstore, bluesky, hackernews, mastodon, reddit, rss
 from monitor.sources.base import Source, SourceSettings
 from monitor.sources.http import build_client
+from monitor.token_bucket import LocalRateLimit
 from tests.support.http_replay import ReplayServer, Reply, Request
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -130,7 +131,7 @@ def reddit_adapter(server: ReplayServer) -> Adapter:
         credential="GRUMBLE_REDDIT_CLIENT_SECRET",
         external_id=_reddit_name,
         make=lambda settings: reddit.RedditSource(
-            settings, reddit.build_reddit(settings), rate_limit=reddit.RateLimit(10_000)
+            settings, reddit.build_reddit(settings), rate_limit=LocalRateLimit(10_000)
         ),
         settings_options={"client_id": "test-client", "client_secret": "test-secret"},
     )

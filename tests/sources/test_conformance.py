@@ -27,6 +27,7 @@ from monitor.mention import Page, Watch
 from monitor.sources import appstore, bluesky, hackernews, mastodon, reddit
 from monitor.sources.base import SourceSettings
 from monitor.sources.http import build_client
+from monitor.token_bucket import LocalRateLimit
 from tests.support.cassettes import PAYLOADS, Interaction, find, load, payload
 from tests.support.http_replay import ReplayServer, Reply
 
@@ -52,7 +53,7 @@ REDDIT = "reddit"
 def _reddit_source(server: ReplayServer, token: Interaction) -> reddit.RedditSource:
     server.route("POST", "/api/v1/access_token", token.reply())
     settings = _settings(REDDIT, server, client_id="<CLIENT_ID>", client_secret="<CLIENT_SECRET>")
-    return reddit.RedditSource(settings, reddit.build_reddit(settings), rate_limit=reddit.RateLimit(10_000))
+    return reddit.RedditSource(settings, reddit.build_reddit(settings), rate_limit=LocalRateLimit(10_000))
 
 
 def _reddit_watch(subreddit: str, listing: str) -> Watch:

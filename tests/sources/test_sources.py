@@ -29,6 +29,7 @@ from monitor.sources.http import build_client, get_json, retry_after_seconds
 from monitor.sources.paging import Batch, StreamState, advance, decode_cursor
 from monitor.sources.registry import BUILDERS, build_source
 from monitor.sources.text import html_to_text, parse_time
+from monitor.token_bucket import LocalRateLimit
 from tests.factories import mention
 from tests.sources.fakes import (
     Adapter,
@@ -61,7 +62,7 @@ class FakeClock:
 
 def test_rate_limit_allows_100_a_minute_then_waits_or_refuses() -> None:
     clock = FakeClock()
-    limit = reddit.RateLimit(100, max_wait_s=5.0, clock=clock, sleep=clock.sleep)
+    limit = LocalRateLimit(100, max_wait_s=5.0, clock=clock, sleep=clock.sleep)
     for _ in range(100):
         limit.acquire("reddit")
     assert clock.slept == []
@@ -72,7 +73,7 @@ def test_rate_limit_allows_100_a_minute_then_waits_or_refuses() -> None:
 def test_rate_limit_refuses_a_wait_longer_than_its_bound() -> None:
     clock = FakeClock()
     # Callers in parallel: each reserves a token before sleeping, so the queue's wait grows.
-    limit = reddit.RateLimit(100, max_wait_s=5.0, clock=clock, sleep=clock.slept.append)
+    limit = LocalRateLimit(100, max_wait_s=5.0, clock=clock, sleep=clock.slept.append)
     for _ in range(108):
         limit.acquire("reddit")
     assert clock.slept[-1] == pytest.approx(4.8)
@@ -95,7 +96,7 @@ def test_reddit_source_spends_one_token_per_request(replay_server: ReplayServer)
     source = reddit.RedditSource(
         settings,
         reddit.build_reddit(settings),
-        rate_limit=reddit.RateLimit(2, max_wait_s=60, clock=clock, sleep=clock.sleep),
+        rate_limit=LocalRateLimit(2, max_wait_s=60, clock=clock, sleep=clock.sleep),
     )
     cursor = None
     for _ in range(3):

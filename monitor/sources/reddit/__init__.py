@@ -10,7 +10,9 @@ Modes, per watch (`[watches.sources.reddit]`):
 Requests go through `praw.Reddit.request`, the real client with its OAuth, retries and Reddit's own
 rate-limit headers, and the listings are read as JSON rather than as PRAW models: models fetch missing
 attributes lazily (an extra request per item) and hide the raw payload the store keeps. On top of
-PRAW, a token bucket keeps each client id under Reddit's 100 requests a minute.
+PRAW, a token bucket keeps each client id under Reddit's 100 requests a minute: in the process, or, for
+a process with a database (`build(settings, shared_rate_limits(engine))`), one bucket for every
+process on that database.
 
 Replies (`reply`) go through PRAW's own `Comment.reply` / `Submission.reply` (POST /api/comment with the
 thing_id), which needs a user login (username and password of the script app's account). prawcore
@@ -28,20 +30,21 @@ from __future__ import annotations
 from monitor.sources.base import SourceSettings
 from monitor.sources.reddit.client import build_reddit
 from monitor.sources.reddit.errors import translate
-from monitor.sources.reddit.limits import RateLimit, rate_limit_for
+from monitor.sources.reddit.limits import client_key, rate_limit_for
 from monitor.sources.reddit.source import RedditSource
 from monitor.sources.reddit.things import parse_thing, thing_url, things
+from monitor.token_bucket import RateLimits, local_rate_limits
 
 
-def build(settings: SourceSettings) -> RedditSource:
-    return RedditSource(settings)
+def build(settings: SourceSettings, rate_limits: RateLimits = local_rate_limits) -> RedditSource:
+    return RedditSource(settings, rate_limit=rate_limit_for(settings, rate_limits))
 
 
 __all__ = [
-    "RateLimit",
     "RedditSource",
     "build",
     "build_reddit",
+    "client_key",
     "parse_thing",
     "rate_limit_for",
     "thing_url",

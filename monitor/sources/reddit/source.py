@@ -24,10 +24,11 @@ from monitor.sources.http import SkipLog, option_int, option_list, snippet
 from monitor.sources.paging import Batch, StreamState, fetch_streams, search_terms
 from monitor.sources.reddit.client import NAME, NotResent, PostGuard, build_reddit, exchange
 from monitor.sources.reddit.errors import rejected, translate
-from monitor.sources.reddit.limits import RateLimit, rate_limit_for
+from monitor.sources.reddit.limits import rate_limit_for
 from monitor.sources.reddit.things import parse_thing, thing_url, things
 from monitor.sources.reply_text import normalized
 from monitor.sources.text import as_str
+from monitor.token_bucket import RateLimit
 
 MAX_LIMIT = 100
 MAX_COMMENT_CHARS = 10_000
@@ -46,8 +47,7 @@ class RedditSource:
     ) -> None:
         self.settings = settings
         self._reddit = reddit
-        client_id = as_str(settings.options.get("client_id")) or "unset"
-        self.rate_limit = rate_limit or rate_limit_for(client_id)
+        self.rate_limit = rate_limit or rate_limit_for(settings)
         self.page_size = option_int(settings.options, "page_size", MAX_LIMIT, maximum=MAX_LIMIT)
         self.max_pages = option_int(settings.options, "max_pages", 20, maximum=1000)
         # PRAW's session (token, rate-limit state) is not meant for several threads at once.
