@@ -12,14 +12,21 @@ from monitor.auth.users import ROLES, User, is_password_hash
 from monitor.config.environment import DEFAULT_CONFIG_PATH, config_path
 from monitor.config.mail import parse_alerts, parse_digests, parse_smtp
 from monitor.config.responder import parse_reply_templates, parse_responder
-from monitor.config.settings import DEFAULT_DATABASE_URL, Config, DashboardSettings, ModelSettings, Schedule
+from monitor.config.settings import (
+    DEFAULT_DATABASE_URL,
+    Config,
+    DashboardSettings,
+    MetricsSettings,
+    ModelSettings,
+    Schedule,
+)
 from monitor.config.sources import parse_sources
 from monitor.config.tables import MAX_PORT, TableReader
 from monitor.config.watches import parse_watches
 from monitor.errors import ConfigError
 
 TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "model", "dashboard", "users", "auth"}
-TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts", "responder", "reply_templates"}
+TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts", "responder", "reply_templates", "metrics"}
 
 
 def load_config(
@@ -65,6 +72,7 @@ def parse_config(
         schedule=_parse_schedule(root),
         model=_parse_model(root, environ),
         dashboard=_parse_dashboard(root),
+        metrics=_parse_metrics(root, environ),
         users=users,
         oidc=_parse_oidc(root),
         smtp=parse_smtp(root, environ),
@@ -100,6 +108,15 @@ def _parse_dashboard(root: TableReader) -> DashboardSettings:
     port = reader.integer("port", 8501, minimum=1, maximum=MAX_PORT)
     public_url = reader.string("public_url") or f"http://{host}:{port}"
     return DashboardSettings(host=host, port=port, public_url=public_url.rstrip("/"))
+
+
+def _parse_metrics(root: TableReader, environ: Mapping[str, str]) -> MetricsSettings:
+    reader = root.sub("metrics").with_environment(environ, "metrics", {"host", "port"})
+    reader.reject_unknown({"host", "port"})
+    host = reader.text("host") or "localhost"
+    if reader.table.get("port") is None:
+        return MetricsSettings(host=host)
+    return MetricsSettings(host=host, port=reader.integer("port", 0, minimum=1, maximum=MAX_PORT))
 
 
 def _parse_oidc(root: TableReader) -> bool:

@@ -36,6 +36,15 @@ class DashboardSettings:
     public_url: str = "http://localhost:8501"
 
 
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where `grumble run` serves /metrics and /healthz; no port: not served (a command-line
+    --metrics-port overrides it, e.g. for a worker beside the scheduler on one host)."""
+
+    host: str = "localhost"
+    port: int | None = None
+
+
 SMTP_SECURITY = ("starttls", "tls", "none")
 
 
@@ -146,6 +155,7 @@ class Config:
     schedule: Schedule = field(default_factory=Schedule)
     model: ModelSettings = field(default_factory=ModelSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     # Dashboard users; none means local use without a login. `oidc` signs in through st.login.
     users: tuple[User, ...] = ()
     oidc: bool = False
