@@ -22,9 +22,6 @@ from monitor.store.queue_stats import STALLED_AFTER_SECONDS, QueueStats, queue_s
 
 log = logging.getLogger(__name__)
 
-# Reported even at zero, so an alert on them has a series to watch from the start.
-ALWAYS_REPORTED_STATUSES = ("todo", "doing", "failed")
-
 
 class QueueCollector:
     """A prometheus_client custom collector; register it with `start_observer(collectors=[...])`."""
@@ -64,7 +61,7 @@ def _unscored_family() -> GaugeMetricFamily:
 def _queue_families(stats: QueueStats | None = None) -> list[GaugeMetricFamily]:
     jobs = GaugeMetricFamily(
         "grumble_queue_jobs",
-        "Jobs in procrastinate's queue, by status (todo, doing, failed, ...)",
+        "Jobs in procrastinate's queue: todo (waiting) or doing (running)",
         labels=["status"],
     )
     stalled = GaugeMetricFamily(
@@ -75,8 +72,7 @@ def _queue_families(stats: QueueStats | None = None) -> list[GaugeMetricFamily]:
         "grumble_workers", "Queue workers by heartbeat: live, or stalled (silent too long)", labels=["state"]
     )
     if stats is not None:
-        counts = dict.fromkeys(ALWAYS_REPORTED_STATUSES, 0) | stats.jobs_by_status
-        for status, count in sorted(counts.items()):
+        for status, count in sorted(stats.jobs_by_status.items()):
             jobs.add_metric([status], count)
         stalled.add_metric([], stats.stalled_jobs)
         workers.add_metric(["live"], stats.live_workers)

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
+# Only the jobs still in the queue: both statuses have partial indexes, so a count stays a few
+# milliseconds however many finished jobs the table keeps (counting every status scans it: 80 ms at
+# 200,000 rows, and growing). Finished jobs are counted as they finish (grumble_jobs_total).
+QUEUED_STATUSES = ("todo", "doing")
+_QUEUED = text(
+    "SELECT status::text, count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') GROUP BY status"
+)
 # procrastinate's own default (Worker's stalled_worker_timeout): a worker silent this long is gone.
 STALLED_AFTER_SECONDS = 30.0
 
@@ -31,7 +38,7 @@ _WORKERS = text(
 
 @dataclass(frozen=True)
 class QueueStats:
-    jobs_by_status: dict[str, int]  # todo, doing, succeeded, failed, ...: only statuses present
+    jobs_by_status: dict[str, int]  # each of QUEUED_STATUSES, 0 when none
     stalled_jobs: int
     live_workers: int
     stalled_workers: int
@@ -45,15 +52,12 @@ def queue_stats(engine: Engine, stalled_after_seconds: float = STALLED_AFTER_SEC
     with engine.connect() as connection:
         if not _has_queue(connection):
             return None
-        by_status = connection.execute(
-            text("SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY status")
-        ).all()
+        queued = dict.fromkeys(QUEUED_STATUSES, 0)
+        queued.update({str(status): int(count) for status, count in connection.execute(_QUEUED)})
         seconds = {"seconds": stalled_after_seconds}
         stalled_jobs = int(connection.execute(_STALLED_JOBS, seconds).scalar_one())
         live, stalled = connection.execute(_WORKERS, seconds).one()
-    return QueueStats(
-        {str(status): int(count) for status, count in by_status}, stalled_jobs, int(live), int(stalled)
-    )
+    return QueueStats(queued, stalled_jobs, int(live), int(stalled))
 
 
 def _has_queue(connection: Connection) -> bool:
