@@ -117,7 +117,8 @@ def _health(health: Callable[[], Health], start_response: StartResponse) -> list
     try:
         answer: dict[str, Any] = health().as_json()
     except Exception as exc:
-        log.exception("health check raised")
+        # A probe every few seconds: one line each, not a traceback each.
+        log.warning("health check raised %s: %s", type(exc).__name__, exc)
         answer = {"ok": False, "details": {"error": f"health check failed: {type(exc).__name__}: {exc}"}}
     status = "200 OK" if answer["ok"] else "503 Service Unavailable"
     start_response(status, [("Content-Type", JSON), ("Cache-Control", "no-store")])
