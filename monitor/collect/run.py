@@ -17,6 +17,7 @@ from monitor.backoff import Backoff
 from monitor.collect.matching import matches
 from monitor.errors import SourceError, SourceRateLimited
 from monitor.mention import Watch, utcnow
+from monitor.observe.metrics import count_collected, count_source_failure
 from monitor.sources.base import Source
 from monitor.store.collect_state import get_state, record_attempt, record_failure, record_success
 from monitor.store.mentions import save_page
@@ -71,7 +72,9 @@ def collect(
             page = source.fetch(watch, cursor)
             pages += 1
             wanted = [m for m in page.mentions if matches(watch, m, need_keyword=page.unsearched)]
-            new += save_page(engine, watch.name, source.name, wanted, page.next_cursor)
+            saved = save_page(engine, watch.name, source.name, wanted, page.next_cursor)
+            new += saved
+            count_collected(source.name, saved)  # as each page commits: a later failure keeps them
             fetched += len(page.mentions)
             kept += len(wanted)
             cursor = page.next_cursor
@@ -109,6 +112,7 @@ def _failed(
     partial: CollectResult,
     backoff: Backoff,
 ) -> CollectResult:
+    count_source_failure(source.name)
     previous = get_state(engine, watch.name, source.name).consecutive_failures
     delay = backoff.delay(previous + 1)
     if isinstance(exc, SourceRateLimited):

@@ -11,6 +11,7 @@ the only code that reads them):
     GRUMBLE_<SOURCE>_<KEY>     [sources.<source>] <key>, any key (GRUMBLE_REDDIT_CLIENT_SECRET)
     GRUMBLE_SMTP_<KEY>         [smtp] <key> (GRUMBLE_SMTP_PASSWORD, GRUMBLE_SMTP_PORT, ...)
     GRUMBLE_ALERTS_WEBHOOK_URL [alerts] webhook_url
+    GRUMBLE_METRICS_HOST/PORT  [metrics] host, port
 
 Variables hold text: secrets, names, addresses, URLs and paths are taken exactly as given; other keys
 are read as a TOML value where they are one (50, 2.5, true, ["a"]). A bad value is reported with the
@@ -33,6 +34,7 @@ from monitor.config.settings import (
     Config,
     DashboardSettings,
     DigestList,
+    MetricsSettings,
     ModelSettings,
     QueueSettings,
     ReplyTemplate,
@@ -54,6 +56,7 @@ __all__ = [
     "Config",
     "DashboardSettings",
     "DigestList",
+    "MetricsSettings",
     "ModelSettings",
     "QueueSettings",
     "ReplyTemplate",

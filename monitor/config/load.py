@@ -16,6 +16,7 @@ from monitor.config.settings import (
     DEFAULT_DATABASE_URL,
     Config,
     DashboardSettings,
+    MetricsSettings,
     ModelSettings,
     QueueSettings,
     Schedule,
@@ -25,18 +26,8 @@ from monitor.config.tables import MAX_PORT, TableReader
 from monitor.config.watches import parse_watches
 from monitor.errors import ConfigError
 
-TOP_LEVEL_KEYS = {
-    "database_url",
-    "watches",
-    "sources",
-    "schedule",
-    "queue",
-    "model",
-    "dashboard",
-    "users",
-    "auth",
-}
-TOP_LEVEL_KEYS |= {"smtp", "digests", "alerts", "responder", "reply_templates"}
+TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "queue", "model", "dashboard", "users"}
+TOP_LEVEL_KEYS |= {"auth", "smtp", "digests", "alerts", "responder", "reply_templates", "metrics"}
 
 
 def load_config(
@@ -83,6 +74,7 @@ def parse_config(
         queue=_parse_queue(root),
         model=_parse_model(root, environ),
         dashboard=_parse_dashboard(root),
+        metrics=_parse_metrics(root, environ),
         users=users,
         oidc=_parse_oidc(root),
         smtp=parse_smtp(root, environ),
@@ -135,6 +127,15 @@ def _parse_dashboard(root: TableReader) -> DashboardSettings:
     port = reader.integer("port", 8501, minimum=1, maximum=MAX_PORT)
     public_url = reader.string("public_url") or f"http://{host}:{port}"
     return DashboardSettings(host=host, port=port, public_url=public_url.rstrip("/"))
+
+
+def _parse_metrics(root: TableReader, environ: Mapping[str, str]) -> MetricsSettings:
+    reader = root.sub("metrics").with_environment(environ, "metrics", {"host", "port"})
+    reader.reject_unknown({"host", "port"})
+    host = reader.text("host") or "localhost"
+    if reader.table.get("port") is None:
+        return MetricsSettings(host=host)
+    return MetricsSettings(host=host, port=reader.integer("port", 0, minimum=1, maximum=MAX_PORT))
 
 
 def _parse_oidc(root: TableReader) -> bool:

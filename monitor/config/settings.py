@@ -46,6 +46,15 @@ class DashboardSettings:
     public_url: str = "http://localhost:8501"
 
 
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where `grumble run` serves /metrics and /healthz; no port: not served (a command-line
+    --metrics-port overrides it, e.g. for a worker beside the scheduler on one host)."""
+
+    host: str = "localhost"
+    port: int | None = None
+
+
 SMTP_SECURITY = ("starttls", "tls", "none")
 
 
@@ -157,6 +166,7 @@ class Config:
     queue: QueueSettings = field(default_factory=QueueSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     # Dashboard users; none means local use without a login. `oidc` signs in through st.login.
     users: tuple[User, ...] = ()
     oidc: bool = False

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from monitor.errors import ScoringError
 from monitor.mention import utcnow
+from monitor.observe.metrics import count_scored, time_score_batch
 from monitor.ranking import rank_key
 from monitor.score.cues import leaning
 from monitor.score.verdict import decide
@@ -109,11 +110,13 @@ def _score_batch(engine: Engine, model: Model, size: int, version: str | None, a
         pending = claim_unscored(connection, size, version, after=after)
         if not pending:
             return []
-        scores = model.predict([item.text for item in pending])
+        with time_score_batch():
+            scores = model.predict([item.text for item in pending])
         now = utcnow()
         write_scores(
             connection, [_row(item, score, model, now) for item, score in zip(pending, scores, strict=True)]
         )
+    count_scored(pending, now)  # once committed: a batch rolled back was not scored
     return [item.id for item in pending]
 
 

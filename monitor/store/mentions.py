@@ -133,6 +133,10 @@ class PendingText:
     engagement: int | None = None
     rating: float | None = None
     language: str | None = None  # as the source declared it (detection may find none)
+    # For the scoring metrics: per source, and the wait from arrival to a first score.
+    source: str = ""
+    collected_at: datetime | None = None
+    scored_before: bool = False  # a rescore
 
 
 def scoring_text(title: str | None, text: str) -> str:
@@ -154,7 +158,19 @@ def _pending_query(limit: int, model_version: str | None, after: int) -> Select[
         )
     c = mentions.c
     return (
-        select(c.id, c.title, c.text, c.created_at, c.author_reach, c.engagement, c.rating, c.language)
+        select(
+            c.id,
+            c.title,
+            c.text,
+            c.created_at,
+            c.author_reach,
+            c.engagement,
+            c.rating,
+            c.language,
+            c.source,
+            c.collected_at,
+            c.scored_at,
+        )
         .where(condition, c.id > after)
         .order_by(c.id)
         .limit(limit)
@@ -171,6 +187,9 @@ def _pending_rows(connection: Connection, query: Select[Any]) -> list[PendingTex
             row.engagement,
             row.rating,
             row.language,
+            row.source,
+            row.collected_at,
+            row.scored_at is not None,
         )
         for row in connection.execute(query)
     ]
@@ -245,6 +264,13 @@ def counts_by_source(engine: Engine) -> dict[str, SourceCounts]:
     query = select(mentions.c.source, func.count(), pending).group_by(mentions.c.source)
     with engine.connect() as connection:
         return {row[0]: SourceCounts(int(row[1]), int(row[2] or 0)) for row in connection.execute(query)}
+
+
+def count_unscored(engine: Engine) -> int:
+    """Mentions waiting for their first score (by the index on scored_at, not a scan)."""
+    query = select(func.count()).select_from(mentions).where(mentions.c.scored_at.is_(None))
+    with engine.connect() as connection:
+        return int(connection.scalar(query) or 0)
 
 
 def count_mentions(engine: Engine, source: str | None = None) -> int:

@@ -70,6 +70,8 @@ def test_environment_overrides_file_for_secrets_and_database(tmp_path: Path) -> 
         ("databse_url = 'x'\n", ["databse_url", "known keys"]),
         ("[dashboard]\nport = 99999\n", ["dashboard.port", "a whole number from 1 to 65535", "99999"]),
         ("[smtp]\nhost = 'mail'\nport = 0\n", ["smtp.port", "from 1 to 65535"]),
+        ("[metrics]\nport = 0\n", ["metrics.port", "from 1 to 65535"]),
+        ("[metrics]\nport = 9464\npath = '/m'\n", ["unknown key 'metrics.path'"]),
         ("[[watches]]\nname = 'a'\nkeywords = 3\n", ["watches[0].keywords", "list of strings", "int 3"]),
         ("[[watches]]\nkeywords = ['a']\n", ["watches[0].name", "non-empty string"]),
         (
@@ -92,6 +94,17 @@ def test_bad_config_names_file_key_expected_and_found(
     assert str(path) in message
     for fragment in fragments:
         assert fragment in message
+
+
+def test_metrics_are_off_without_a_port_and_the_environment_can_set_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "[metrics]\nhost = '0.0.0.0'\n")
+    from_file = load_config(path, environ={}).metrics
+    assert (from_file.host, from_file.port) == ("0.0.0.0", None)
+    from_env = load_config(path, environ={"GRUMBLE_METRICS_PORT": "9464"}).metrics
+    assert (from_env.host, from_env.port) == ("0.0.0.0", 9464)
+    assert load_config(write(tmp_path, ""), environ={}).metrics.port is None
+    with pytest.raises(ConfigError, match="GRUMBLE_METRICS_PORT: expected a whole number"):
+        load_config(path, environ={"GRUMBLE_METRICS_PORT": "ninety"})
 
 
 def test_missing_explicit_file_says_how_to_create_one(tmp_path: Path) -> None:
