@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from monitor.collect.run import collect
 from monitor.config import Config
 from monitor.mention import Watch
+from monitor.observe.metrics import record_job
 from monitor.respond.cases import apply_rules
 from monitor.respond.posting import settle_unconfirmed
 from monitor.respond.workflow import Repliers
@@ -50,7 +51,8 @@ class ModelHolder:
 
 class Jobs:
     """What the scheduler runs; plain methods so tests can call them without a scheduler. A job that
-    fails raises: the scheduler's error listener (`log_job_error`) logs it, and the others go on."""
+    fails raises: the scheduler's error listener (`log_job_error`) or the queue logs it, and the others
+    go on. Each is counted and timed here (`record_job`), whoever called it."""
 
     def __init__(self, config: Config, engine: Engine, model: ModelHolder) -> None:
         self.config = config
@@ -76,20 +78,23 @@ class Jobs:
     def settle_replies(self) -> int:
         """Replies whose posting was not confirmed: recorded as posted when the source shows them.
         Returns how many were."""
-        settled = settle_unconfirmed(self.engine, self.replier)
+        with record_job("settle-replies"):
+            settled = settle_unconfirmed(self.engine, self.replier)
         if settled:
             log.info("%d unconfirmed reply(ies) found on their source and recorded as posted", len(settled))
         return len(settled)
 
     def collect(self, watch: Watch, source_name: str) -> None:
         # collect() records a failing source in its health and never raises for it.
-        result = collect(self.engine, watch, self.source(source_name))
+        with record_job("collect"):
+            result = collect(self.engine, watch, self.source(source_name))
         if result.new:
             self.after_collect()
 
     def score(self) -> None:
         try:
-            score_pending(self.engine, self.model.get(), batch_size=self.config.model.batch_size)
+            with record_job("score"):
+                score_pending(self.engine, self.model.get(), batch_size=self.config.model.batch_size)
         finally:
             # [[responder.rules]] open and assign cases for newly scored mentions (rules may ask for a
             # label); run even when scoring failed, for the mentions scored before it did.
@@ -112,19 +117,24 @@ class Jobs:
         return self._alerts
 
     def digest(self, list_name: str) -> None:
-        for outcome in self.digests().run_digest(find_list(self.config, list_name)):
+        with record_job("digest"):
+            outcomes = self.digests().run_digest(find_list(self.config, list_name))
+        for outcome in outcomes:
             level = logging.WARNING if outcome.status in ("failed", "deferred") else logging.INFO
             log.log(level, "%s", outcome.describe())
 
     def retry_digests(self) -> None:
-        for outcome in self.digests().retry_unsent():
+        with record_job("digest-retry"):
+            outcomes = self.digests().retry_unsent()
+        for outcome in outcomes:
             if outcome.status in ("sent", "failed"):
                 log.log(
                     logging.INFO if outcome.status == "sent" else logging.WARNING, "%s", outcome.describe()
                 )
 
     def check_alerts(self) -> None:
-        report = self.alerts().check_alerts()
+        with record_job("alerts"):
+            report = self.alerts().check_alerts()
         for event in report.new:
             log.info("alert: %s", event.summary)
         for message_id, error in report.failed:

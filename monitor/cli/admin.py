@@ -40,8 +40,8 @@ def _print_queue(engine: Engine, config: Config) -> None:
     from monitor.queue.election import APPLICATION_NAME_PREFIX, SCHEDULER_LOCK_KEY
     from monitor.store import queue
 
-    counts = queue.counts(engine, config.queue.stalled_after_seconds)
-    if counts is None:
+    stats = queue.queue_stats(engine, config.queue.stalled_after_seconds)
+    if stats is None:
         return
     leader = queue.scheduler_leader(engine, SCHEDULER_LOCK_KEY, APPLICATION_NAME_PREFIX)
     if leader is None:
@@ -62,11 +62,12 @@ def _print_queue(engine: Engine, config: Config) -> None:
         )
         for job in worker.running:
             print(f"    running {job}")
+    waiting, running = stats.jobs_by_status["todo"], stats.jobs_by_status["doing"]
     print(
-        f"queue: {counts.waiting} waiting, {counts.running} running, {counts.failed} failed, "
-        f"{counts.stalled} stalled"
+        f"queue: {waiting} waiting, {running} running, {queue.failed_jobs(engine)} failed (kept a week), "
+        f"{stats.stalled_jobs} stalled"
     )
-    if counts.waiting and not alive:
+    if waiting and not alive:
         print("  jobs are waiting and no worker is alive: start `grumble worker` (or `grumble run`)")
 
 

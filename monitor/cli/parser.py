@@ -15,7 +15,8 @@ from monitor.cli.files import cmd_export, cmd_import
 from monitor.cli.logs import JsonFormatter, package_version
 from monitor.cli.mentions import cmd_classify, cmd_collect, cmd_score
 from monitor.cli.notify import cmd_alerts, cmd_digest
-from monitor.cli.service import cmd_dashboard, cmd_init, cmd_run, cmd_up, cmd_worker
+from monitor.cli.service import cmd_dashboard, cmd_init, cmd_up
+from monitor.cli.workers import cmd_run, cmd_worker
 from monitor.errors import ConfigError, GrumbleError
 
 
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+METRICS_HELP = "serve /metrics and /healthz on this port (default: [metrics] port; none: not served)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run the scheduler until SIGINT or SIGTERM. On PostgreSQL every `grumble run` stands for scheduler "
         "(one is elected) and works the queue like a `grumble worker`.",
     )
+    run.add_argument("--metrics-port", type=int, help=METRICS_HELP)
     run.add_argument(
         "--no-worker",
         action="store_true",
@@ -100,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_worker,
         "PostgreSQL: run queued jobs (collect, score, digests, alerts, replies) until SIGINT or SIGTERM.",
     )
+    worker.add_argument("--metrics-port", type=int, help=METRICS_HELP)
     worker.add_argument(
         "--concurrency", type=int, help="jobs run at once (default: [queue] concurrency, else 2)"
     )

@@ -1,4 +1,4 @@
-"""`grumble init`, `up`, `run`, `worker` and `dashboard`: set Grumble up and keep it running."""
+"""`grumble init`, `up` and `dashboard`: set Grumble up and keep it running (`run`, `worker`: workers.py)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,14 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Engine
+from typing import Any
 
 from monitor.cli.common import config_of, example_config
 from monitor.config import DEFAULT_CONFIG_PATH, Config, config_path, load_config
 from monitor.errors import ConfigError
 from monitor.store.engine import connect
-
-if TYPE_CHECKING:
-    from monitor.jobs import Jobs
 
 log = logging.getLogger("grumble")
 
@@ -46,85 +40,6 @@ def install_stop_handlers() -> threading.Event:
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
     return stop
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from monitor.queue.app import uses_queue
-    from monitor.scheduler import build_scheduler, run_until_stopped
-
-    config = config_of(args)
-    engine = connect(config.database_url)
-    if not config.watches:
-        raise ConfigError(f"{config.path or 'configuration'}: no [[watches]]; add one (see `grumble init`)")
-    config.require_mail()
-    stop = install_stop_handlers()
-    if uses_queue(config.database_url):
-        _run_scaled_out(config, engine, stop, with_worker=not args.no_worker)
-    elif args.no_worker:
-        raise ConfigError(
-            "--no-worker needs the queue, which is in PostgreSQL; on SQLite `grumble run` does all"
-        )
-    else:
-        run_until_stopped(build_scheduler(config, engine), stop)
-    print("scheduler stopped")
-    return 0
-
-
-def _run_scaled_out(config: Config, engine: Engine, stop: threading.Event, *, with_worker: bool) -> None:
-    """On PostgreSQL: stand for scheduler and, unless told not to, work the queue too, so one
-    `grumble run` alone still does everything; more `grumble worker`s add hands."""
-    from monitor.queue.leader import schedule_while_elected
-    from monitor.store.leases import this_process
-
-    worker: threading.Thread | None = None
-    if with_worker:
-        jobs = _jobs_for(config, engine)
-        worker = threading.Thread(
-            target=_work_until_stopped, args=(config, jobs, stop, this_process()), name="queue worker"
-        )
-        worker.start()
-    try:
-        schedule_while_elected(config, engine, stop)
-    finally:
-        stop.set()
-        if worker is not None:
-            worker.join()
-
-
-def _work_until_stopped(config: Config, jobs: Jobs, stop: threading.Event, name: str) -> None:
-    from monitor.queue.worker import run_worker
-
-    try:
-        run_worker(config, jobs, stop, name)
-    except Exception:
-        # Without its worker this process would only queue: stop it whole, loudly, so a supervisor
-        # restarts it instead of leaving jobs to pile up.
-        log.exception("the queue worker failed; stopping")
-        stop.set()
-
-
-def _jobs_for(config: Config, engine: Engine) -> Jobs:
-    from monitor.jobs import Jobs, ModelHolder
-    from monitor.score.run import load_model
-
-    return Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    from monitor.queue.app import require_queue
-    from monitor.queue.worker import run_worker
-    from monitor.store.leases import this_process
-
-    config = config_of(args)
-    require_queue(config.database_url, "worker")
-    if args.concurrency is not None:
-        config = replace(config, queue=replace(config.queue, concurrency=args.concurrency))
-    engine = connect(config.database_url)
-    config.require_mail()
-    stop = install_stop_handlers()
-    run_worker(config, _jobs_for(config, engine), stop, this_process())
-    print("worker stopped")
-    return 0
 
 
 def dashboard_command(config: Config) -> list[str]:
@@ -165,6 +80,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from monitor.cli.workers import jobs_for, run_scaled_out
     from monitor.collect.run import collect
     from monitor.queue.app import uses_queue
     from monitor.scheduler import build_scheduler, run_until_stopped
@@ -176,7 +92,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(path, database_url=args.database)
     config.require_mail()
     engine = connect(config.database_url)
-    jobs = _jobs_for(config, engine)
+    jobs = jobs_for(config, engine)
     if not args.no_demo:
         for watch in config.watches:
             if "demo" in watch.sources:
@@ -196,7 +112,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"\n  Grumble dashboard: http://{config.dashboard.host}:{config.dashboard.port}\n", flush=True)
     try:
         if uses_queue(config.database_url):
-            _run_scaled_out(config, engine, stop, with_worker=True)
+            run_scaled_out(config, engine, stop, with_worker=True, metrics_port=None)
         else:
             run_until_stopped(build_scheduler(config, engine, jobs), stop)
     finally:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.store.engine import redact_url
 from monitor.store.mentions import count_unscored
-from monitor.store.queue_stats import STALLED_AFTER_SECONDS, QueueStats, queue_stats
+from monitor.store.queue import STALLED_AFTER_SECONDS, QueueStats, queue_stats
 
 log = logging.getLogger(__name__)
 

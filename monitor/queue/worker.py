@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 
 import procrastinate
 from procrastinate.worker import Worker
@@ -28,18 +29,37 @@ log = logging.getLogger(__name__)
 STOP_POLL_S = 0.2
 
 
-def run_worker(config: Config, jobs: Jobs, stop: threading.Event, name: str) -> None:
+@dataclass
+class WorkerState:
+    """What /healthz says of this process's worker: taking jobs (with its queue number) or not."""
+
+    worker_id: int | None = None
+    taking_jobs: bool = False
+
+    def problem(self) -> str | None:
+        return None if self.taking_jobs else "the queue worker is not taking jobs (starting or stopped)"
+
+
+def run_worker(
+    config: Config, jobs: Jobs, stop: threading.Event, name: str, state: WorkerState | None = None
+) -> None:
     """Run jobs until `stop` is set, then finish the running ones and return. Blocks; call it from the
     main thread (`grumble worker`) or a thread of its own (the worker inside `grumble run`)."""
+    state = state or WorkerState()
     app = queue_app(config.database_url)
     # Collection releases its (watch, source) lock as soon as it has stored; scoring what it brought
     # goes to whichever worker is free.
     jobs.after_collect = Enqueuer(app, config.queue).score
     tasks.bind(jobs)
-    asyncio.run(_work(app, config, stop, name))
+    try:
+        asyncio.run(_work(app, config, stop, name, state))
+    finally:
+        state.taking_jobs = False
 
 
-async def _work(app: procrastinate.App, config: Config, stop: threading.Event, name: str) -> None:
+async def _work(
+    app: procrastinate.App, config: Config, stop: threading.Event, name: str, state: WorkerState
+) -> None:
     settings = config.queue
     async with app.open_async():
         worker = Worker(
@@ -58,8 +78,10 @@ async def _work(app: procrastinate.App, config: Config, stop: threading.Event, n
                 await app.connector.execute_query_async(NAME_WORKER, worker_id=worker.worker_id, name=name)
                 log.info("worker %s (queue worker %d) taking jobs", name, worker.worker_id)
                 named = True
+                state.worker_id, state.taking_jobs = worker.worker_id, True
             if stop.is_set():
                 log.info("worker %s stopping: finishing its running jobs", name)
+                state.taking_jobs = False
                 worker.stop()  # type: ignore[no-untyped-call]
                 break
             await asyncio.wait({running}, timeout=STOP_POLL_S)
