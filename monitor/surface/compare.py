@@ -156,3 +156,15 @@ def load_comparison(
         period_volumes(engine, group, previous_start, start),
         terms,
     )
+
+
+def digest_comparisons(
+    engine: Engine, watches: Sequence[Watch], digest_watches: Sequence[str], start: datetime, end: datetime
+) -> list[Comparison]:
+    """For a digest over [start, end): each brand among the list's watches (every brand when the list
+    names none) against its competitors, over the digest's period and the one as long before it."""
+    return [
+        load_comparison(engine, brand, watches, end, end - start)
+        for brand in brand_watches(watches)
+        if not digest_watches or brand.name in digest_watches
+    ]

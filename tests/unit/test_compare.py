@@ -12,7 +12,11 @@ from monitor.surface.compare import brand_watches, compare, figures, ignored_wor
 from monitor.surface.trends import top_terms
 from tests.factories import BASE_TIME, watch
 
-THREE = "[[watches]]\nname = 'acme'\n{acme}\n[[watches]]\nname = 'globex'\n{globex}\n[[watches]]\nname = 'initech'\n"
+THREE = (
+    "[[watches]]\nname = 'acme'\n{acme}\n"
+    "[[watches]]\nname = 'globex'\n{globex}\n"
+    "[[watches]]\nname = 'initech'\n"
+)
 
 
 def config_with(tmp_path: Path, acme: str = "", globex: str = "", extra: str = "") -> Path:
