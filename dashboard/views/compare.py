@@ -15,6 +15,12 @@ from monitor.mention import utcnow
 from monitor.surface.compare import PERIOD_DAYS, brand_watches, load_comparison, points
 from monitor.surface.render import percent
 
+
+def with_change(value: str, change: str) -> str:
+    """A current figure with its change in brackets, or alone when there is nothing to compare with."""
+    return value if change == "-" else f"{value} ({change})"
+
+
 st.title("Compare")
 config = context.config()
 brands = brand_watches(config.watches)
@@ -42,23 +48,26 @@ if comparison.quiet:
 
 st.caption(
     "Share of voice: each watch's share of the mentions the group heard (a mention of two of them counts "
-    "for both). Changes are against the period as long before it."
+    "for both). Changes, in brackets, are against the period as long before it."
 )
+
+
 st.dataframe(
     pd.DataFrame(
         [
             {
                 "watch": f"{row.watch} (brand)" if row.is_brand else row.watch,
-                "mentions": row.current.total,
+                "mentions": with_change(str(row.current.total), f"{row.volume_change:+d}"),
                 "mentions before": row.previous.total,
-                "change": f"{row.volume_change:+d}",
-                "share of voice": percent(row.current.share_of_voice),
+                "share of voice": with_change(
+                    percent(row.current.share_of_voice), points(row.share_of_voice_change)
+                ),
                 "share of voice before": percent(row.previous.share_of_voice),
-                "share of voice change": points(row.share_of_voice_change),
                 "negative": row.current.negative,
-                "negative share": percent(row.current.negative_share),
+                "negative share": with_change(
+                    percent(row.current.negative_share), points(row.negative_share_change)
+                ),
                 "negative share before": percent(row.previous.negative_share),
-                "negative share change": points(row.negative_share_change),
             }
             for row in comparison.rows
         ]
@@ -83,7 +92,8 @@ st.altair_chart(
         x=alt.X("sum(mentions):Q", stack="normalize", title="share of voice", axis=alt.Axis(format="%")),
         color=alt.Color("watch:N", sort=[row.watch for row in comparison.rows]),
         tooltip=["period:N", "watch:N", "mentions:Q"],
-    ),
+    )
+    .properties(height=120),
     width="stretch",
 )
 

@@ -48,13 +48,13 @@ def test_brand_and_competitor_side_by_side_against_the_period_before(
     assert app.selectbox(key="c_brand").value == "globex"
     table = app.dataframe[0].value.set_index("watch")
     assert list(table.index) == ["globex (brand)", "acme"]
-    # Last 30 days: globex 2 of the group's 7 mentions, acme 5 (3 negative); nothing the 30 days before.
-    assert table.loc["globex (brand)", "mentions"] == 2 and table.loc["acme", "mentions"] == 5
+    # Last 30 days: globex 2 of the group's 7 mentions, acme 5 (3 negative); nothing the 30 days before,
+    # so shares have no change to show.
+    assert table.loc["globex (brand)", "mentions"] == "2 (+2)" and table.loc["acme", "mentions"] == "5 (+5)"
     assert table.loc["globex (brand)", "share of voice"] == "29%"
     assert table.loc["acme", "share of voice"] == "71%"
-    assert table.loc["acme", "negative share"] == "60%"
     assert table.loc["acme", "share of voice before"] == "-"
-    assert table.loc["acme", "share of voice change"] == "-"
+    assert table.loc["acme", "negative"] == 3 and table.loc["acme", "negative share"] == "60%"
     assert len(vega_charts(app)) == 1
     assert [s.value for s in app.subheader] == ["Share of voice", "Complaint terms"]
     terms = app.dataframe[1].value
@@ -65,8 +65,9 @@ def test_brand_and_competitor_side_by_side_against_the_period_before(
     app.radio(key="c_days").set_value(7).run()
     assert not app.exception, [e.value for e in app.exception]
     table = app.dataframe[0].value.set_index("watch")
-    assert table.loc["globex (brand)", "share of voice"] == "17%"
+    assert table.loc["globex (brand)", "mentions"] == "1 (+0)"
+    assert table.loc["globex (brand)", "mentions before"] == 1
+    assert table.loc["globex (brand)", "share of voice"] == "17% (-83 pts)"
     assert table.loc["globex (brand)", "share of voice before"] == "100%"
-    assert table.loc["globex (brand)", "share of voice change"] == "-83 pts"
-    assert table.loc["globex (brand)", "change"] == "+0"
-    assert table.loc["acme", "change"] == "+5"
+    assert table.loc["globex (brand)", "negative share"] == "100% (+100 pts)"
+    assert table.loc["acme", "share of voice"] == "83% (+83 pts)"
