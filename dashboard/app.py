@@ -21,6 +21,7 @@ pages = [
     st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True, url_path="inbox"),
     st.Page(str(PAGES / "mention.py"), title="Mention", icon="💬", url_path="mention", visibility="hidden"),
     st.Page(str(PAGES / "trends.py"), title="Trends", icon="📈", url_path="trends"),
+    st.Page(str(PAGES / "compare.py"), title="Compare", icon="⚖️", url_path="compare"),
     st.Page(str(PAGES / "sources.py"), title="Sources", icon="🩺", url_path="sources"),
     st.Page(str(PAGES / "digests.py"), title="Digests", icon="✉️", url_path="digests"),
 ]

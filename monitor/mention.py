@@ -96,6 +96,7 @@ class Watch:
     `keywords` go to each source's server-side search (any of them); `required` words must all appear and
     `excluded` words must not, matched case-insensitively on word boundaries after the server answered.
     `sources` maps a source name to that source's options for this watch (subreddits, hashtags, app ids...).
+    `competitors` names the other watches this brand is compared with (share of voice, the Compare page).
     """
 
     name: str
@@ -107,6 +108,7 @@ class Watch:
     # What replies to this watch's mentions call the brand and product ({brand}, {product} in templates).
     brand: str | None = None
     product: str | None = None
+    competitors: tuple[str, ...] = ()
 
     def options_for(self, source: str) -> Mapping[str, Any]:
         return self.sources.get(source, {})

@@ -42,6 +42,7 @@ DIGEST_KEYS = {
     "min_priority",
     "send_when_quiet",
     "max_mentions",
+    "include_comparison",
 }
 ALERT_KEYS = {
     "recipients",
@@ -125,6 +126,15 @@ def parse_digests(root: TableReader, watches: tuple[Watch, ...]) -> tuple[Digest
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise reader.fail("timezone", 'an IANA time zone like "Europe/Berlin"', timezone) from None
+        include_comparison = reader.boolean("include_comparison", False)
+        covered = [w for w in watches if not digest_watches or w.name in digest_watches]
+        if include_comparison and not any(w.competitors for w in covered):
+            raise reader.fail(
+                "include_comparison",
+                "false, or a brand watch with `competitors = [...]` among this list's watches "
+                "(add competitors to that watch's [[watches]] entry)",
+                include_comparison,
+            )
         lists.append(
             DigestList(
                 name=name,
@@ -137,6 +147,7 @@ def parse_digests(root: TableReader, watches: tuple[Watch, ...]) -> tuple[Digest
                 min_priority=reader.number("min_priority", 0.0),
                 send_when_quiet=reader.boolean("send_when_quiet", False),
                 max_mentions=reader.integer("max_mentions", 50, minimum=1),
+                include_comparison=include_comparison,
             )
         )
     return tuple(lists)

@@ -92,6 +92,8 @@ class DigestList:
     send_when_quiet: bool = False
     # The most urgent this many are written out; the rest are counted, with a link to the inbox.
     max_mentions: int = 50
+    # A share-of-voice section for the list's brand watches against their competitors, over the period.
+    include_comparison: bool = False
 
     @property
     def period(self) -> timedelta:

@@ -49,6 +49,10 @@ class TableReader:
     def _key(self, key: str) -> str:
         return f"{self.key_path}.{key}" if self.key_path else key
 
+    def location(self, key: str) -> str:
+        """Where `key` is, for a message that is not "expected X, found Y": the file and key path."""
+        return f"{self.where}: {self._key(key)}"
+
     def fail(self, key: str, expected: str, found: Any) -> ConfigError:
         shown = f"{type(found).__name__} {found!r}"
         if is_secret(key):

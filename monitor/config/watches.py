@@ -1,5 +1,10 @@
 """`[[watches]]`, and the one rule for watch names: what a valid one is, and how a setting that names
-a watch (a digest list, an assignment rule) is checked and told which names exist."""
+a watch (a digest list, an assignment rule, a brand's competitors) is checked and told which names exist.
+
+A brand watch lists the watches it is compared with (`competitors = ["globex"]`): each must be another
+configured watch, named once, and following competitors from watch to watch must never come back to
+where it started. A comparison is drawn from the brand's side; two watches naming each other would be
+the same group claimed by both, so the file says once which one is the brand."""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from typing import Any
 
 from monitor.config.sources import check_source_name
 from monitor.config.tables import TableReader
+from monitor.errors import ConfigError
 from monitor.mention import Watch
 
 WATCH_KEYS = {"name", "keywords", "required", "excluded", "languages", "sources", "brand", "product"}
+WATCH_KEYS |= {"competitors"}
 
 
 def watch_list(watches: Sequence[Watch]) -> str:
@@ -26,7 +33,8 @@ def check_watch(reader: TableReader, key: str, name: str, watches: Sequence[Watc
 
 def parse_watches(root: TableReader) -> tuple[Watch, ...]:
     watches: list[Watch] = []
-    for reader in root.tables("watches"):
+    readers = root.tables("watches")
+    for reader in readers:
         reader.reject_unknown(WATCH_KEYS)
         name = reader.text("name")
         # A valid watch name: not blank, and no other watch's (spaces around it do not count).
@@ -49,6 +57,50 @@ def parse_watches(root: TableReader) -> tuple[Watch, ...]:
                 sources=sources,
                 brand=reader.text("brand"),
                 product=reader.text("product"),
+                competitors=reader.words("competitors"),
             )
         )
+    # Checked once every watch is known: a brand may name a competitor defined further down.
+    for reader, watch in zip(readers, watches, strict=True):
+        _check_competitors(reader, watch, watches)
+    _check_no_cycle(dict(zip((w.name for w in watches), readers, strict=True)), watches)
     return tuple(watches)
+
+
+def _check_competitors(reader: TableReader, watch: Watch, watches: Sequence[Watch]) -> None:
+    seen: set[str] = set()
+    for name in watch.competitors:
+        if name == watch.name:
+            raise reader.fail(
+                "competitors",
+                f"other watches' names (a watch is not its own competitor: remove {name!r})",
+                name,
+            )
+        check_watch(reader, "competitors", name, watches, "names of configured watches")
+        if name in seen:
+            raise reader.fail("competitors", "each competitor named once", name)
+        seen.add(name)
+
+
+def _check_no_cycle(readers: dict[str, TableReader], watches: Sequence[Watch]) -> None:
+    """Depth first along competitors; an edge back to a watch still on the path closes a cycle, and
+    the watch that wrote that edge (the later one, as the file is walked in order) is told to drop it."""
+    competitors = {watch.name: watch.competitors for watch in watches}
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for rival in competitors[name]:
+            if rival in path:
+                loop = " → ".join([*path[path.index(rival) :], rival])
+                raise ConfigError(
+                    f"{readers[name].location('competitors')}: competitors go round in a cycle ({loop}); "
+                    f"list competitors on the brand watch only: remove {rival!r} from the competitors "
+                    f"of {name!r}"
+                )
+            if rival not in done:
+                visit(rival, [*path, rival])
+        done.add(name)
+
+    for watch in watches:
+        if watch.name not in done:
+            visit(watch.name, [watch.name])

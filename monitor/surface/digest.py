@@ -20,6 +20,7 @@ from monitor.score.verdict import explain
 from monitor.store.cases import OverdueCase
 from monitor.store.collect_state import CollectState
 from monitor.surface import render
+from monitor.surface.compare import Comparison, points
 
 MAX_OVERDUE_SHOWN = 20
 TEXT_LIMIT = 1500  # characters of a mention shown; the dashboard link has the rest
@@ -187,6 +188,26 @@ def _overdue_view(case: OverdueCase, now: datetime, public_url: str) -> dict[str
     }
 
 
+def _comparison_view(comparison: Comparison) -> dict[str, Any]:
+    return {
+        "brand": comparison.brand,
+        "rows": [
+            {
+                "watch": row.watch,
+                "is_brand": row.is_brand,
+                "total": row.current.total,
+                "change": f"{row.volume_change:+d}",
+                "share_of_voice": render.percent(row.current.share_of_voice),
+                "share_of_voice_change": points(row.share_of_voice_change),
+                "negative_share": render.percent(row.current.negative_share),
+                "negative_share_change": points(row.negative_share_change),
+                "terms": ", ".join(term.term for term in row.terms) or "none",
+            }
+            for row in comparison.rows
+        ],
+    }
+
+
 def build_digest(
     digest_list: DigestList,
     entries: Sequence[DigestEntry],
@@ -198,9 +219,11 @@ def build_digest(
     now: datetime,
     public_url: str,
     overdue: Sequence[OverdueCase] = (),
+    comparisons: Sequence[Comparison] = (),
 ) -> Digest:
     """`entries` are the period's unclaimed negative mentions; those under the list's minimum
-    priority are left out, the rest ranked most urgent first."""
+    priority are left out, the rest ranked most urgent first. `comparisons` (lists with
+    include_comparison) add a share-of-voice section; they never make a quiet digest worth sending."""
     ranked = rank(worth_sending(entries, digest_list.min_priority), now)
     shown = ranked[: digest_list.max_mentions]
     failing_views = [_failing_view(state, digest_list) for state in failing]
@@ -238,6 +261,7 @@ def build_digest(
             "share": render.percent(previous.share),
         },
         "change": _change(counts, previous),
+        "comparisons": [_comparison_view(comparison) for comparison in comparisons],
         "entries": [
             _entry_view(entry, position, now, digest_list, public_url)
             for position, entry in enumerate(shown, start=1)

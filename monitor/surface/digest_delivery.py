@@ -47,6 +47,7 @@ from monitor.store import digests as digest_store
 from monitor.store import leases
 from monitor.store.cases import overdue_cases
 from monitor.store.collect_state import CollectState, all_states
+from monitor.surface.compare import digest_comparisons
 from monitor.surface.delivery import LEASE, RETRY
 from monitor.surface.digest import Counts, Digest, DigestEntry, build_digest
 from monitor.surface.mail import Mailer, compose, new_message_id, recipient_message_id, require
@@ -147,6 +148,11 @@ def _build(
         now=now,
         public_url=config.dashboard.public_url,
         overdue=overdue_cases(engine, now),
+        comparisons=(
+            digest_comparisons(engine, config.watches, digest_list.watches, start, now)
+            if digest_list.include_comparison
+            else ()
+        ),
     )
 
 
