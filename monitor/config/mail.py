@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from datetime import time
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.config.settings import (
     DIGEST_FREQUENCIES,
@@ -120,11 +119,7 @@ def parse_digests(root: TableReader, watches: tuple[Watch, ...]) -> tuple[Digest
         weekday = (reader.string("weekday", "monday") or "monday").lower()
         if weekday not in WEEKDAYS:
             raise reader.fail("weekday", "a day name like monday", weekday)
-        timezone = reader.string("timezone", "UTC") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise reader.fail("timezone", 'an IANA time zone like "Europe/Berlin"', timezone) from None
+        timezone = reader.timezone("timezone", "UTC") or "UTC"
         lists.append(
             DigestList(
                 name=name,
