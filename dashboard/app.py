@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.auth import SIGN_OUT_URL, gate, sign_out
-from dashboard.context import USER_KEY
+from dashboard.context import USER_KEY, config_changed
 
 PAGES = Path(__file__).parent / "views"
 
@@ -31,4 +31,11 @@ with st.sidebar:
         st.button("Sign out", on_click=sign_out)
     elif user.name != "local":
         st.link_button("Sign out", SIGN_OUT_URL)
+if config_changed():
+    # Watches, digests, users and every other setting are read once, when `grumble up` starts.
+    st.warning(
+        "grumble.toml changed since start: restart `grumble up` (or `grumble run` and `grumble dashboard`) "
+        "to apply watches/digests/users and the other settings.",
+        icon="⚠️",
+    )
 st.navigation(pages).run()

@@ -17,11 +17,13 @@ from dashboard import context
 from dashboard.panel_message import say, show
 from dashboard.reply_panel import reply_panel
 from dashboard.safe import plain
+from dashboard.times import shown_time
 from monitor.auth.users import User
 from monitor.config import Config
 from monitor.errors import GrumbleError
 from monitor.mention import utcnow
 from monitor.respond.cases import add_note, assign, open_case, set_status, set_tags
+from monitor.respond.history import event_sentence
 from monitor.respond.transitions import MANUAL_STATUSES
 from monitor.store.cases import Case, case_notes, find_case
 
@@ -71,8 +73,8 @@ def _summary(case: Case, now: datetime) -> None:
     first = _clock("First response", case.first_response_at, case.response_due_at, case.clock_from, now)
     resolution = _clock("Resolution", case.resolved_at, case.resolution_due_at, case.clock_from, now)
     st.caption(
-        f"{first} · {resolution} · case opened {case.opened_at:%Y-%m-%d %H:%M} UTC"
-        f" · clock from {case.clock_from:%Y-%m-%d %H:%M} UTC, when the mention reached us"
+        f"{first} · {resolution} · case opened {shown_time(case.opened_at)}"
+        f" · clock from {shown_time(case.clock_from)}, when the mention reached us"
     )
 
 
@@ -141,7 +143,7 @@ def _notes(engine: Engine, case: Case, user: User) -> None:
     notes = case_notes(engine, case.mention_id)
     with st.expander(f"Internal notes ({len(notes)})", expanded=bool(notes)):
         for note in notes:
-            st.markdown(f"- {note.at:%Y-%m-%d %H:%M} · **{plain(note.actor)}**: {plain(note.note)}")
+            st.markdown(f"- {shown_time(note.at)} · {plain(event_sentence(note), 1000)}")
         if user.can("responder"):
             note_key = f"case-{case.id}-note"
             st.text_area("New note (never sent)", key=note_key, height=80)

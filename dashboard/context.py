@@ -7,15 +7,27 @@ from sqlalchemy import Engine
 
 from monitor.auth.sessions import COOKIE, session_user
 from monitor.auth.users import LOCAL_USER, User
-from monitor.config import Config, load_config
+from monitor.config import Config, config_file, file_fingerprint, load_config
 from monitor.store.engine import connect
 
 USER_KEY = "grumble_user"
 
 
 @st.cache_resource
+def _loaded() -> tuple[Config, str | None]:
+    # The fingerprint is taken first: an edit made while loading then shows as a change, never hides.
+    fingerprint = file_fingerprint(config_file())
+    return load_config(), fingerprint
+
+
 def config() -> Config:
-    return load_config()
+    """The configuration this server process started with: it is read once, not on every rerun."""
+    return _loaded()[0]
+
+
+def config_changed() -> bool:
+    """Whether grumble.toml differs from what this process (and the `grumble up` beside it) runs with."""
+    return file_fingerprint(config_file()) != _loaded()[1]
 
 
 @st.cache_resource

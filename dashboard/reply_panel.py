@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from dashboard import context
 from dashboard.panel_message import say
 from dashboard.safe import plain, safe_link
+from dashboard.times import shown_time
 from monitor.auth.users import User
 from monitor.config import Config
 from monitor.errors import GrumbleError
@@ -101,7 +102,7 @@ def _button(view: _ReplyView, label: str, step: Step, key: str, primary: bool = 
 def _posted(replies: list[CaseReply]) -> None:
     for reply in replies:
         if reply.status == "posted":
-            when = f"{reply.posted_at:%Y-%m-%d %H:%M} UTC" if reply.posted_at else ""
+            when = shown_time(reply.posted_at) if reply.posted_at else ""
             st.success(
                 f"Reply posted {when}: {plain(reply.remote_url or '(no link)')} · id {plain(reply.remote_id)}"
             )
@@ -109,7 +110,7 @@ def _posted(replies: list[CaseReply]) -> None:
             if link:
                 st.link_button("Open the posted reply ↗", link)
         elif reply.status == "posted_by_hand":
-            when = f"{reply.posted_at:%Y-%m-%d %H:%M} UTC" if reply.posted_at else ""
+            when = shown_time(reply.posted_at) if reply.posted_at else ""
             st.success(f"Replied by hand {when}.")
 
 
@@ -199,7 +200,7 @@ def _approved(view: _ReplyView) -> None:
 def _posting(view: _ReplyView) -> None:
     reply = view.reply
     assert reply is not None
-    claimed = f"{reply.claimed_at:%H:%M:%S} UTC" if reply.claimed_at else "just now"
+    claimed = shown_time(reply.claimed_at, "second") if reply.claimed_at else "just now"
     st.warning(f"Being posted (since {claimed}).")
     _retry(view)
 

@@ -1,5 +1,6 @@
-"""Digests: each list's schedule, its recent sends; admins see and manage the recipients, other users
-their own subscription (a recipient's unsubscribe link lands on dashboard/server.py, not here)."""
+"""Digests: each list's schedule, a preview of its next digest and a test copy to yourself, its recent
+sends; admins see and manage the recipients, other users their own subscription (a recipient's
+unsubscribe link lands on dashboard/server.py, not here)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.safe import plain
+from dashboard.times import shown_time
+from monitor.errors import GrumbleError
 from monitor.mention import utcnow
 from monitor.store.digests import opted_out, runs, set_subscribed
+from monitor.surface.digest_delivery import preview, send_test
+from monitor.surface.mail import mailer_for
+from monitor.surface.render import with_unsubscribe_placeholder
 
 st.title("Digests")
 lists = context.config().digests
@@ -73,6 +79,32 @@ else:
     else:
         st.caption(f"{len(digest_list.recipients)} recipients; an admin manages the list.")
 
+st.subheader("Next digest")
+# Built as the list's next digest would be now, claiming nothing: the real one is not affected.
+upcoming = preview(context.config(), engine, digest_list, utcnow())
+if upcoming.quiet and not digest_list.send_when_quiet:
+    st.caption("All quiet so far: as things stand, no mail would be sent (send_when_quiet = false).")
+st.markdown(f"**Subject:** {plain(upcoming.subject)}")
+with st.expander("The digest as it would read now", expanded=False):
+    # The text part, shown as text: mention text from strangers is never rendered as Markdown or HTML.
+    st.code(with_unsubscribe_placeholder(upcoming.text), language=None, wrap_lines=True)
+
+own_address = user.email if user is not None else None
+if own_address is None:
+    st.caption(
+        "To get a test copy, your [[users]] entry in grumble.toml needs an `email`: "
+        "you have no email address configured."
+    )
+elif st.button(f"Send me a test ({plain(own_address)})", key="d_test"):
+    try:
+        send_test(
+            context.config(), engine, digest_list, own_address, mailer_for(context.config().smtp), utcnow()
+        )
+    except GrumbleError as exc:
+        st.error(f"Test not sent: {plain(str(exc))}")
+    else:
+        st.success(f"Test sent to {plain(own_address)} only. The real digest is sent on schedule as usual.")
+
 st.subheader("Recent digests")
 recent = runs(engine, digest_list.name)[::-1][:20]  # newest first
 if not recent:
@@ -82,7 +114,7 @@ else:
         pd.DataFrame(
             [
                 {
-                    "built": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    "built": shown_time(run.created_at),
                     "status": run.status,
                     "mentions": run.mention_count,
                     "attempts": run.attempts,

@@ -8,6 +8,8 @@ from dashboard import context
 from dashboard.case_panel import case_panel
 from dashboard.components import card
 from dashboard.safe import plain
+from dashboard.times import shown_time
+from monitor.respond.history import event_sentence
 from monitor.store.detail import by_same_author, get_mention, parent_of, replies_to
 from monitor.store.triage import history
 from monitor.surface.inbox import mention_row
@@ -50,11 +52,7 @@ events = history(engine, mention["id"])
 if not events:
     st.caption("No changes yet.")
 for event in events:
-    change = f"{plain(event.before or '—')} → {plain(event.after or '—')}"
-    note = f" · {plain(event.note)}" if event.note else ""
-    st.markdown(
-        f"- {event.at:%Y-%m-%d %H:%M} UTC · **{plain(event.actor)}** · {event.action}: {change}{note}"
-    )
+    st.markdown(f"- {shown_time(event.at)} · {plain(event_sentence(event), 1000)}")
 
 others = by_same_author(engine, mention)
 st.subheader(f"More from {plain(mention['author'] or 'this author')}")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
+from dashboard.times import shown_time
 from monitor.mention import utcnow
 from monitor.store.collect_state import all_states
 from monitor.surface.render import age
@@ -42,7 +43,7 @@ if states:
                     "last success": age(s.last_success_at, now) if s.last_success_at else "never",
                     "consecutive failures": s.consecutive_failures,
                     "problem": s.problem,
-                    "next try": s.next_attempt_at.strftime("%H:%M UTC") if s.next_attempt_at else "",
+                    "next try": shown_time(s.next_attempt_at, "clock") if s.next_attempt_at else "",
                     "collected": s.mentions_collected,
                 }
                 for s in states

@@ -1,102 +1,77 @@
-"""Trends: volume and negative share over time per watch or source, spikes marked, and complaint terms."""
+"""Trends: negative share this week against last, volume and negative share over time per watch or
+source (one small chart each, spikes marked), and complaint terms. Times in the reader's zone."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import context
-from models.labels import LABELS
+from dashboard.times import reader_timezone
+from dashboard.trend_charts import share_chart, volume_chart
 from monitor.mention import utcnow
-from monitor.surface.trends import load_trend, period_terms
+from monitor.store.trends import GroupBy
+from monitor.surface.render import percent
+from monitor.surface.trends import bucket_unit, chart_points, load_trend, period_terms, week_shares
 
 PERIODS = {
-    "last 24 hours": (timedelta(hours=24), "hour"),
-    "last 7 days": (timedelta(days=7), "hour"),
-    "last 30 days": (timedelta(days=30), "day"),
-    "last 90 days": (timedelta(days=90), "day"),
+    "last 24 hours": timedelta(hours=24),
+    "last 48 hours": timedelta(hours=48),
+    "last 7 days": timedelta(days=7),
+    "last 30 days": timedelta(days=30),
+    "last 90 days": timedelta(days=90),
 }
+METRICS_PER_ROW = 4
 
 st.title("Trends")
 engine = context.engine()
-left, middle, right = st.columns(3)
-period = left.selectbox("Period", list(PERIODS), index=1, key="t_period")
-by = middle.radio("Per", ["watch", "source"], horizontal=True, key="t_by")
 config = context.config()
+left, middle, right = st.columns(3)
+period = left.selectbox("Period", list(PERIODS), index=2, key="t_period")
+by = cast(GroupBy, middle.radio("Per", ["watch", "source"], horizontal=True, key="t_by"))
 watches = right.multiselect("Watch", list(config.watch_names), key="t_watch")
-span, unit = PERIODS[period]
+span = PERIODS[period]
+unit = bucket_unit(span)
+timezone = reader_timezone()
 now = utcnow()
-# Spikes are marked by the alerts' own rule and settings, so the chart shows what alerts (or would).
-trend = load_trend(engine, watches, by, unit, now - span, config.alerts)  # type: ignore[arg-type]
 
+st.subheader("Negative share: last 7 days against the 7 before")
+shares = week_shares(engine, watches, by, now)
+if not shares:
+    st.caption("No mentions in the last two weeks.")
+for row_start in range(0, len(shares), METRICS_PER_ROW):
+    columns = st.columns(METRICS_PER_ROW)
+    for column, share in zip(columns, shares[row_start : row_start + METRICS_PER_ROW], strict=False):
+        change = share.change_points
+        column.metric(
+            share.group,
+            percent(share.this_week.share),
+            delta=None if change is None else f"{change:+.0f} points",
+            # More negative is worse: a rise shows red.
+            delta_color="inverse",
+            help=(
+                f"{share.this_week.negative} of {share.this_week.total} mentions negative; "
+                f"the 7 days before: {share.last_week.negative} of {share.last_week.total}"
+            ),
+        )
+
+# Spikes are marked by the alerts' own rule and settings, so the chart shows what alerts (or would).
+trend = load_trend(engine, watches, by, unit, now - span, config.alerts, timezone)
 if not trend.volume:
     st.info("No mentions in this period.")
     st.stop()
 
-frame = pd.DataFrame(
-    [{"time": c.bucket, by: c.group, "label": c.label, "count": c.count} for c in trend.volume]
-)
-merged = pd.DataFrame(
-    [
-        {
-            "time": p.time,
-            by: p.group,
-            "count": p.total,
-            "count_negative": p.negative,
-            "negative share": p.share,
-            "spike": p.spike,
-        }
-        for p in trend.points
-    ]
-)
-
 st.subheader("Volume")
-st.altair_chart(
-    alt.Chart(frame)
-    .mark_bar()
-    .encode(
-        x=alt.X("time:T", title=None),
-        y=alt.Y("sum(count):Q", title="mentions"),
-        color=alt.Color(
-            "label:N",
-            scale=alt.Scale(
-                domain=[*LABELS, "unscored"],
-                range=["#d62728", "#9e9e9e", "#2ca02c", "#dddddd"],
-            ),
-        ),
-        tooltip=["time:T", "label:N", "sum(count):Q"],
-    ),
-    width="stretch",
-)
-st.subheader("Negative share")
-line = (
-    alt.Chart(merged)
-    .mark_line(point=True)
-    .encode(
-        x=alt.X("time:T", title=None),
-        y=alt.Y("negative share:Q", axis=alt.Axis(format="%")),
-        color=f"{by}:N",
-        tooltip=[
-            "time:T",
-            f"{by}:N",
-            "count:Q",
-            "count_negative:Q",
-            alt.Tooltip("negative share:Q", format=".0%"),
-        ],
-    )
-)
-spikes = (
-    alt.Chart(merged[merged["spike"]])
-    .mark_point(shape="triangle-up", size=200, color="#d62728", filled=True)
-    .encode(x="time:T", y="negative share:Q", tooltip=["time:T", f"{by}:N", "count_negative:Q"])
-)
-st.altair_chart(line + spikes, use_container_width=True)
-spike_rows = merged[merged["spike"]]
-if len(spike_rows):
-    st.warning(f"{len(spike_rows)} negative spike(s) in this period (▲ on the chart).")
+st.altair_chart(volume_chart(trend.volume, unit, timezone), width="stretch")
+st.subheader(f"Negative share per {by}")
+points = chart_points(trend.points, trend.start, now, unit)
+st.altair_chart(share_chart(points, by, unit, timezone), width="stretch")
+spiked = [c.point for c in points if c.point.spike]
+if spiked:
+    st.warning(f"{len(spiked)} negative spike(s) in this period (▲ on the chart).")
 
 st.subheader("Complaint terms")
 keywords = [k for w in config.watches for k in w.keywords]

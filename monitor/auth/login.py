@@ -13,7 +13,7 @@ used for as long as the config still holds that hash (an admin who sets a new on
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
@@ -77,7 +77,7 @@ class Login:
             ).first()
         if row is None or row.replaces != _digest(user.password_hash):
             return user
-        return User(user.name, user.role, row.password_hash, user.email)
+        return replace(user, password_hash=row.password_hash)
 
     def _upgrade(self, user: User, password: str) -> None:
         assert user.password_hash is not None

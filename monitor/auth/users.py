@@ -26,6 +26,7 @@ class User:
     role: str
     password_hash: str | None = None  # None: signs in through OpenID Connect (matched by email)
     email: str | None = None
+    timezone: str | None = None  # None: the [dashboard] timezone
 
     def can(self, role: str) -> bool:
         """Whether this user has `role` or a stronger one."""

@@ -24,7 +24,7 @@ tables), `load` (the file and the top level), and one module per group of sectio
 """
 
 from monitor.config.environment import DEFAULT_CONFIG_PATH, ENV_PREFIX, config_path
-from monitor.config.load import load_config, parse_config
+from monitor.config.load import config_file, file_fingerprint, load_config, parse_config
 from monitor.config.settings import (
     DEFAULT_DATABASE_URL,
     DIGEST_FREQUENCIES,
@@ -64,7 +64,9 @@ __all__ = [
     "ResponderSettings",
     "Schedule",
     "SmtpSettings",
+    "config_file",
     "config_path",
+    "file_fingerprint",
     "is_secret",
     "load_config",
     "parse_config",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ def load_config(
     """Read `path` (default: $GRUMBLE_CONFIG, then ./grumble.toml). A missing default file gives defaults."""
     env = os.environ if environ is None else environ
     named = config_path(path, env)
-    file = named or DEFAULT_CONFIG_PATH
+    file = config_file(path, env)
     data: dict[str, Any] = {}
     if file.exists():
         try:
@@ -51,6 +52,22 @@ def load_config(
     elif named is not None:
         raise ConfigError(f"{file}: no such file; create one with `grumble init`")
     return parse_config(data, file if file.exists() else None, env, database_url)
+
+
+def config_file(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The file `load_config` reads (or would read, once it exists)."""
+    return config_path(path, os.environ if environ is None else environ) or DEFAULT_CONFIG_PATH
+
+
+def file_fingerprint(file: Path) -> str | None:
+    """What the file holds now, to tell later whether it was edited (None: it is missing). A hash, not
+    the modification time: saving a file unchanged, or copying it, is no edit."""
+    try:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
 
 
 def parse_config(
@@ -122,11 +139,16 @@ def _parse_model(root: TableReader, environ: Mapping[str, str]) -> ModelSettings
 
 def _parse_dashboard(root: TableReader) -> DashboardSettings:
     reader = root.sub("dashboard")
-    reader.reject_unknown({"host", "port", "public_url"})
+    reader.reject_unknown({"host", "port", "public_url", "timezone"})
     host = reader.string("host", "localhost") or "localhost"
     port = reader.integer("port", 8501, minimum=1, maximum=MAX_PORT)
     public_url = reader.string("public_url") or f"http://{host}:{port}"
-    return DashboardSettings(host=host, port=port, public_url=public_url.rstrip("/"))
+    return DashboardSettings(
+        host=host,
+        port=port,
+        public_url=public_url.rstrip("/"),
+        timezone=reader.timezone("timezone", "UTC") or "UTC",
+    )
 
 
 def _parse_metrics(root: TableReader, environ: Mapping[str, str]) -> MetricsSettings:
@@ -147,7 +169,7 @@ def _parse_oidc(root: TableReader) -> bool:
 def _parse_users(root: TableReader) -> tuple[User, ...]:
     users: list[User] = []
     for reader in root.tables("users"):
-        reader.reject_unknown({"name", "role", "password_hash", "email"})
+        reader.reject_unknown({"name", "role", "password_hash", "email", "timezone"})
         name = reader.string("name")
         if not name:
             raise reader.fail("name", "a user name", reader.table.get("name"))
@@ -162,5 +184,13 @@ def _parse_users(root: TableReader) -> tuple[User, ...]:
             )
         if password_hash is None and email is None:
             raise reader.fail("password_hash", "a password hash, or an email for OpenID Connect", None)
-        users.append(User(name=name, role=role, password_hash=password_hash, email=email))
+        users.append(
+            User(
+                name=name,
+                role=role,
+                password_hash=password_hash,
+                email=email,
+                timezone=reader.timezone("timezone"),
+            )
+        )
     return tuple(users)

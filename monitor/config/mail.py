@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from datetime import time
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.config.settings import (
     DIGEST_FREQUENCIES,
@@ -121,11 +120,7 @@ def parse_digests(root: TableReader, watches: tuple[Watch, ...]) -> tuple[Digest
         weekday = (reader.string("weekday", "monday") or "monday").lower()
         if weekday not in WEEKDAYS:
             raise reader.fail("weekday", "a day name like monday", weekday)
-        timezone = reader.string("timezone", "UTC") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise reader.fail("timezone", 'an IANA time zone like "Europe/Berlin"', timezone) from None
+        timezone = reader.timezone("timezone", "UTC") or "UTC"
         include_comparison = reader.boolean("include_comparison", False)
         covered = [w for w in watches if not digest_watches or w.name in digest_watches]
         if include_comparison and not any(w.competitors for w in covered):

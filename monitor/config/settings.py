@@ -44,6 +44,8 @@ class DashboardSettings:
     port: int = 8501
     # Where people reach the dashboard, for links in digests and alerts.
     public_url: str = "http://localhost:8501"
+    # The zone the dashboard shows times in, for users without their own `timezone`.
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)

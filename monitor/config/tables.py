@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.config.environment import layered
 from monitor.errors import ConfigError
@@ -99,6 +100,17 @@ class TableReader:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
             raise self.fail(key, "true or false", value)
+        return value
+
+    def timezone(self, key: str, default: str | None = None) -> str | None:
+        """An IANA time zone name that this machine knows (its tz database or the tzdata package)."""
+        value = self.string(key, default) or default
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(key, 'an IANA time zone like "Europe/Berlin" or "UTC"', value) from None
         return value
 
     def words(self, key: str) -> tuple[str, ...]:

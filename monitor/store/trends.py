@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Select, case, func, select
 
 from monitor.store.filters import MentionFilter, filtered
 from monitor.store.schema import mention_watches, mentions
@@ -38,11 +38,13 @@ def _as_datetime(value: Any) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def volume(engine: Engine, where: MentionFilter, unit: Unit, by: GroupBy) -> list[BucketCount]:
-    bucket = _bucket(engine.dialect.name, unit).label("bucket")
-    label = func.coalesce(mentions.c.label, "unscored").label("label")
-    group = (mention_watches.c.watch if by == "watch" else mentions.c.source).label("grp")
-    query = select(bucket, group, label, func.count().label("n"))
+def _group(by: GroupBy) -> Any:
+    return (mention_watches.c.watch if by == "watch" else mentions.c.source).label("grp")
+
+
+def _per_group(query: Select[Any], where: MentionFilter, by: GroupBy) -> Select[Any]:
+    """`query` (which selects `_group(by)`) over the mentions `where` selects, a mention counted under
+    each of its watches (only those asked for) when grouped by watch."""
     if by == "watch":
         query = query.select_from(
             mentions.join(mention_watches, mention_watches.c.mention_id == mentions.c.id)
@@ -52,12 +54,29 @@ def volume(engine: Engine, where: MentionFilter, unit: Unit, by: GroupBy) -> lis
             # a mention of several watches counts only under those asked for.
             query = query.where(mention_watches.c.watch.in_(where.watches))
             where = replace(where, watches=())
-    query = filtered(query, where).group_by(bucket, group, label).order_by(bucket)
+    return filtered(query, where)
+
+
+def volume(engine: Engine, where: MentionFilter, unit: Unit, by: GroupBy) -> list[BucketCount]:
+    bucket = _bucket(engine.dialect.name, unit).label("bucket")
+    label = func.coalesce(mentions.c.label, "unscored").label("label")
+    group = _group(by)
+    query = select(bucket, group, label, func.count().label("n"))
+    query = _per_group(query, where, by).group_by(bucket, group, label).order_by(bucket)
     with engine.connect() as connection:
         return [
             BucketCount(_as_datetime(row.bucket), row.grp, row.label, int(row.n))
             for row in connection.execute(query)
         ]
+
+
+def negative_counts(engine: Engine, where: MentionFilter, by: GroupBy) -> dict[str, tuple[int, int]]:
+    """Per watch or source: (all mentions, negative ones) among those `where` selects."""
+    group = _group(by)
+    negative = func.sum(case((mentions.c.label == "negative", 1), else_=0))
+    query = _per_group(select(group, func.count().label("n"), negative.label("neg")), where, by)
+    with engine.connect() as connection:
+        return {row.grp: (int(row.n), int(row.neg or 0)) for row in connection.execute(query.group_by(group))}
 
 
 def texts(engine: Engine, where: MentionFilter, limit: int = 5000) -> list[str]:

@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -285,26 +286,79 @@ class DigestDelivery:
 
     def _send_to(self, run: digest_store.DigestRun, recipient: str) -> None:
         assert run.message_id is not None
-        link = unsubscribe_link(
-            self.config.dashboard.public_url, unsubscribe_token(self.engine, run.list_name, recipient)
-        )
-        slug = re.sub(r"[^a-z0-9-]+", "-", run.list_name.lower()).strip("-") or "list"
         message_id = recipient_message_id(run.message_id, recipient)
-        message = compose(
-            from_address=self.config.smtp.from_address,
-            to=(recipient,),
-            subject=run.subject,
-            text=run.body_text.replace(UNSUBSCRIBE_LINK_MARK, link),
-            html=run.body_html.replace(UNSUBSCRIBE_LINK_MARK, link),
-            message_id=message_id,
-            date=run.created_at,
-            headers={
-                "List-Id": f"Grumble digest {slug} <{slug}.digest.grumble.invalid>",
-                "List-Unsubscribe": f"<{link}>",
-                # RFC 8058: mail clients may unsubscribe with one POST to the link, no page shown.
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+        message = _recipient_copy(
+            self.config,
+            self.engine,
+            run.list_name,
+            recipient,
+            Rendered(run.subject, run.body_text, run.body_html),
+            message_id,
+            run.created_at,
         )
         require(self.mailer).send(message)
         # The window SMTP cannot close is here: the server has this copy, the row is not written yet.
         digest_store.record_delivery(self.engine, run.id, recipient, message_id, self.clock())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _recipient_copy(
+    config: Config,
+    engine: Engine,
+    list_name: str,
+    recipient: str,
+    rendered: Rendered,
+    message_id: str,
+    date: datetime,
+) -> EmailMessage:
+    """One recipient's copy of a digest, with their own unsubscribe link."""
+    link = unsubscribe_link(config.dashboard.public_url, unsubscribe_token(engine, list_name, recipient))
+    slug = re.sub(r"[^a-z0-9-]+", "-", list_name.lower()).strip("-") or "list"
+    return compose(
+        from_address=config.smtp.from_address,
+        to=(recipient,),
+        subject=rendered.subject,
+        text=rendered.text.replace(UNSUBSCRIBE_LINK_MARK, link),
+        html=rendered.html.replace(UNSUBSCRIBE_LINK_MARK, link),
+        message_id=message_id,
+        date=date,
+        headers={
+            "List-Id": f"Grumble digest {slug} <{slug}.digest.grumble.invalid>",
+            "List-Unsubscribe": f"<{link}>",
+            # RFC 8058: mail clients may unsubscribe with one POST to the link, no page shown.
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def send_test(
+    config: Config,
+    engine: Engine,
+    digest_list: DigestList,
+    address: str,
+    mailer: Mailer | None,
+    now: datetime,
+) -> Digest:
+    """The list's next digest as `preview` builds it, sent to `address` alone, marked as a test.
+
+    Nothing is recorded: no run, no claimed mention, no delivery, so the real digest of the slot is
+    built and sent exactly as if this had never happened. Its own Message-ID keeps a client from
+    folding it into the real one."""
+    digest = preview(config, engine, digest_list, now)
+    message = _recipient_copy(
+        config,
+        engine,
+        digest_list.name,
+        address,
+        Rendered(f"[test] {digest.subject}", digest.text, digest.html),
+        new_message_id("digest-test", digest_list.name, config.smtp.from_address),
+        now,
+    )
+    require(mailer).send(message)
+    return digest

@@ -11,6 +11,7 @@ import functools
 import math
 import re
 from datetime import datetime
+from typing import Literal
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,11 @@ def mention_link(public_url: str, mention_id: int) -> str:
 UNSUBSCRIBE_LINK_MARK = "GRUMBLE-RECIPIENT-UNSUBSCRIBE-LINK"
 
 
+def with_unsubscribe_placeholder(body: str) -> str:
+    """A rendered digest for reading before it is sent (a dry run, the dashboard's preview)."""
+    return body.replace(UNSUBSCRIBE_LINK_MARK, "(each recipient's own unsubscribe link)")
+
+
 def unsubscribe_link(public_url: str, token: str) -> str:
     """The page a digest's Unsubscribe link opens; works without signing in (dashboard/server.py)."""
     return f"{public_url}/grumble/unsubscribe?token={quote(token, safe='')}"
@@ -115,6 +121,19 @@ def age(created_at: datetime, now: datetime) -> str:
 
 def local_time(moment: datetime, timezone: str) -> str:
     return as_utc(moment).astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M %Z")
+
+
+TimePrecision = Literal["minute", "second", "clock"]
+_TIME_FORMATS: dict[TimePrecision, str] = {
+    "minute": "%Y-%m-%d %H:%M %Z",  # a moment in a table or a history
+    "second": "%H:%M:%S %Z",  # something happening now (a reply being posted)
+    "clock": "%H:%M %Z",  # a time later today (the next try)
+}
+
+
+def zoned_time(moment: datetime, timezone: str, precision: TimePrecision = "minute") -> str:
+    """`moment` as a reader in `timezone` says it, with the zone's abbreviation so nobody wonders."""
+    return as_utc(moment).astimezone(ZoneInfo(timezone)).strftime(_TIME_FORMATS[precision])
 
 
 def count(n: int | None) -> str:

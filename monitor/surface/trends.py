@@ -1,5 +1,7 @@
 """The Trends and Sources pages' figures: volume and negative share per watch or source with spikes
-marked by the alerts' own rule, complaint terms against the period before, mentions per day."""
+marked by the alerts' own rule (hourly buckets for up to two days, the reader's days beyond, gaps kept
+as gaps), negative share this week against last, complaint terms against the period before, and
+mentions per day."""
 
 from __future__ import annotations
 
@@ -7,13 +9,23 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from monitor.config import AlertSettings
 from monitor.store.filters import MentionFilter
-from monitor.store.trends import BucketCount, GroupBy, Unit, first_mention_at, texts, volume
+from monitor.store.trends import (
+    BucketCount,
+    GroupBy,
+    Unit,
+    first_mention_at,
+    negative_counts,
+    texts,
+    volume,
+)
+from monitor.surface.digest import Counts
 from monitor.surface.spikes import DAY, same_time_before, spike_test
 
 # Common English function words and web noise: they dominate counts and say nothing about a complaint.
@@ -27,6 +39,7 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[^\W\d_][\w'-]{2,}", re.UNICODE)
 BUCKET: dict[Unit, timedelta] = {"hour": timedelta(hours=1), "day": DAY}
+WEEK = 7 * DAY
 
 
 @dataclass(frozen=True)
@@ -40,19 +53,90 @@ class TrendPoint:
     spike: bool  # the negative count is a spike by the alerts' rule
 
     @property
-    def share(self) -> float:
-        return self.negative / self.total if self.total else 0.0
+    def share(self) -> float | None:
+        """None for a bucket without mentions: a gap in the chart, not 0%."""
+        return self.negative / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    point: TrendPoint
+    run: int  # buckets of a group with mentions in a row share a run; a chart's line never leaves one
+
+
+@dataclass(frozen=True)
+class WeekShare:
+    """A watch's or source's negative share over the last 7 days against the 7 days before."""
+
+    group: str
+    this_week: Counts
+    last_week: Counts
+
+    @property
+    def change_points(self) -> float | None:
+        now, before = self.this_week.share, self.last_week.share
+        return None if now is None or before is None else 100 * (now - before)
 
 
 @dataclass(frozen=True)
 class Trend:
+    start: datetime  # the first bucket's start
     volume: list[BucketCount]  # the period's counts per bucket, group and label
     points: list[TrendPoint]  # per bucket and group, where the group has mentions
 
 
-def bucket_start(moment: datetime, unit: Unit) -> datetime:
-    hour = moment.replace(minute=0, second=0, microsecond=0)
-    return hour if unit == "hour" else hour.replace(hour=0)
+def bucket_unit(span: timedelta) -> Unit:
+    """Hours for up to two days; days beyond, where hourly points are too many to read."""
+    return "hour" if span <= 2 * DAY else "day"
+
+
+def bucket_start(moment: datetime, unit: Unit, zone: tzinfo = UTC) -> datetime:
+    """The bucket `moment` falls in: its hour (as stored, UTC), or its day as the reader in `zone`
+    counts days (midnight to midnight there, in that zone)."""
+    if unit == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    return moment.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def local_days(hourly: Sequence[BucketCount], zone: tzinfo) -> list[BucketCount]:
+    """Hourly counts summed into the reader's days. An hour is counted on the day it starts on: in a
+    zone half an hour off UTC, the half hour after midnight falls on the day before."""
+    summed: Counter[tuple[datetime, str, str]] = Counter()
+    for count in hourly:
+        summed[bucket_start(count.bucket, "day", zone), count.group, count.label] += count.count
+    return [BucketCount(day, group, label, n) for (day, group, label), n in sorted(summed.items())]
+
+
+def buckets(start: datetime, until: datetime, unit: Unit) -> list[datetime]:
+    """Every bucket's start from `start` (a bucket's start) to `until`. Days step in the zone's own
+    clock (datetime arithmetic on its tzinfo), so a day with a clock change is still one bucket."""
+    times, time = [], start
+    while time < until:
+        times.append(time)
+        time = time + BUCKET[unit]
+    return times
+
+
+def chart_points(
+    points: Sequence[TrendPoint], start: datetime, until: datetime, unit: Unit
+) -> list[ChartPoint]:
+    """Every bucket for every group, gaps included (no mentions: share None), numbered in runs so a
+    line is drawn only through buckets next to each other, never across an empty stretch."""
+    by_group: dict[str, dict[datetime, TrendPoint]] = defaultdict(dict)
+    for point in points:
+        by_group[point.group][point.time] = point
+    chart: list[ChartPoint] = []
+    run = 0
+    for group, known in sorted(by_group.items()):
+        previous_was_gap = True
+        for time in buckets(start, until, unit):
+            point = known.get(time) or TrendPoint(time, group, 0, 0, False)
+            gap = point.share is None
+            if not gap and previous_was_gap:
+                run += 1
+            previous_was_gap = gap
+            chart.append(ChartPoint(point, run))
+    return chart
 
 
 def negative_trend(
@@ -90,14 +174,22 @@ def negative_trend(
 
 
 def load_trend(
-    engine: Engine, watches: Sequence[str], by: GroupBy, unit: Unit, since: datetime, settings: AlertSettings
+    engine: Engine,
+    watches: Sequence[str],
+    by: GroupBy,
+    unit: Unit,
+    since: datetime,
+    settings: AlertSettings,
+    timezone: str = "UTC",
 ) -> Trend:
-    """The Trends page's figures from whole buckets since `since`, with the history their spike test
-    needs loaded before it."""
-    start = bucket_start(since, unit)
-    counts = volume(
-        engine, MentionFilter(watches=watches, since=start - settings.spike_baseline_days * DAY), unit, by
+    """The Trends page's figures from whole buckets since `since` (days: the reader's, in `timezone`),
+    with the history their spike test needs loaded before it."""
+    zone = ZoneInfo(timezone)
+    start = bucket_start(since, unit, zone)
+    hourly = volume(
+        engine, MentionFilter(watches=watches, since=start - settings.spike_baseline_days * DAY), "hour", by
     )
+    counts = hourly if unit == "hour" else local_days(hourly, zone)
     with engine.connect() as connection:
         listening_since = {
             group: first
@@ -105,6 +197,7 @@ def load_trend(
             if (first := first_mention_at(connection, _only(watches, by, group))) is not None
         }
     return Trend(
+        start=start,
         volume=[count for count in counts if count.bucket >= start],
         points=negative_trend(counts, unit, start, settings, listening_since),
     )
@@ -114,6 +207,19 @@ def _only(watches: Sequence[str], by: GroupBy, group: str) -> MentionFilter:
     return (
         MentionFilter(watches=[group]) if by == "watch" else MentionFilter(watches=watches, sources=[group])
     )
+
+
+def week_shares(engine: Engine, watches: Sequence[str], by: GroupBy, now: datetime) -> list[WeekShare]:
+    """Per watch or source heard from in the last two weeks: its negative share over the last 7 days
+    and over the 7 days before."""
+    this_week = negative_counts(engine, MentionFilter(watches=watches, since=now - WEEK, until=now), by)
+    last_week = negative_counts(
+        engine, MentionFilter(watches=watches, since=now - 2 * WEEK, until=now - WEEK), by
+    )
+    return [
+        WeekShare(group, Counts(*this_week.get(group, (0, 0))), Counts(*last_week.get(group, (0, 0))))
+        for group in sorted(this_week.keys() | last_week.keys())
+    ]
 
 
 def daily_by_source(engine: Engine, since: datetime) -> dict[date, dict[str, int]]:

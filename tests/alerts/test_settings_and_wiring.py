@@ -237,6 +237,26 @@ def test_digest_dry_run_prints_and_sends_nothing_then_send_sends(
     engine.dispose()
 
 
+def test_digest_dry_run_works_on_the_starter_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.store.engine import connect
+
+    path = tmp_path / "grumble.toml"
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    assert main(["init", str(path)]) == 0
+    add_mentions(connect(url), [Spec(1, text="the app ate my order")], now=utcnow())
+    capsys.readouterr()
+    assert main(["-c", str(path), "--database", url, "digest", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "no [[digests]] lists yet; this is what a daily digest of every watch would hold now" in out
+    assert "Subject: Grumble daily digest (example): 1 new negative mention" in out
+    assert "the app ate my order" in out and "RECIPIENT-UNSUBSCRIBE-LINK" not in out
+    # Sending needs a real list, and says so.
+    assert main(["-c", str(path), "--database", url, "digest", "--send"]) == 2
+    assert "no [[digests]] lists; add one" in capsys.readouterr().err
+
+
 def test_send_errors_are_one_clear_line(
     tmp_path: Path, smtp_server: StartServer, capsys: pytest.CaptureFixture[str], tls_files: Any
 ) -> None:

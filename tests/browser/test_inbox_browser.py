@@ -62,7 +62,7 @@ def test_filter_open_a_mention_and_mark_it_handled_without_running_hostile_marku
     page.get_by_role("heading", name="Mention").wait_for(timeout=15_000)
     page.get_by_text("want a refund", exact=False).first.wait_for()
     page.get_by_role("button", name="✅ Handled").click()
-    page.get_by_text("open → handled", exact=False).wait_for(timeout=15_000)
+    page.get_by_text("marked the mention handled", exact=False).wait_for(timeout=15_000)
     page.screenshot(path=str(ARTIFACTS / "mention-handled.png"), full_page=True)
     with engine.connect() as connection:
         state = connection.scalar(select(mentions.c.triage).where(mentions.c.id == ids["m2"]))

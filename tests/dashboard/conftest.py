@@ -17,6 +17,7 @@ from monitor.ranking import rank_key
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import import_mentions, iter_all, save_scores
+from tests.alerts.conftest import SmtpServer
 from tests.conftest import REPO
 from tests.factories import mention
 
@@ -135,3 +136,17 @@ def run_app(
 
 def markdown_text(app: AppTest) -> str:
     return "\n".join(element.value for element in app.markdown)
+
+
+@pytest.fixture
+def mail_server() -> Iterator[SmtpServer]:
+    """A plain SMTP server on loopback (the alerts tests' sink), for pages that send mail."""
+    from aiosmtpd.controller import Controller
+
+    from tests.alerts.conftest import MailSink, free_port
+
+    port, sink = free_port(), MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, auth_require_tls=False, ready_timeout=30)
+    controller.start()
+    yield SmtpServer(controller, port, "none", sink)
+    controller.stop()

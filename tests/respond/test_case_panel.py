@@ -103,7 +103,10 @@ def test_open_a_case_pick_a_template_and_post_to_mastodon(
     replied = find_case(seeded.engine, mention_id)
     assert replied is not None and replied.status == "replied"
     history = markdown_text(app).replace("\\", "")
-    assert "reply_posted: posting → posted" in history
+    assert (
+        "local posted the reply" in history and "local moved the case from in progress to replied" in history
+    )
+    assert "reply_posted" not in history and "→" not in history
     assert app.text_area(key=f"{key}-text").value == ""  # ready for a follow-up
 
 
@@ -125,7 +128,11 @@ def test_case_fields_and_notes_are_saved_from_the_panel(make_store: Callable[[st
     assert (saved.assignee, saved.tags, saved.status) == ("dana", ("sync", "refund"), "resolved")
     text = markdown_text(app).replace("\\", "")
     assert "Called the customer back" in text
-    assert "assign: — → dana" in text and "status: new → resolved" in text
+    assert "local assigned the case to dana." in text and "local resolved the case." in text
+    assert (
+        "local set the tags to sync, refund." in text
+        and "local added a note: Called the customer back" in text
+    )
 
 
 USERS = """

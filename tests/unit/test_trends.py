@@ -64,3 +64,44 @@ def test_top_terms_against_the_period_before() -> None:
     assert "acme" not in terms and "the" not in terms
     assert terms["refund"].count == 2 and terms["refund"].change == "new"
     assert terms["login"].count == 2 and terms["login"].previous == 1 and terms["login"].change == "+100%"
+
+
+def test_hours_up_to_two_days_then_days() -> None:
+    from monitor.surface.trends import bucket_unit
+
+    assert bucket_unit(dt.timedelta(hours=24)) == bucket_unit(2 * DAY) == "hour"
+    assert bucket_unit(7 * DAY) == bucket_unit(90 * DAY) == "day"
+
+
+def test_days_are_the_readers_days() -> None:
+    from zoneinfo import ZoneInfo
+
+    from monitor.surface.trends import local_days
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # 22:30 UTC on Nov 1 is already Nov 2 in Berlin; 21:00 UTC is still Nov 1 there.
+    hourly = [
+        BucketCount(dt.datetime(2026, 11, 1, 21, tzinfo=dt.UTC), "acme", "negative", 2),
+        BucketCount(dt.datetime(2026, 11, 1, 23, tzinfo=dt.UTC), "acme", "negative", 3),
+        BucketCount(dt.datetime(2026, 11, 2, 5, tzinfo=dt.UTC), "acme", "negative", 4),
+    ]
+    days = {(c.bucket.isoformat(), c.count) for c in local_days(hourly, berlin)}
+    assert days == {("2026-11-01T00:00:00+01:00", 2), ("2026-11-02T00:00:00+01:00", 7)}
+
+
+def test_chart_points_leave_gaps_and_never_join_across_them() -> None:
+    from monitor.surface.trends import TrendPoint, chart_points
+
+    points = [TrendPoint(START + h * HOUR, "acme", 4, 1, False) for h in (0, 1, 4)]
+    chart = chart_points(points, START, START + 6 * HOUR, "hour")
+    assert [c.point.share for c in chart] == [0.25, 0.25, None, None, 0.25, None]
+    runs = [c.run for c in chart if c.point.share is not None]
+    assert runs[0] == runs[1] != runs[2]
+
+
+def test_week_share_change_in_points() -> None:
+    from monitor.surface.digest import Counts
+    from monitor.surface.trends import WeekShare
+
+    assert WeekShare("reddit", Counts(3, 2), Counts(2, 1)).change_points == 100 * (2 / 3 - 1 / 2)
+    assert WeekShare("reddit", Counts(3, 2), Counts(0, 0)).change_points is None

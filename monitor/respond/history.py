@@ -1,0 +1,98 @@
+"""A mention's history as sentences people read ("dana approved the reply"), one per kind of event in
+`mention_events`; every place that shows the history words it through `event_sentence`.
+
+The kinds are written by monitor/respond/ (cases, replies, posting, transitions) and by
+monitor/store/triage.py (relabel). A kind not listed here (a newer version's, or a typo) still reads
+as a sentence, with its before and after values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from monitor.respond.cases import RULES_ACTOR
+from monitor.store.triage import MentionEvent
+
+# "with the case" / "with the mention": the note transitions.py gives the side that followed.
+_FOLLOWED = ("with the case", "with the mention")
+
+
+def _words(value: str | None) -> str:
+    return (value or "nothing").replace("_", " ")
+
+
+def _actor(event: MentionEvent) -> str:
+    return "The assignment rules" if event.actor == RULES_ACTOR else event.actor
+
+
+def _status(event: MentionEvent) -> str:
+    if event.after == "resolved":
+        return "resolved the case"
+    if event.after == "dismissed":
+        return "closed the case as not relevant"
+    if event.before in ("resolved", "dismissed"):
+        return f"reopened the case ({_words(event.after)})"
+    return f"moved the case from {_words(event.before)} to {_words(event.after)}"
+
+
+def _triage(event: MentionEvent) -> str:
+    return {
+        "handled": "marked the mention handled",
+        "dismissed": "marked the mention not relevant",
+        "open": "reopened the mention",
+    }.get(event.after or "", f"marked the mention {_words(event.after)}")
+
+
+def _assign(event: MentionEvent) -> str:
+    if not event.after:
+        return f"unassigned the case (was {event.before})" if event.before else "unassigned the case"
+    if event.after == event.actor:
+        return "took the case"
+    return f"assigned the case to {event.after}"
+
+
+def _tags(event: MentionEvent) -> str:
+    return f"set the tags to {event.after}" if event.after else "removed the tags"
+
+
+def _submit(event: MentionEvent) -> str:
+    if event.after == "awaiting_approval":
+        return "submitted the reply for approval"
+    return "submitted the reply"
+
+
+SENTENCES: dict[str, Callable[[MentionEvent], str]] = {
+    "case": lambda e: "opened a case",
+    "status": _status,
+    "triage": _triage,
+    "assign": _assign,
+    "tags": _tags,
+    "note": lambda e: "added a note",
+    "relabel": lambda e: f"relabelled the mention from {_words(e.before)} to {_words(e.after)}",
+    "reply_draft": lambda e: "drafted a reply",
+    "reply_edit": lambda e: "edited the reply (it is a draft again)",
+    "reply_submit": _submit,
+    "reply_approve": lambda e: "approved the reply",
+    "reply_return": lambda e: "sent the reply back to its author",
+    "reply_posting": lambda e: "started posting the reply",
+    "reply_posted": lambda e: "posted the reply",
+    "reply_by_hand": lambda e: "marked the reply as posted by hand",
+    "reply_failed": lambda e: "tried to post the reply, and it failed",
+    "reply_unconfirmed": lambda e: "posted the reply, but the source did not confirm it",
+}
+
+
+def _unknown(event: MentionEvent) -> str:
+    change = ""
+    if event.before or event.after:
+        change = f" from {_words(event.before)} to {_words(event.after)}"
+    return f"changed {_words(event.action)}{change}"
+
+
+def event_sentence(event: MentionEvent) -> str:
+    """ "dana approved the reply.", with the event's note after a colon ("... for approval: priority 3.2
+    is at least 3"); a change that only followed the other side says so."""
+    sentence = f"{_actor(event)} {SENTENCES.get(event.action, _unknown)(event)}"
+    note = (event.note or "").strip()
+    if note in _FOLLOWED:
+        return f"{sentence}, {note.replace('with the', 'along with the')}."
+    return f"{sentence}: {note}" if note else f"{sentence}."
