@@ -12,8 +12,9 @@ import streamlit as st
 from dashboard import context
 from dashboard.safe import plain
 from monitor.mention import utcnow
-from monitor.surface.compare import PERIOD_DAYS, brand_watches, load_comparison, points
+from monitor.surface.compare import PERIOD_DAYS, brand_watches, load_comparison
 from monitor.surface.render import percent
+from monitor.surface.shares import points
 
 
 def with_change(value: str, change: str) -> str:

@@ -20,6 +20,7 @@ from monitor.mention import Watch
 from monitor.store.compare import WatchVolume, period_volumes
 from monitor.store.filters import MentionFilter
 from monitor.store.trends import texts
+from monitor.surface.shares import Counts, difference
 from monitor.surface.trends import Term, top_terms
 
 PERIOD_DAYS = (7, 30, 90)
@@ -36,7 +37,7 @@ class Figures:
 
     @property
     def negative_share(self) -> float | None:
-        return self.negative / self.total if self.total else None
+        return Counts(self.total, self.negative).share
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ class WatchComparison:
 
     @property
     def share_of_voice_change(self) -> float | None:
-        return _difference(self.current.share_of_voice, self.previous.share_of_voice)
+        return difference(self.current.share_of_voice, self.previous.share_of_voice)
 
     @property
     def negative_share_change(self) -> float | None:
-        return _difference(self.current.negative_share, self.previous.negative_share)
+        return difference(self.current.negative_share, self.previous.negative_share)
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,6 @@ class Comparison:
     def quiet(self) -> bool:
         """Nobody in the group was mentioned in either period."""
         return not any(row.current.total or row.previous.total for row in self.rows)
-
-
-def _difference(now: float | None, before: float | None) -> float | None:
-    return now - before if now is not None and before is not None else None
-
-
-def points(change: float | None) -> str:
-    """A change between two shares, in percentage points: +0.05 -> '+5 pts'; '-' when one is unknown."""
-    return "-" if change is None else f"{100 * change:+.0f} pts"
 
 
 def brand_watches(watches: Sequence[Watch]) -> list[Watch]:

@@ -20,7 +20,8 @@ from monitor.score.verdict import explain
 from monitor.store.cases import OverdueCase
 from monitor.store.collect_state import CollectState
 from monitor.surface import render
-from monitor.surface.compare import Comparison, points
+from monitor.surface.compare import Comparison
+from monitor.surface.shares import Counts, points
 
 MAX_OVERDUE_SHOWN = 20
 TEXT_LIMIT = 1500  # characters of a mention shown; the dashboard link has the rest
@@ -77,16 +78,6 @@ class DigestEntry:
 
     def priority_when_collected(self) -> float:
         return self.priority(max(self.collected_at, self.created_at))
-
-
-@dataclass(frozen=True)
-class Counts:
-    total: int
-    negative: int
-
-    @property
-    def share(self) -> float | None:
-        return self.negative / self.total if self.total else None
 
 
 @dataclass(frozen=True)

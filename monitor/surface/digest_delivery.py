@@ -50,9 +50,10 @@ from monitor.store.cases import overdue_cases
 from monitor.store.collect_state import CollectState, all_states
 from monitor.surface.compare import digest_comparisons
 from monitor.surface.delivery import LEASE, RETRY
-from monitor.surface.digest import Counts, Digest, DigestEntry, build_digest
+from monitor.surface.digest import Digest, DigestEntry, build_digest
 from monitor.surface.mail import Mailer, compose, new_message_id, recipient_message_id, require
 from monitor.surface.render import UNSUBSCRIBE_LINK_MARK, unsubscribe_link
+from monitor.surface.shares import Counts
 from monitor.surface.slots import digest_slot
 
 log = logging.getLogger(__name__)

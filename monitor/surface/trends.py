@@ -25,7 +25,7 @@ from monitor.store.trends import (
     texts,
     volume,
 )
-from monitor.surface.digest import Counts
+from monitor.surface.shares import Counts, difference
 from monitor.surface.spikes import DAY, same_time_before, spike_test
 
 # Common English function words and web noise: they dominate counts and say nothing about a complaint.
@@ -74,8 +74,8 @@ class WeekShare:
 
     @property
     def change_points(self) -> float | None:
-        now, before = self.this_week.share, self.last_week.share
-        return None if now is None or before is None else 100 * (now - before)
+        change = difference(self.this_week.share, self.last_week.share)
+        return None if change is None else 100 * change
 
 
 @dataclass(frozen=True)

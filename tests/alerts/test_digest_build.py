@@ -8,8 +8,9 @@ import re
 from monitor.config import DigestList
 from monitor.ranking import rank_key
 from monitor.store.collect_state import CollectState
-from monitor.surface.digest import Counts, Digest, DigestEntry, build_digest
+from monitor.surface.digest import Digest, DigestEntry, build_digest
 from monitor.surface.render import UNSUBSCRIBE_LINK_MARK
+from monitor.surface.shares import Counts
 from tests.alerts.conftest import NOW
 
 LIST = DigestList(name="support", recipients=("s@example.com",), timezone="Europe/Berlin")

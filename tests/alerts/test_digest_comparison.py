@@ -10,9 +10,10 @@ from sqlalchemy import Engine
 from monitor.config import DigestList
 from monitor.store.compare import WatchVolume
 from monitor.surface.compare import compare
-from monitor.surface.digest import Counts, build_digest
+from monitor.surface.digest import build_digest
 from monitor.surface.digest_delivery import DigestDelivery
 from monitor.surface.mail import Mailer
+from monitor.surface.shares import Counts
 from monitor.surface.trends import Term
 from tests.alerts.conftest import NOW, Spec, StartServer, add_mentions, html_part, make_config, text_part
 

@@ -1,4 +1,5 @@
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import Engine
@@ -20,6 +22,7 @@ from monitor.store.collect_state import get_state
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import counts_by_source, iter_all
+from tests.alerts.conftest import free_port
 from tests.fake_sources import PagedSource
 
 CONFIG = {
@@ -118,8 +121,9 @@ def test_run_collects_scores_and_stops_cleanly_on_a_signal(tmp_path: Path, tiny_
         '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n[watches.sources.demo]\n',
         encoding="utf-8",
     )
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "--config", str(config), "run"],
+        [sys.executable, "-m", "monitor.cli", "--config", str(config), "run", "--metrics-port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -138,6 +142,20 @@ def test_run_collects_scores_and_stops_cleanly_on_a_signal(tmp_path: Path, tiny_
         time.sleep(0.2)
     else:
         pytest.fail("the scheduler did not collect and score the demo mentions in time")
+    # What an operator's Prometheus and load balancer see of it, while it runs.
+    health = httpx.get(f"http://localhost:{port}/healthz", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {
+        "ok": True,
+        "role": "scheduler",
+        "details": {"database": "ok", "scheduler": "ok"},
+    }
+    metrics = httpx.get(f"http://localhost:{port}/metrics", timeout=10).text
+    assert re.search(r'^grumble_jobs_total\{kind="collect",outcome="succeeded"\} [1-9]', metrics, re.M), (
+        metrics
+    )
+    assert re.search(r'^grumble_mentions_scored_total\{source="\w+"\} [1-9]', metrics, re.M), metrics
+    assert re.search(r"^grumble_mentions_unscored 0\.0$", metrics, re.M), metrics
     process.send_signal(stop_signal)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output

@@ -8,7 +8,8 @@ import pytest
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.store.compare import WatchVolume
-from monitor.surface.compare import brand_watches, compare, figures, ignored_words, points
+from monitor.surface.compare import brand_watches, compare, figures, ignored_words
+from monitor.surface.shares import points
 from monitor.surface.trends import top_terms
 from tests.factories import BASE_TIME, watch
 

@@ -100,7 +100,7 @@ def test_chart_points_leave_gaps_and_never_join_across_them() -> None:
 
 
 def test_week_share_change_in_points() -> None:
-    from monitor.surface.digest import Counts
+    from monitor.surface.shares import Counts
     from monitor.surface.trends import WeekShare
 
     assert WeekShare("reddit", Counts(3, 2), Counts(2, 1)).change_points == 100 * (2 / 3 - 1 / 2)
