@@ -28,7 +28,7 @@ from monitor.store.cases import Case, CaseReply, replies_for_case
 @st.cache_resource(show_spinner=False)
 def _repliers() -> Repliers:
     """One set of sources per server process, shared by every session."""
-    return Repliers.from_config(context.config())
+    return Repliers.from_config(context.config(), context.engine())
 
 
 def _use_template(

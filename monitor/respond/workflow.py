@@ -26,6 +26,7 @@ from monitor.respond.replies import approve_reply, measure, return_reply, save_d
 from monitor.sources.base import Replier, Source, TextLength
 from monitor.sources.registry import build_source, reply_blocker
 from monitor.store.cases import CaseReply, load_reply
+from monitor.store.rate_limits import shared_rate_limits
 
 Step = Literal["save", "submit", "approve", "send_back", "post", "by_hand"]
 Tone = Literal["success", "info", "warning", "error"]
@@ -54,8 +55,11 @@ class Repliers:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config: Config) -> Repliers:
-        return cls(lambda name: build_source(config.source_settings(name)))
+    def from_config(cls, config: Config, engine: Engine) -> Repliers:
+        # The database's rate limits: a reply posted from the dashboard spends the same per-client
+        # allowance as the workers' collection (Reddit counts both against one OAuth client).
+        limits = shared_rate_limits(engine)
+        return cls(lambda name: build_source(config.source_settings(name), limits))
 
     def __call__(self, source: str) -> Replier | None:
         with self._lock:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from monitor.config import ResponderSettings, load_config
 from monitor.respond.cases import open_case
 from monitor.respond.workflow import Outcome, Repliers, ReplyAction, run_reply_action
@@ -144,7 +146,9 @@ def test_refusals_come_back_as_outcomes_and_change_nothing(store: Store) -> None
     assert unchanged is not None and unchanged.status == "new"
 
 
-def test_repliers_build_each_source_once_and_route_by_hand_what_cannot_be_posted(tmp_path: Path) -> None:
+def test_repliers_build_each_source_once_and_route_by_hand_what_cannot_be_posted(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
     config_path = tmp_path / "grumble.toml"
     config_path.write_text('[sources.mastodon]\nbase_url = "https://social.example"\n', encoding="utf-8")
     built: list[str] = []
@@ -166,4 +170,4 @@ def test_repliers_build_each_source_once_and_route_by_hand_what_cannot_be_posted
         repliers.route("reddit", "demo-0042").by_hand_because
         == "it is a demo mention, which exists on no network"
     )
-    assert Repliers.from_config(config)("mastodon") is not None
+    assert Repliers.from_config(config, sqlite_engine)("mastodon") is not None
