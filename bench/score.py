@@ -15,6 +15,7 @@ scorer process and once by two at the same time (each model on one thread), and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import json
@@ -245,9 +246,82 @@ def postgres(batch: list[Mention], batch_size: int) -> None:
             # held row instead of waiting): it is then the speed-up had each scorer a core of its own.
             fair = (rates[2] / shares[2]) / (rates[1] / shares[1])
             print(f"speed-up per core each scorer actually had: {fair:.2f}x")
+            queued = {n: queue_workers(url, engine, n, batch_size, Path(data)) for n in (1, 2)}
+            for n, (done, wall) in queued.items():
+                print(
+                    f"PostgreSQL, {n} `grumble worker`(s), a core each: "
+                    f"{done} in {wall:.1f} s: {done / wall:.0f}/s"
+                )
+            print(
+                f"speed-up, 2 workers against 1 (the queue, the claims and the store included): "
+                f"{(queued[2][0] / queued[2][1]) / (queued[1][0] / queued[1][1]):.2f}x (target 1.7x)"
+            )
             engine.dispose()
         finally:
             server.cleanup()
+
+
+def queue_workers(url: str, engine: Engine, n: int, batch_size: int, folder: Path) -> tuple[int, float]:
+    """(mentions scored, wall seconds) for `n` real `grumble worker` processes, each pinned to one
+    core (`taskset`; the model sizes itself to the cores it may use), sharing one rescore through the
+    queue: one scoring job per worker, each claiming batches until none is left. A worker loads its
+    model before it registers, so the clock starts on loaded workers."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    from monitor.queue.app import queue_app, task_name
+    from monitor.store import queue as queue_store
+    from monitor.store.mentions import count_unscored
+
+    config = folder / "grumble.toml"
+    config.write_text(
+        f'database_url = "{url}"\n[model]\nbatch_size = {batch_size}\n[queue]\nconcurrency = 1\n',
+        encoding="utf-8",
+    )
+    clear_scores(engine)
+    total = count_unscored(engine)
+    cores = cpu_count()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    workers = [
+        subprocess.Popen(
+            [
+                "taskset",
+                "-c",
+                str(i % cores),
+                sys.executable,
+                "-m",
+                "monitor.cli",
+                "-c",
+                str(config),
+                "worker",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(n)
+    ]
+    try:
+        while len(queue_store.workers(engine)) < n:  # loaded and taking jobs: start the clock after
+            time.sleep(0.1)
+        with queue_app(url).open() as app:
+            score = app.configure_task(task_name("score"), queueing_lock="score")
+            start = time.time()
+            started = 0
+            while started < n:  # one waiting scoring job at a time (its queueing lock): queue the next
+                with contextlib.suppress(AlreadyEnqueued):  # once the last one was taken
+                    score.defer()
+                    started += 1
+                time.sleep(0.05)
+            while count_unscored(engine):
+                time.sleep(0.1)
+            wall = time.time() - start
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+    return total, wall
 
 
 def connect_admin(uri: str) -> Engine:

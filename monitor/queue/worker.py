@@ -46,6 +46,9 @@ def run_worker(
     """Run jobs until `stop` is set, then finish the running ones and return. Blocks; call it from the
     main thread (`grumble worker`) or a thread of its own (the worker inside `grumble run`)."""
     state = state or WorkerState()
+    # Loaded before taking any job: a model that cannot load stops the worker at start, with its
+    # reason, instead of failing every scoring job it would take; and the first job is not slow.
+    jobs.model.get()
     app = queue_app(config.database_url)
     # Collection releases its (watch, source) lock as soon as it has stored; scoring what it brought
     # goes to whichever worker is free.
