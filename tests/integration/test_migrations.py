@@ -16,9 +16,17 @@ from monitor.store.schema import cases, mentions, metadata
 pytestmark = pytest.mark.both_databases
 
 
+def not_the_queues(name: str | None, kind: str, _parents: object) -> bool:
+    return not (
+        kind == "table" and name is not None and name.startswith(("procrastinate_", "grumble_queue_"))
+    )
+
+
 def test_migrated_database_matches_the_declared_schema(engine: Engine) -> None:
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        # The job queue's tables are procrastinate's (migration 0011 applies its schema), not declared here.
+        context = MigrationContext.configure(connection, opts={"include_name": not_the_queues})
+        differences = compare_metadata(context, metadata)
     # SQLite reports server defaults and some types loosely; tables, columns and indexes must match.
     structural = [
         d

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from procrastinate.schema import SchemaManager
+from alembic import command
+from alembic.config import Config as AlembicConfig
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine, text
 
 from monitor.observe.queue import QueueCollector
-from monitor.store.engine import open_engine
+from monitor.store.engine import MIGRATIONS, open_engine
 from monitor.store.mentions import import_mentions, save_scores
 from tests.factories import BASE_TIME, mention
 
@@ -31,15 +32,13 @@ def scraped(collector: QueueCollector) -> Samples:
     }
 
 
-def apply_queue_schema(engine: Engine) -> None:
-    """procrastinate's schema, as `grumble worker` sets it up beside Grumble's tables."""
-    raw = engine.raw_connection()
-    try:
-        # Without parameters psycopg sends the script as it is, % signs and all.
-        raw.driver_connection.execute(SchemaManager.get_schema())  # type: ignore[union-attr]
-        raw.commit()
-    finally:
-        raw.close()
+def drop_queue_schema(engine: Engine) -> None:
+    """A PostgreSQL whose queue is gone (migrated back below 0011): the collector must not fail."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
 
 
 def add_worker(connection: Connection, seconds_since_heartbeat: int) -> int:
@@ -60,7 +59,6 @@ def add_jobs(connection: Connection, status: str, count: int = 1, worker_id: int
 
 @on_postgresql
 def test_jobs_by_status_stalled_jobs_and_workers_by_heartbeat(engine: Engine) -> None:
-    apply_queue_schema(engine)
     with engine.begin() as connection:
         live = add_worker(connection, seconds_since_heartbeat=2)
         silent = add_worker(connection, seconds_since_heartbeat=120)
@@ -95,6 +93,7 @@ def test_jobs_by_status_stalled_jobs_and_workers_by_heartbeat(engine: Engine) ->
 @on_postgresql
 def test_postgresql_without_the_queue_reports_only_the_backlog(engine: Engine) -> None:
     import_mentions(engine, "acme", [mention(1)])
+    drop_queue_schema(engine)
     assert scraped(QueueCollector(engine)) == {BACKLOG: 1}
 
 
