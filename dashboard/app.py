@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.auth import SIGN_OUT_URL, gate, sign_out
-from dashboard.context import USER_KEY
+from dashboard.context import USER_KEY, remember_run_user
 
 PAGES = Path(__file__).parent / "views"
 
@@ -16,6 +16,7 @@ user = gate()
 if user is None:
     st.stop()
 assert user is not None
+remember_run_user(user)
 
 pages = [
     st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True, url_path="inbox"),

@@ -9,6 +9,7 @@ review is urgent however mildly worded, a 5-star one is not."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.mention import as_utc, utcnow
@@ -66,3 +67,35 @@ def priority_from_key(key: float | None, now: datetime | None = None) -> float:
         return 0.0
     # A key stored before dates were checked (a post "from 2030") must not overflow the inbox.
     return math.exp(min(key - now_offset(now or utcnow()), MAX_EXPONENT))
+
+
+@dataclass(frozen=True)
+class PriorityFactors:
+    """The three numbers a priority multiplies, for saying why a mention ranks where it does."""
+
+    urgency: float  # how negative: P(negative) moved by the stars (verdict.urgency)
+    reach: float  # how far it travels: reach_factor
+    freshness: float  # 1 when new, halving every FRESHNESS_HALF_LIFE_HOURS
+
+    @property
+    def priority(self) -> float:
+        return self.urgency * self.reach * self.freshness
+
+
+def priority_factors(
+    negative: float | None,
+    created_at: datetime,
+    author_reach: int | None = None,
+    engagement: int | None = None,
+    rating: float | None = None,
+    now: datetime | None = None,
+) -> PriorityFactors | None:
+    """What `rank_key` multiplies, at `now`; None for a mention not scored yet."""
+    if negative is None:
+        return None
+    age = now_offset(created_at) - now_offset(now or utcnow())
+    return PriorityFactors(
+        urgency=urgency(negative, rating),
+        reach=reach_factor(author_reach, engagement, rating),
+        freshness=math.exp(min(age, MAX_EXPONENT)),
+    )

@@ -327,3 +327,24 @@ digest_deliveries = Table(
     Column("message_id", String(320), nullable=False),
     Column("sent_at", UTCDateTime(), nullable=False),
 )
+
+# A person's named inbox views: the query of the link that opens the view (surface/inbox_view.py).
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("user_name", String(128), primary_key=True),
+    Column("name", String(80), primary_key=True),
+    Column("params", JSON, nullable=False),
+    Column("saved_at", UTCDateTime(), nullable=False),
+)
+
+# Authors marked VIP, per source (names are only unique per source): their mentions rank higher
+# (ranking.VIP_FACTOR), through the stored rank_key, which marking and unmarking move.
+vip_authors = Table(
+    "vip_authors",
+    metadata,
+    Column("source", String(40), primary_key=True),
+    Column("author", String(256), primary_key=True),
+    Column("set_by", String(128), nullable=False),
+    Column("set_at", UTCDateTime(), nullable=False),
+)
