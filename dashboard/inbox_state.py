@@ -110,10 +110,13 @@ def current_view() -> InboxView:
     view = _view_from_widgets()
     st.session_state[LAST_VIEW] = view
     params = view.to_params()
-    current = {name: st.query_params.get_all(name) for name in st.query_params}
-    wanted = {name: value if isinstance(value, list) else [value] for name, value in params.items()}
-    if current != wanted:
-        st.query_params.from_dict(params)
+    for name in PARAMS.values():  # only the inbox's own: a link may carry others
+        wanted = params.get(name)
+        if wanted is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get_all(name) != (wanted if isinstance(wanted, list) else [wanted]):
+            st.query_params[name] = wanted
     return view
 
 
