@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import context
 from dashboard.panel_message import say
@@ -105,15 +106,13 @@ def _relabel(engine: Engine, ids: Sequence[int], actor: str) -> None:
         say("success", f"{plural(len(ids), 'mention')} relabelled {label}.")
 
 
-def bulk_bar(engine: Engine, shown: Sequence[int], user: User) -> None:
-    """Select all shown, and what can be done to the selection. Responders and admins only."""
+def bulk_bar(engine: Engine, shown: Sequence[int], user: User, toolbar: DeltaGenerator) -> None:
+    """Select all shown (in `toolbar`), and what can be done to the selection. Responders and admins only."""
     if not user.can("responder"):
         return
     ids = picked(shown)
+    toolbar.button("☑️ Select all", key="bulk-all", on_click=_pick_all, args=(list(shown),))
     if not ids:
-        st.button(
-            "☑️ Select all shown", key="bulk-all", on_click=_pick_all, args=(list(shown),), type="tertiary"
-        )
         return
     with st.container(border=True):
         st.markdown(f"**{plural(len(ids), 'mention')} selected**")

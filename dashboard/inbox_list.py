@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import context
 from dashboard.components import FOCUS, LABEL_COLORS, card, case_words
@@ -26,7 +27,13 @@ from monitor.surface.inbox import MentionRow
 CURSOR = "inbox_cursor"  # the position the keys act on, in the list as shown
 OPENED = "inbox_opened"  # compact lines opened into cards
 KEYS_HELP = "inbox_keys_help"
-LINE_CHARS = 140
+LINE_CHARS = 70  # with the line's other parts, one line at 1440 pixels wide
+# Streamlit's 40-pixel minimum button height would make each compact line that tall: 15 lines must fit
+# a laptop screen. A constant style, scoped to the compact list; nothing from a mention goes in it.
+COMPACT_STYLE = """<style>
+.st-key-compact-list button { min-height: 1.75rem; padding-top: 0; padding-bottom: 0; }
+.st-key-compact-list p { margin-bottom: 0; }
+</style>"""
 KEYS = (
     ("J", "next mention"),
     ("K", "previous mention"),
@@ -62,11 +69,10 @@ def _assign_to_me(engine: Engine, mention_id: int, user: User) -> None:
     say("success", f"Assigned to you ({user.name}).")
 
 
-def keyboard(engine: Engine, rows: Sequence[MentionRow], user: User) -> None:
-    """The buttons the keys press, in one row above the list."""
+def keyboard(engine: Engine, rows: Sequence[MentionRow], user: User, buttons: DeltaGenerator) -> None:
+    """The buttons the keys press, in the row above the list (`buttons`)."""
     position = cursor(len(rows))
     focused = rows[position]
-    buttons = st.container(horizontal=True, gap="small")
     buttons.button("↓ Next", key="key-next", shortcut="J", on_click=_move, args=(1, len(rows)))
     buttons.button("↑ Previous", key="key-previous", shortcut="K", on_click=_move, args=(-1, len(rows)))
     open_pressed = buttons.button("Open", key="key-open", shortcut="O")
@@ -118,23 +124,20 @@ def compact_list(
 ) -> None:
     opened: set[int] = st.session_state.setdefault(OPENED, set())
     selectable = user.can("responder")
+    st.html(COMPACT_STYLE)
     with st.container(gap=None, key="compact-list"):
         for position, row in enumerate(rows):
             is_open = row.id in opened
-            with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            with st.container(horizontal=True, gap="small", vertical_alignment="center", wrap=False):
                 if selectable:
                     st.checkbox(
                         "Select", key=PICK.format(row.id), label_visibility="collapsed", width="content"
                     )
-                st.markdown(
-                    compact_line(row, badges.get(row.id), position == focus),
-                    help=row.priority_breakdown(),
-                    width="stretch",
-                )
+                st.markdown(compact_line(row, badges.get(row.id), position == focus), width="stretch")
                 st.button(
                     "▾" if is_open else "▸",
                     key=f"line-open-{row.id}",
-                    help="Close" if is_open else "Open here",
+                    help=f"{'Close' if is_open else 'Open here'}. {row.priority_breakdown()}",
                     type="tertiary",
                     on_click=_toggle_open,
                     args=(row.id,),

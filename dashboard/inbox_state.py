@@ -90,8 +90,10 @@ def sidebar_filters(watches: list[str], sources: list[str]) -> None:
         st.number_input("Minimum priority", min_value=0.0, step=0.1, key="f_priority")
 
 
-def order_and_layout() -> None:
-    sort_col, layout_col = st.columns([2, 2])
+def order_and_layout(title: str) -> None:
+    """The page's title with the order and layout beside it: one row, so more of the list shows."""
+    title_col, sort_col, layout_col = st.columns([1.2, 2, 1.6], vertical_alignment="bottom")
+    title_col.title(title)
     sort_col.selectbox("Sort by", list(SORTS), key="f_sort", help=SORT_HELP)
     layout_col.segmented_control(
         "Layout",

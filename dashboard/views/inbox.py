@@ -46,19 +46,20 @@ def live_inbox(view: InboxView) -> None:
         return
     now = utcnow()
     where = view.to_filter(now)
-    metric_col, caption_col = st.columns([1, 3], vertical_alignment="bottom")
+    metric_col, tools_col = st.columns([1, 5], vertical_alignment="bottom")
     metric_col.metric("Unhandled negatives", f"{open_negatives(engine):,}")
     rows = inbox_rows(engine, where, limit=st.session_state["inbox_limit"], sort=view.sort)
     total = count(engine, where, cap=COUNT_CAP)
     matched = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
-    caption_col.caption(f"{matched} mentions match · showing {len(rows):,}, sorted by {view.sort}")
+    tools_col.caption(f"{matched} mentions match · showing {len(rows):,}, sorted by {view.sort}")
+    toolbar = tools_col.container(horizontal=True, gap="small")
     show()
     undo_bar(engine)
     if not rows:
         st.info("Nothing here. Widen the filters, or run `grumble collect --once` to fetch new mentions.")
         return
-    bulk_bar(engine, [row.id for row in rows], user)
-    keyboard(engine, rows, user)
+    bulk_bar(engine, [row.id for row in rows], user, toolbar)
+    keyboard(engine, rows, user, toolbar)
     badges = case_badges(engine, [row.id for row in rows], now)  # one query: case and overdue flags
     draw = compact_list if view.layout == "compact" else card_list
     draw(engine, rows, badges, user, cursor(len(rows)))
@@ -72,10 +73,9 @@ watches, sources = list(context.config().watch_names), _source_names()
 problems = start_widgets(watches, sources)
 sidebar_filters(watches, sources)
 saved_views(context.engine(), user, watches, sources)
-st.title("Inbox")
+order_and_layout(title="Inbox")
 for problem in problems:
     st.warning(plain(problem))
-order_and_layout()
 view = current_view()
 st.session_state.setdefault("inbox_limit", PAGE_SIZE)
 live_inbox(view)
