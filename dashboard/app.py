@@ -21,6 +21,7 @@ remember_run_user(user)
 pages = [
     st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True, url_path="inbox"),
     st.Page(str(PAGES / "mention.py"), title="Mention", icon="💬", url_path="mention", visibility="hidden"),
+    st.Page(str(PAGES / "author.py"), title="Author", icon="👤", url_path="author", visibility="hidden"),
     st.Page(str(PAGES / "trends.py"), title="Trends", icon="📈", url_path="trends"),
     st.Page(str(PAGES / "sources.py"), title="Sources", icon="🩺", url_path="sources"),
     st.Page(str(PAGES / "digests.py"), title="Digests", icon="✉️", url_path="digests"),

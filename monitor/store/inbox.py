@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.store.authors import vip_flag
 from monitor.store.filters import MentionFilter, filtered, rows_with_watches
 from monitor.store.schema import mentions
 
@@ -31,10 +32,11 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 def ranked(
     engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 0, sort: str = "priority"
 ) -> list[dict[str, Any]]:
-    """Mentions matching `where` in the order `sort` names (SORTS), highest priority first by default."""
+    """Mentions matching `where` in the order `sort` names (SORTS), highest priority first by default,
+    each with its author's `vip` flag."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
-    query = filtered(select(mentions), where).order_by(*SORTS[sort]).limit(limit).offset(offset)
+    query = filtered(select(mentions, vip_flag()), where).order_by(*SORTS[sort]).limit(limit).offset(offset)
     return rows_with_watches(engine, query)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from monitor.mention import Mention, utcnow
+from monitor.store.authors import vip_flag
 from monitor.store.collect_state import advance_cursor
 from monitor.store.engine import dialect_insert
 from monitor.store.filters import MentionFilter, filtered, watch_names
@@ -133,6 +134,7 @@ class PendingText:
     engagement: int | None = None
     rating: float | None = None
     language: str | None = None  # as the source declared it (detection may find none)
+    vip: bool = False  # the author is marked VIP on this source (store/authors.py)
 
 
 def scoring_text(title: str | None, text: str) -> str:
@@ -154,7 +156,17 @@ def _pending_query(limit: int, model_version: str | None, after: int) -> Select[
         )
     c = mentions.c
     return (
-        select(c.id, c.title, c.text, c.created_at, c.author_reach, c.engagement, c.rating, c.language)
+        select(
+            c.id,
+            c.title,
+            c.text,
+            c.created_at,
+            c.author_reach,
+            c.engagement,
+            c.rating,
+            c.language,
+            vip_flag(),
+        )
         .where(condition, c.id > after)
         .order_by(c.id)
         .limit(limit)
@@ -171,6 +183,7 @@ def _pending_rows(connection: Connection, query: Select[Any]) -> list[PendingTex
             row.engagement,
             row.rating,
             row.language,
+            bool(row.vip),
         )
         for row in connection.execute(query)
     ]

@@ -53,6 +53,7 @@ class MentionRow:
     triaged_by: str | None
     priority: float
     watches: list[str] = field(default_factory=list)
+    vip: bool = False  # the author is marked VIP on this source
 
     @property
     def source_badge(self) -> str:
@@ -84,7 +85,7 @@ class MentionRow:
 
     def factors(self, now: datetime | None = None) -> PriorityFactors | None:
         return priority_factors(
-            self.negative, self.created_at, self.author_reach, self.engagement, self.rating, now
+            self.negative, self.created_at, self.author_reach, self.engagement, self.rating, now, self.vip
         )
 
     def priority_reasons(self, now: datetime | None = None) -> str:
@@ -92,7 +93,8 @@ class MentionRow:
         factors = self.factors(now)
         if factors is None:
             return "not scored yet"
-        parts = [_how_negative(factors.urgency)]
+        parts = ["VIP author"] if self.vip else []
+        parts.append(_how_negative(factors.urgency))
         if self.rating is not None:
             parts.append(f"{self.rating:g}-star review")
         if self.author_reach:
@@ -109,10 +111,11 @@ class MentionRow:
         factors = self.factors(now)
         if factors is None:
             return "Not scored yet: a priority comes with the score."
+        vip = f" × VIP {factors.vip:g}" if self.vip else ""
         return (
             f"Priority {self.priority:.2g} = how negative {factors.urgency:.2f}"
-            f" × reach {factors.reach:.2f} × freshness {factors.freshness:.2f}"
-            f" (halves every {FRESHNESS_HALF_LIFE_HOURS:g} hours). {self.priority_reasons(now)}."
+            f" × reach {factors.reach:.2f} × freshness {factors.freshness:.2f}{vip}"
+            f" (freshness halves every {FRESHNESS_HALF_LIFE_HOURS:g} hours). {self.priority_reasons(now)}."
         )
 
 
@@ -153,6 +156,7 @@ def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow
         triaged_by=data["triaged_by"],
         priority=priority_from_key(data["rank_key"], now),
         watches=data.get("watches", []),
+        vip=bool(data.get("vip")),
     )
 
 
