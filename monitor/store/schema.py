@@ -88,6 +88,9 @@ mentions = Table(
     Index("ix_mentions_created", "created_at"),
     Index("ix_mentions_scored_at", "scored_at"),
     Index("ix_mentions_inbox", "triage", "label", "rank_key"),
+    # The inbox's other orders (store/inbox.py SORTS): newest walks ix_mentions_created.
+    Index("ix_mentions_inbox_reach", "triage", "label", "author_reach"),
+    Index("ix_mentions_inbox_negative", "triage", "label", "negative"),
     Index("ix_mentions_author", "source", "author", "created_at"),
     Index("ix_mentions_parent", "source", "parent_id"),
 )
