@@ -13,10 +13,10 @@ PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="Grumble", page_icon="📣", layout="wide")
 user = gate()
+remember_run_user(user)
 if user is None:
     st.stop()
 assert user is not None
-remember_run_user(user)
 
 pages = [
     st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True, url_path="inbox"),

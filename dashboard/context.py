@@ -39,9 +39,12 @@ def current_user() -> User | None:
     return session_user(engine(), st.context.cookies.get(COOKIE), config().users)
 
 
-def remember_run_user(user: User) -> None:
+def remember_run_user(user: User | None) -> None:
     """Called by app.py's gate on every full run, so pages need not look the user up again."""
-    st.session_state[RUN_USER] = user
+    if user is None:
+        st.session_state.pop(RUN_USER, None)
+    else:
+        st.session_state[RUN_USER] = user
 
 
 def run_user() -> User | None:
