@@ -22,11 +22,11 @@ from bench.seed import seed
 from monitor.mention import utcnow
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
-from monitor.store.inbox import count, open_negatives, ranked
+from monitor.store.inbox import SORTS, count, open_negatives, ranked
 from monitor.store.mentions import count_mentions
 
 DEFAULT = MentionFilter(labels=["negative"], triage=["open"])
-APP = Path(__file__).parent / "app.py"
+APP = Path(__file__).parent.parent / "dashboard" / "app.py"
 
 
 def median_ms(action: Callable[[], Any], repeat: int = 7) -> float:
@@ -119,6 +119,11 @@ def main() -> None:
             "inbox: top 25, watch 'acme'",
             lambda: ranked(engine, MentionFilter(labels=["negative"], triage=["open"], watches=["acme"]), 25),
         ),
+        *[
+            (f"inbox: top 25 sorted by {sort}", lambda sort=sort: ranked(engine, DEFAULT, 25, sort=sort))
+            for sort in SORTS
+            if sort != "priority"
+        ],
     ]
     print(f"\n{total:,} mentions in {engine.url.render_as_string(hide_password=True)}\n")
     baseline = None

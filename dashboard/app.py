@@ -7,12 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.auth import SIGN_OUT_URL, gate, sign_out
-from dashboard.context import USER_KEY, config_changed
+from dashboard.context import USER_KEY, config_changed, remember_run_user
 
 PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="Grumble", page_icon="📣", layout="wide")
 user = gate()
+remember_run_user(user)
 if user is None:
     st.stop()
 assert user is not None
@@ -20,6 +21,7 @@ assert user is not None
 pages = [
     st.Page(str(PAGES / "inbox.py"), title="Inbox", icon="📥", default=True, url_path="inbox"),
     st.Page(str(PAGES / "mention.py"), title="Mention", icon="💬", url_path="mention", visibility="hidden"),
+    st.Page(str(PAGES / "author.py"), title="Author", icon="👤", url_path="author", visibility="hidden"),
     st.Page(str(PAGES / "trends.py"), title="Trends", icon="📈", url_path="trends"),
     st.Page(str(PAGES / "compare.py"), title="Compare", icon="⚖️", url_path="compare"),
     st.Page(str(PAGES / "sources.py"), title="Sources", icon="🩺", url_path="sources"),

@@ -5,16 +5,18 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard.context import current_user
+from dashboard.context import run_user
+from dashboard.inbox_actions import PICK, mark_with_undo
 from dashboard.safe import escape_markdown, plain, safe_link
 from models.labels import LABELS
-from monitor.respond.cases import triage
+from monitor.auth.users import User
 from monitor.store.cases import CaseBadge
 from monitor.store.triage import relabel
 from monitor.surface.inbox import MentionRow
 
 PREVIEW_CHARS = 400
 LABEL_COLORS = {"negative": "red", "neutral": "gray", "positive": "green"}
+FOCUS = "👉 "
 
 
 def _scores(row: MentionRow) -> str:
@@ -31,21 +33,25 @@ def _scores(row: MentionRow) -> str:
     return " · ".join(parts) + language
 
 
-def headline(row: MentionRow, case: CaseBadge | None = None) -> str:
+def case_words(case: CaseBadge | None) -> str:
+    if case is None:
+        return ""
+    assignee = f" → {plain(case.assignee, 40)}" if case.assignee else ""
+    words = f" · case {case.status.replace('_', ' ')}{assignee}"
+    return " · :red-badge[⏰ overdue]" + words if case.overdue else words
+
+
+def headline(row: MentionRow, case: CaseBadge | None = None, focused: bool = False) -> str:
     """One Markdown line: label, source, author, reach, age, stars, and the case (overdue flagged).
-    Author and assignee names are escaped."""
+    Author and assignee names are escaped. `focused`: the mention the keys act on."""
     color = LABEL_COLORS.get(row.label or "", "gray")
     flag = f" :orange-badge[uncertain · {plain(row.language or '?', 8)}]" if row.uncertain else ""
     reach = f" · {row.author_reach:,} followers" if row.author_reach else ""
     stars = f" · {row.stars}" if row.stars else ""
-    case_part = ""
-    if case is not None:
-        assignee = f" → {plain(case.assignee, 40)}" if case.assignee else ""
-        case_part = f" · case {case.status.replace('_', ' ')}{assignee}"
-        if case.overdue:
-            case_part = " · :red-badge[⏰ overdue]" + case_part
+    case_part = case_words(case)
     return (
-        f":{color}-badge[{row.label or 'unscored'}]{flag} **{plain(row.source_badge)}** · "
+        f"{FOCUS if focused else ''}:{color}-badge[{row.label or 'unscored'}]{flag} "
+        f"**{plain(row.source_badge)}** · "
         f"{plain(row.author or 'unknown author', 60)}{reach} · {row.age()}{stars}"
         f" · priority {row.priority:.2g}{case_part}"
     )
@@ -66,37 +72,42 @@ def _relabel_from_widget(engine: Engine, mention_id: int, widget_key: str, actor
     relabel(engine, mention_id, st.session_state[widget_key], actor)
 
 
-def actions(engine: Engine, row: MentionRow, key: str, details_link: bool) -> None:
-    """Triage buttons for responders: handled, not relevant, and a label fix kept as feedback.
+def actions(
+    engine: Engine, row: MentionRow, key: str, details_link: bool, user: User | None, selectable: bool
+) -> None:
+    """Triage buttons for responders: handled, not relevant (both undoable), and a label fix kept as
+    feedback; with `selectable`, a box that adds the mention to the inbox's selection.
 
     Callbacks run before the rerun they cause, so the refreshed list already reflects the change."""
-    user = current_user()
-    handled, dismiss, label_col, link_col = st.columns([1, 1, 1.4, 1])
+    pick, handled, dismiss, label_col, link_col = st.columns([0.6, 1, 1, 1.4, 1], vertical_alignment="center")
     if details_link:
         # Everyone who can read the inbox can open a mention's page; only the buttons need a role.
         link_col.page_link("views/mention.py", label="Details", query_params={"id": str(row.id)})
     if user is None or not user.can("responder"):
         return
+    if selectable:
+        pick.checkbox("Select", key=PICK.format(row.id))
+    triage_args = (engine, [row.id])
     if row.triage == "open":
         handled.button(
             "✅ Handled",
             key=f"{key}-handled-{row.id}",
-            on_click=triage,
-            args=(engine, row.id, "handled", user.name),
+            on_click=mark_with_undo,
+            args=(*triage_args, "handled", user.name),
         )
         dismiss.button(
             "🚫 Not relevant",
             key=f"{key}-dismiss-{row.id}",
             help="Spam, or not about us",
-            on_click=triage,
-            args=(engine, row.id, "dismissed", user.name),
+            on_click=mark_with_undo,
+            args=(*triage_args, "dismissed", user.name),
         )
     else:
         handled.button(
             "↩️ Reopen",
             key=f"{key}-reopen-{row.id}",
-            on_click=triage,
-            args=(engine, row.id, "open", user.name),
+            on_click=mark_with_undo,
+            args=(*triage_args, "open", user.name),
         )
     if row.label is not None:
         widget_key = f"{key}-label-{row.id}"
@@ -119,14 +130,18 @@ def card(
     with_actions: bool = True,
     details_link: bool = True,
     case: CaseBadge | None = None,
+    user: User | None = None,
+    focused: bool = False,
+    selectable: bool = False,
 ) -> None:
+    """`user`: the signed-in user when the caller has it (resolving it can be a query)."""
     with st.container(border=True):
-        st.markdown(headline(row, case))
+        st.markdown(headline(row, case, focused), help=row.priority_breakdown())
         mention_text(row)
         link = safe_link(row.url)
         caption = _scores(row) + (f" · {plain(', '.join(row.watches))}" if row.watches else "")
-        st.caption(caption)
+        st.caption(f"Priority {row.priority:.2g}: {plain(row.priority_reasons())} · {caption}")
         if link:
             st.link_button("Open the original ↗", link)
         if with_actions:
-            actions(engine, row, key, details_link)
+            actions(engine, row, key, details_link, user or run_user(), selectable)

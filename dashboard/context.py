@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from monitor.auth.sessions import COOKIE, session_user
 from monitor.auth.users import LOCAL_USER, User
@@ -11,6 +12,7 @@ from monitor.config import Config, config_file, file_fingerprint, load_config
 from monitor.store.engine import connect
 
 USER_KEY = "grumble_user"
+RUN_USER = "grumble_run_user"  # the user app.py's gate found at the start of this run
 
 
 @st.cache_resource
@@ -47,6 +49,26 @@ def current_user() -> User | None:
     if isinstance(user, User):
         return user
     return session_user(engine(), st.context.cookies.get(COOKIE), config().users)
+
+
+def remember_run_user(user: User | None) -> None:
+    """Called by app.py's gate on every full run, so pages need not look the user up again."""
+    if user is None:
+        st.session_state.pop(RUN_USER, None)
+    else:
+        st.session_state[RUN_USER] = user
+
+
+def run_user() -> User | None:
+    """The signed-in user, looked up once a run: on a full run the one app.py's gate found; a fragment
+    rerunning on its own (the inbox's refresh and its buttons) does not pass the gate, so it looks again,
+    and signing out in another tab stops it too."""
+    context = get_script_run_ctx()
+    fragment_only = context is not None and bool(context.fragment_ids_this_run)
+    remembered = st.session_state.get(RUN_USER)
+    if fragment_only or not isinstance(remembered, User):
+        return current_user()
+    return remembered
 
 
 def require(role: str) -> User:

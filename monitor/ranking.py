@@ -1,4 +1,5 @@
-"""Priority: how negative x how far it will travel x how fresh, halving every 12 hours.
+"""Priority: how negative x how far it will travel x how fresh, halving every 12 hours (x 2 for an
+author marked VIP).
 
 One meaning for the inbox, digests, alerts and cases: scoring stores each mention's `rank_key`, and a
 priority at any moment is read from it (`priority_from_key`); nothing recomputes it from raw columns.
@@ -9,12 +10,16 @@ review is urgent however mildly worded, a 5-star one is not."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.mention import as_utc, utcnow
 from monitor.score.verdict import urgency
 
 FRESHNESS_HALF_LIFE_HOURS = 12.0
+# An author a person marked VIP (a journalist, a key account): their mentions count this much more.
+# Marking and unmarking move the stored keys of the author's mentions by ln(VIP_FACTOR) (store/authors.py).
+VIP_FACTOR = 2.0
 
 
 def reach_factor(author_reach: int | None, engagement: int | None, rating: float | None) -> float:
@@ -28,6 +33,7 @@ def reach_factor(author_reach: int | None, engagement: int | None, rating: float
 
 
 _LN2 = math.log(2.0)
+VIP_SHIFT = math.log(VIP_FACTOR)  # what marking an author VIP adds to the keys of their mentions
 MAX_EXPONENT = 700.0  # exp(709) is the largest finite float
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -44,6 +50,7 @@ def rank_key(
     author_reach: int | None = None,
     engagement: int | None = None,
     rating: float | None = None,
+    vip: bool = False,
 ) -> float | None:
     """ln(priority) plus a term that grows with time alike for every mention.
 
@@ -57,6 +64,7 @@ def rank_key(
         math.log(max(urgency(negative, rating), 1e-12))
         + math.log(reach_factor(author_reach, engagement, rating))
         + now_offset(created_at)
+        + (VIP_SHIFT if vip else 0.0)
     )
 
 
@@ -66,3 +74,38 @@ def priority_from_key(key: float | None, now: datetime | None = None) -> float:
         return 0.0
     # A key stored before dates were checked (a post "from 2030") must not overflow the inbox.
     return math.exp(min(key - now_offset(now or utcnow()), MAX_EXPONENT))
+
+
+@dataclass(frozen=True)
+class PriorityFactors:
+    """The three numbers a priority multiplies, for saying why a mention ranks where it does."""
+
+    urgency: float  # how negative: P(negative) moved by the stars (verdict.urgency)
+    reach: float  # how far it travels: reach_factor
+    freshness: float  # 1 when new, halving every FRESHNESS_HALF_LIFE_HOURS
+    vip: float = 1.0  # VIP_FACTOR for an author marked VIP
+
+    @property
+    def priority(self) -> float:
+        return self.urgency * self.reach * self.freshness * self.vip
+
+
+def priority_factors(
+    negative: float | None,
+    created_at: datetime,
+    author_reach: int | None = None,
+    engagement: int | None = None,
+    rating: float | None = None,
+    now: datetime | None = None,
+    vip: bool = False,
+) -> PriorityFactors | None:
+    """What `rank_key` multiplies, at `now`; None for a mention not scored yet."""
+    if negative is None:
+        return None
+    age = now_offset(created_at) - now_offset(now or utcnow())
+    return PriorityFactors(
+        urgency=urgency(negative, rating),
+        reach=reach_factor(author_reach, engagement, rating),
+        freshness=math.exp(min(age, MAX_EXPONENT)),
+        vip=VIP_FACTOR if vip else 1.0,
+    )

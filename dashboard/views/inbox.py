@@ -1,4 +1,7 @@
-"""Inbox: unhandled negative mentions, highest priority first, refreshed while it is open."""
+"""Inbox: unhandled negative mentions, highest priority first, refreshed while it is open.
+
+The filters, order and layout live in the link (inbox_state.py); the list, its keys (inbox_list.py)
+and the bar that acts on a selection or undoes a mark (inbox_actions.py) refresh on their own."""
 
 from __future__ import annotations
 
@@ -7,21 +10,22 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import context
-from dashboard.components import card
 from dashboard.export import export_button
-from models.labels import LABELS
+from dashboard.inbox_actions import bulk_bar, undo_bar
+from dashboard.inbox_list import card_list, compact_list, cursor, keyboard
+from dashboard.inbox_state import current_view, order_and_layout, saved_views, sidebar_filters, start_widgets
+from dashboard.panel_message import show
+from dashboard.safe import plain
 from monitor.mention import utcnow
 from monitor.store.cases import case_badges
-from monitor.store.filters import MentionFilter
 from monitor.store.inbox import count, open_negatives
 from monitor.store.mentions import distinct_sources
 from monitor.surface.inbox import inbox_rows
+from monitor.surface.inbox_view import InboxView
 
 PAGE_SIZE = 25
 REFRESH_SECONDS = 20
 COUNT_CAP = 10_000
-TIME_RANGES = {"any time": None, "last hour": 1, "last 24 hours": 24, "last 7 days": 168, "last 30 days": 720}
-TRIAGE_VIEWS = {"unhandled": ["open"], "handled": ["handled"], "dismissed": ["dismissed"], "all": []}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -29,58 +33,50 @@ def _source_names() -> list[str]:
     return distinct_sources(context.engine())
 
 
-def sidebar_filter() -> MentionFilter:
-    with st.sidebar:
-        st.header("Filters")
-        search = st.text_input("Search text or author", key="f_search")
-        watches = st.multiselect("Watch", list(context.config().watch_names), key="f_watch")
-        sources = st.multiselect("Source", _source_names(), key="f_source")
-        labels = st.multiselect("Label", list(LABELS), default=["negative"], key="f_label")
-        triage = st.selectbox("Show", list(TRIAGE_VIEWS), key="f_triage")
-        period = st.selectbox("Time range", list(TIME_RANGES), key="f_period")
-        min_priority = st.number_input(
-            "Minimum priority", min_value=0.0, value=0.0, step=0.1, key="f_priority"
-        )
-    hours = TIME_RANGES[period]
-    return MentionFilter(
-        watches=watches,
-        sources=sources,
-        labels=labels,
-        triage=TRIAGE_VIEWS[triage],
-        since=utcnow() - timedelta(hours=hours) if hours else None,
-        search=search or None,
-        min_priority=min_priority or None,
-    )
-
-
-where = sidebar_filter()
-st.session_state.setdefault("inbox_limit", PAGE_SIZE)
-
-
 def _show_more() -> None:
     st.session_state["inbox_limit"] += PAGE_SIZE
 
 
 @st.fragment(run_every=timedelta(seconds=REFRESH_SECONDS))
-def live_inbox() -> None:
+def live_inbox(view: InboxView) -> None:
     engine = context.engine()
-    header, metric = st.columns([3, 1])
-    header.title("Inbox")
-    metric.metric("Unhandled negatives", f"{open_negatives(engine):,}")
-    limit = st.session_state["inbox_limit"]
-    rows = inbox_rows(engine, where, limit=limit)
+    user = context.run_user()  # looked up again when the fragment reruns alone
+    if user is None:
+        st.info("Your session has ended: reload the page to sign in again.")
+        return
+    now = utcnow()
+    where = view.to_filter(now)
+    metric_col, tools_col = st.columns([1, 5], vertical_alignment="bottom")
+    metric_col.metric("Unhandled negatives", f"{open_negatives(engine):,}")
+    rows = inbox_rows(engine, where, limit=st.session_state["inbox_limit"], sort=view.sort)
     total = count(engine, where, cap=COUNT_CAP)
     matched = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
-    st.caption(f"{matched} mentions match · showing the {len(rows):,} with the highest priority")
+    tools_col.caption(f"{matched} mentions match · showing {len(rows):,}, sorted by {view.sort}")
+    toolbar = tools_col.container(horizontal=True, gap="small")
+    show()
+    undo_bar(engine)
     if not rows:
         st.info("Nothing here. Widen the filters, or run `grumble collect --once` to fetch new mentions.")
         return
-    badges = case_badges(engine, [row.id for row in rows], utcnow())  # one query: case and overdue flags
-    for row in rows:
-        card(engine, row, key="inbox", case=badges.get(row.id))
+    bulk_bar(engine, [row.id for row in rows], user, toolbar)
+    keyboard(engine, rows, user, toolbar)
+    badges = case_badges(engine, [row.id for row in rows], now)  # one query: case and overdue flags
+    draw = compact_list if view.layout == "compact" else card_list
+    draw(engine, rows, badges, user, cursor(len(rows)))
     if total > len(rows):
         st.button("Show more", key="inbox_more", on_click=_show_more)
 
 
-live_inbox()
-export_button(context.engine(), where)
+user = context.run_user()
+assert user is not None  # app.py stops the script for nobody
+watches, sources = list(context.config().watch_names), _source_names()
+problems = start_widgets(watches, sources)
+sidebar_filters(watches, sources)
+saved_views(context.engine(), user, watches, sources)
+order_and_layout(title="Inbox")
+for problem in problems:
+    st.warning(plain(problem))
+view = current_view()
+st.session_state.setdefault("inbox_limit", PAGE_SIZE)
+live_inbox(view)
+export_button(context.engine(), view.to_filter(utcnow()))

@@ -56,6 +56,13 @@ for event in events:
 
 others = by_same_author(engine, mention)
 st.subheader(f"More from {plain(mention['author'] or 'this author')}")
+if mention["author"]:
+    st.page_link(
+        "views/author.py",
+        label="Everything they said, their cases and the VIP mark",
+        icon="👤",
+        query_params={"author": mention["author"]},
+    )
 if not others:
     st.caption("No other mentions by this author.")
 for other in others:

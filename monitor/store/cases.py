@@ -124,7 +124,7 @@ class OverdueCase:
         return now - self.response_due_at
 
 
-def _case(row: Any) -> Case:
+def case_from_row(row: Any) -> Case:
     tags = row.tags if isinstance(row.tags, list) else []
     return Case(
         id=row.id,
@@ -143,7 +143,7 @@ def _case(row: Any) -> Case:
     )
 
 
-def _reply(row: Any) -> CaseReply:
+def reply_from_row(row: Any) -> CaseReply:
     return CaseReply(**{column.name: getattr(row, column.name) for column in case_replies.columns})
 
 
@@ -152,7 +152,7 @@ def _reply(row: Any) -> CaseReply:
 
 def case_for_mention(connection: Connection, mention_id: int) -> Case | None:
     row = connection.execute(select(cases).where(cases.c.mention_id == mention_id)).first()
-    return None if row is None else _case(row)
+    return None if row is None else case_from_row(row)
 
 
 def find_case(engine: Engine, mention_id: int) -> Case | None:
@@ -164,7 +164,7 @@ def get_case(connection: Connection, case_id: int) -> Case:
     row = connection.execute(select(cases).where(cases.c.id == case_id)).first()
     if row is None:
         raise CaseError(f"no case with id {case_id}")
-    return _case(row)
+    return case_from_row(row)
 
 
 def load_case(engine: Engine, case_id: int) -> Case:
@@ -285,7 +285,7 @@ def case_badges(engine: Engine, mention_ids: Sequence[int], now: datetime) -> di
         return {}
     query = select(cases).where(cases.c.mention_id.in_(list(mention_ids)))
     with engine.connect() as connection:
-        found = [_case(row) for row in connection.execute(query)]
+        found = [case_from_row(row) for row in connection.execute(query)]
     return {
         case.mention_id: CaseBadge(case.id, case.status, case.assignee, case.overdue(now)) for case in found
     }
@@ -309,7 +309,7 @@ def get_reply(connection: Connection, reply_id: int) -> CaseReply:
     row = connection.execute(select(case_replies).where(case_replies.c.id == reply_id)).first()
     if row is None:
         raise CaseError(f"no reply with id {reply_id}")
-    return _reply(row)
+    return reply_from_row(row)
 
 
 def load_reply(engine: Engine, reply_id: int) -> CaseReply:
@@ -324,13 +324,13 @@ def latest_reply(connection: Connection, case_id: int) -> CaseReply | None:
         .order_by(case_replies.c.id.desc())
         .limit(1)
     ).first()
-    return None if row is None else _reply(row)
+    return None if row is None else reply_from_row(row)
 
 
 def replies_for_case(engine: Engine, case_id: int) -> list[CaseReply]:
     query = select(case_replies).where(case_replies.c.case_id == case_id).order_by(case_replies.c.id)
     with engine.connect() as connection:
-        return [_reply(row) for row in connection.execute(query)]
+        return [reply_from_row(row) for row in connection.execute(query)]
 
 
 def update_reply(connection: Connection, reply_id: int, **values: Any) -> None:
@@ -357,4 +357,4 @@ def replies_in(engine: Engine, statuses: Sequence[str]) -> list[CaseReply]:
     """Replies in these states, oldest first: e.g. "posting" and "unconfirmed" ones to look at again."""
     query = select(case_replies).where(case_replies.c.status.in_(list(statuses))).order_by(case_replies.c.id)
     with engine.connect() as connection:
-        return [_reply(row) for row in connection.execute(query)]
+        return [reply_from_row(row) for row in connection.execute(query)]

@@ -5,19 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.store.authors import vip_flag
 from monitor.store.filters import MentionFilter, filtered, rows_with_watches
 from monitor.store.schema import mentions
 
+_c = mentions.c
+# Each order ends on id, so pages never repeat or skip a mention between two equal keys.
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    # Unscored mentions (no key yet) last, newest first.
+    "priority": (_c.rank_key.desc().nulls_last(), _c.created_at.desc(), _c.id.desc()),
+    "newest": (_c.created_at.desc(), _c.id.desc()),
+    # The author's audience, then the post's own reactions; ties by priority.
+    "reach": (
+        _c.author_reach.desc().nulls_last(),
+        _c.engagement.desc().nulls_last(),
+        _c.rank_key.desc().nulls_last(),
+        _c.id.desc(),
+    ),
+    # What the model read in the text: P(negative).
+    "most negative": (_c.negative.desc().nulls_last(), _c.rank_key.desc().nulls_last(), _c.id.desc()),
+}
 
-def ranked(engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Mentions matching `where`, highest priority first; unscored ones (no key yet) last, newest first."""
-    query = (
-        filtered(select(mentions), where)
-        .order_by(mentions.c.rank_key.desc().nulls_last(), mentions.c.created_at.desc(), mentions.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+
+def ranked(
+    engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 0, sort: str = "priority"
+) -> list[dict[str, Any]]:
+    """Mentions matching `where` in the order `sort` names (SORTS), highest priority first by default,
+    each with its author's `vip` flag."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+    query = filtered(select(mentions, vip_flag()), where).order_by(*SORTS[sort]).limit(limit).offset(offset)
     return rows_with_watches(engine, query)
 
 

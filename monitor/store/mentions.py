@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from monitor.mention import Mention, utcnow
+from monitor.store.authors import vip_flag
 from monitor.store.collect_state import advance_cursor
 from monitor.store.engine import dialect_insert
 from monitor.store.filters import MentionFilter, filtered, watch_names
@@ -137,6 +138,7 @@ class PendingText:
     source: str = ""
     collected_at: datetime | None = None
     scored_before: bool = False  # a rescore
+    vip: bool = False  # the author is marked VIP on this source (store/authors.py)
 
 
 def scoring_text(title: str | None, text: str) -> str:
@@ -170,6 +172,7 @@ def _pending_query(limit: int, model_version: str | None, after: int) -> Select[
             c.source,
             c.collected_at,
             c.scored_at,
+            vip_flag(),
         )
         .where(condition, c.id > after)
         .order_by(c.id)
@@ -190,6 +193,7 @@ def _pending_rows(connection: Connection, query: Select[Any]) -> list[PendingTex
             row.source,
             row.collected_at,
             row.scored_at is not None,
+            bool(row.vip),
         )
         for row in connection.execute(query)
     ]

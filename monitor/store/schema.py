@@ -88,6 +88,9 @@ mentions = Table(
     Index("ix_mentions_created", "created_at"),
     Index("ix_mentions_scored_at", "scored_at"),
     Index("ix_mentions_inbox", "triage", "label", "rank_key"),
+    # The inbox's other orders (store/inbox.py SORTS): newest walks ix_mentions_created.
+    Index("ix_mentions_inbox_reach", "triage", "label", "author_reach"),
+    Index("ix_mentions_inbox_negative", "triage", "label", "negative"),
     Index("ix_mentions_author", "source", "author", "created_at"),
     Index("ix_mentions_parent", "source", "parent_id"),
 )
@@ -337,4 +340,25 @@ rate_limits = Table(
     Column("key", String(80), primary_key=True),
     Column("tokens", Float, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# A person's named inbox views: the query of the link that opens the view (surface/inbox_view.py).
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("user_name", String(128), primary_key=True),
+    Column("name", String(80), primary_key=True),
+    Column("params", JSON, nullable=False),
+    Column("saved_at", UTCDateTime(), nullable=False),
+)
+
+# Authors marked VIP, per source (names are only unique per source): their mentions rank higher
+# (ranking.VIP_FACTOR), through the stored rank_key, which marking and unmarking move.
+vip_authors = Table(
+    "vip_authors",
+    metadata,
+    Column("source", String(40), primary_key=True),
+    Column("author", String(256), primary_key=True),
+    Column("set_by", String(128), nullable=False),
+    Column("set_at", UTCDateTime(), nullable=False),
 )

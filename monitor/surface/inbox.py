@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from monitor.mention import utcnow
-from monitor.ranking import priority_from_key
+from monitor.ranking import FRESHNESS_HALF_LIFE_HOURS, PriorityFactors, priority_factors, priority_from_key
 from monitor.score.verdict import explain
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import ranked
@@ -53,6 +53,7 @@ class MentionRow:
     triaged_by: str | None
     priority: float
     watches: list[str] = field(default_factory=list)
+    vip: bool = False  # the author is marked VIP on this source
 
     @property
     def source_badge(self) -> str:
@@ -82,6 +83,52 @@ class MentionRow:
     def age(self, now: datetime | None = None) -> str:
         return render.age(self.created_at, now or utcnow())
 
+    def factors(self, now: datetime | None = None) -> PriorityFactors | None:
+        return priority_factors(
+            self.negative, self.created_at, self.author_reach, self.engagement, self.rating, now, self.vip
+        )
+
+    def priority_reasons(self, now: datetime | None = None) -> str:
+        """The priority's factors in words: "strongly negative · 12k followers · 2 h ago"."""
+        factors = self.factors(now)
+        if factors is None:
+            return "not scored yet"
+        parts = ["VIP author"] if self.vip else []
+        parts.append(_how_negative(factors.urgency))
+        if self.rating is not None:
+            parts.append(f"{self.rating:g}-star review")
+        if self.author_reach:
+            parts.append(f"{render.count(self.author_reach)} followers")
+        if self.engagement:
+            parts.append(render.plural(self.engagement, "reaction"))
+        if not self.author_reach and not self.engagement:
+            parts.append("no known audience")
+        parts.append(self.age(now))
+        return " · ".join(parts)
+
+    def priority_breakdown(self, now: datetime | None = None) -> str:
+        """The arithmetic behind the number, for a tooltip."""
+        factors = self.factors(now)
+        if factors is None:
+            return "Not scored yet: a priority comes with the score."
+        vip = f" × VIP {factors.vip:g}" if self.vip else ""
+        return (
+            f"Priority {self.priority:.2g} = how negative {factors.urgency:.2f}"
+            f" × reach {factors.reach:.2f} × freshness {factors.freshness:.2f}{vip}"
+            f" (freshness halves every {FRESHNESS_HALF_LIFE_HOURS:g} hours). {self.priority_reasons(now)}."
+        )
+
+
+# Where P(negative) (moved by the stars) crosses into a stronger word; the inbox shows negatives from 0.5.
+URGENCY_WORDS = ((0.85, "strongly negative"), (0.6, "negative"), (0.3, "mildly negative"))
+
+
+def _how_negative(urgency: float) -> str:
+    for floor, words in URGENCY_WORDS:
+        if urgency >= floor:
+            return words
+    return "hardly negative"
+
 
 def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow:
     return MentionRow(
@@ -109,9 +156,12 @@ def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow
         triaged_by=data["triaged_by"],
         priority=priority_from_key(data["rank_key"], now),
         watches=data.get("watches", []),
+        vip=bool(data.get("vip")),
     )
 
 
-def inbox_rows(engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 0) -> list[MentionRow]:
+def inbox_rows(
+    engine: Engine, where: MentionFilter, limit: int = 50, offset: int = 0, sort: str = "priority"
+) -> list[MentionRow]:
     now = utcnow()
-    return [mention_row(data, now) for data in ranked(engine, where, limit, offset)]
+    return [mention_row(data, now) for data in ranked(engine, where, limit, offset, sort)]

@@ -1,5 +1,6 @@
 """The dashboard in a real headless chromium: triage a complaint end to end, and no mention's markup runs."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,110 @@ def test_sigterm_to_grumble_dashboard_stops_streamlit(tmp_path: Path) -> None:
     # running_dashboard sent SIGTERM to `grumble dashboard` and saw it exit: nothing may be left listening.
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/_stcore/health", timeout=2)
+
+
+def _seed_many(config_path: Path, count: int) -> tuple[Any, dict[str, int]]:
+    """`count` open negatives from three sources, the loudest first."""
+    from datetime import timedelta
+
+    from monitor.mention import utcnow
+
+    engine = connect(load_config(config_path).database_url)
+    now = utcnow()
+    sources = ("reddit", "appstore", "mastodon")
+    import_mentions(
+        engine,
+        "acme",
+        [
+            mention(
+                n,
+                source=sources[n % 3],
+                text=f"acme complaint number {n}: the sync lost my notes again and support never answered",
+                author_reach=100 * n,
+                created_at=now - timedelta(minutes=n),
+            )
+            for n in range(1, count + 1)
+        ],
+    )
+    ids = {row["external_id"]: row["id"] for row in iter_all(engine, MentionFilter())}
+    score(engine, ids, {key: ("negative", 0.6 + 0.01 * (n % 30)) for n, key in enumerate(ids)})
+    return engine, ids
+
+
+@pytest.mark.slow
+def test_compact_view_saved_view_link_and_keys(
+    dashboard_server: tuple[str, Path], browser_page: Any, tmp_path: Path
+) -> None:
+    url, config_path = dashboard_server
+    from playwright.sync_api import expect
+
+    engine, ids = _seed_many(config_path, 30)
+    page = browser_page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    shots = Path(os.environ.get("GRUMBLE_SCREENSHOTS", str(tmp_path)))
+    shots.mkdir(parents=True, exist_ok=True)
+
+    page.goto(url)
+    page.get_by_text("30 mentions match", exact=False).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Save view").wait_for(timeout=15_000)
+    page.get_by_role("button", name="Show more").wait_for(timeout=15_000)
+    page.screenshot(path=str(shots / "inbox-cards.png"))
+
+    # Compact: at least 15 whole lines on one 1440x900 screen, without scrolling.
+    page.get_by_text("☰ Compact").click()
+    lines = page.locator(".st-key-compact-list [data-testid='stMarkdown']")
+    lines.nth(24).wait_for(timeout=15_000)
+    assert "view=compact" in page.url
+    visible = [
+        box
+        for box in (lines.nth(i).bounding_box() for i in range(lines.count()))
+        if box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900
+    ]
+    page.screenshot(path=str(shots / "inbox-compact.png"))
+    assert len(visible) >= 15, f"{len(visible)} compact lines on a 1440x900 screen"
+
+    # Keys: J moves the pointer to the second mention, E marks it handled, and Undo is offered.
+    page.get_by_role("heading", name="Inbox").click()  # focus on the page, not in a field
+    page.keyboard.press("j")
+    page.get_by_text("👉", exact=False).nth(0).wait_for()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.st-key-compact-list [data-testid=stMarkdown]')]"
+        ".findIndex(e => e.innerText.includes('👉')) === 1",
+        timeout=15_000,
+    )
+    second = lines.nth(1).inner_text()
+    page.keyboard.press("e")
+    page.get_by_role("button", name="↩️ Undo").wait_for(timeout=15_000)
+    handled = [key for key, mention_id in ids.items() if _triage(engine, mention_id) == "handled"]
+    assert len(handled) == 1 and f"number {handled[0][1:]}:" in second
+
+    # A saved view: narrow the inbox, save it, reopen it from the sidebar, then open its link afresh.
+    # Typing in a field is not a key press for the inbox: "e" typed there marks nothing.
+    source = page.get_by_label("Search text or author")
+    source.click()
+    page.keyboard.type("e")
+    source.fill("number 1")
+    source.press("Enter")
+    page.get_by_text("11 mentions match", exact=False).wait_for(timeout=15_000)  # 1 and 10 to 19
+    assert [key for key, mention_id in ids.items() if _triage(engine, mention_id) == "handled"] == handled
+    page.get_by_label("Save these filters as").fill("ones")
+    page.get_by_role("button", name="Save view").click()
+    page.get_by_role("button", name="📌 ones").wait_for(timeout=15_000)
+    source.fill("")
+    source.press("Enter")
+    page.get_by_text("29 mentions match", exact=False).wait_for(timeout=15_000)
+    page.get_by_role("button", name="📌 ones").click()
+    page.get_by_text("11 mentions match", exact=False).wait_for(timeout=15_000)
+    link = page.url
+    assert "q=number+1" in link or "q=number%201" in link
+    fresh = page.context.browser.new_page(viewport={"width": 1440, "height": 900})  # a new session
+    fresh.goto(link)
+    fresh.get_by_text("11 mentions match", exact=False).wait_for(timeout=30_000)
+    expect(fresh.get_by_label("Search text or author")).to_have_value("number 1")
+    assert fresh.locator(".st-key-compact-list").count() == 1  # the layout came with the link
+    engine.dispose()
+
+
+def _triage(engine: Any, mention_id: int) -> str:
+    with engine.connect() as connection:
+        return str(connection.scalar(select(mentions.c.triage).where(mentions.c.id == mention_id)))

@@ -54,6 +54,14 @@ ALLOWED: list[tuple[str, str, str, str, str, str]] = [
     ("reply", "sent_back", "waiting_for_approval", "open", "in_progress", "open"),
     *[("reply", "posted", before, "open", "replied", "open") for before in ("new", "in_progress")],
     ("reply", "posted", "waiting_for_approval", "open", "replied", "open"),
+    # Undoing a mark puts the case back as it was, from any status, even one no one sets by hand; the
+    # mention is put back by its own "triage" move (respond/bulk.py).
+    *[
+        ("undo", status, before, "dismissed", status, "dismissed")
+        for status in CASE_STATUSES
+        for before in CASE_STATUSES
+        if before != status
+    ],
 ]
 
 # Moves whose leading side is already where the move goes, or whose case is not in a status it moves:
@@ -68,6 +76,7 @@ UNCHANGED: list[tuple[str, str, str, str]] = [
     ("reply", "approved", "in_progress", "open"),
     ("reply", "posted", "replied", "open"),
     ("reply", "posted", "dismissed", "dismissed"),
+    ("undo", "replied", "replied", "handled"),  # already back
 ]
 
 

@@ -65,3 +65,16 @@ def test_priority_stays_finite_for_any_stored_key() -> None:
     assert key is not None
     assert math.isfinite(priority_from_key(key)) and priority_from_key(key) > 1e100
     assert priority_from_key(-1e9) == 0.0
+
+
+def test_the_factors_multiply_to_the_priority_the_key_gives() -> None:
+    from monitor.ranking import priority_factors
+
+    created = BASE_TIME - timedelta(hours=12)
+    factors = priority_factors(0.3, created, author_reach=12_000, engagement=40, rating=1.0, now=BASE_TIME)
+    assert factors is not None
+    assert factors.urgency == urgency(0.3, 1.0) == 0.9  # the stars decide
+    assert math.isclose(factors.freshness, 0.5)  # one half-life old
+    assert math.isclose(factors.reach, 2.0 + math.log10(1 + 12_000 + 400))
+    assert math.isclose(factors.priority, priority(0.3, created, 12_000, 40, 1.0))
+    assert priority_factors(None, created) is None
