@@ -112,7 +112,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"\n  Grumble dashboard: http://{config.dashboard.host}:{config.dashboard.port}\n", flush=True)
     try:
         if uses_queue(config.database_url):
-            run_scaled_out(config, engine, stop, with_worker=True, metrics_port=None)
+            run_scaled_out(config, engine, stop, with_worker=True, metrics_port=None, jobs=jobs)
         else:
             run_until_stopped(build_scheduler(config, engine, jobs), stop)
     finally:

@@ -63,7 +63,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def run_scaled_out(
-    config: Config, engine: Engine, stop: threading.Event, *, with_worker: bool, metrics_port: int | None
+    config: Config,
+    engine: Engine,
+    stop: threading.Event,
+    *,
+    with_worker: bool,
+    metrics_port: int | None,
+    jobs: Jobs | None = None,
 ) -> None:
     """On PostgreSQL: stand for scheduler and, unless told not to, work the queue too, so one
     `grumble run` alone still does everything; more `grumble worker`s add hands."""
@@ -79,7 +85,7 @@ def run_scaled_out(
     if with_worker:
         worker = threading.Thread(
             target=_work_until_stopped,
-            args=(config, jobs_for(config, engine), stop, this_process(), state),
+            args=(config, jobs or jobs_for(config, engine), stop, this_process(), state),
             name="queue worker",
         )
         worker.start()
