@@ -70,9 +70,11 @@ class Enqueuer:
         self._defer(task_name("check_alerts"), lock="alerts", queueing_lock="alerts")
 
     def recover_stalled(self) -> None:
+        # No lock: a recovery running on a worker that dies would hold it, and then no later recovery
+        # could start to hand that one back. Two recoveries at once are harmless (tasks.py).
         self._defer(
             task_name("recover_stalled"),
-            lock="recover-stalled",
+            lock=None,
             queueing_lock="recover-stalled",
             stalled_after_seconds=self.settings.stalled_after_seconds,
         )

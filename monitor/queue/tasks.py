@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from procrastinate import Blueprint, JobContext
-from procrastinate.exceptions import UniqueViolation
+from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Status
 
 from monitor.errors import ConfigError
@@ -83,21 +83,33 @@ async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> 
     """Hand the jobs of workers whose heartbeat lapsed back to the queue (procrastinate's recipe for
     stalled jobs). A killed worker's collection or scoring is then done by another: collection stores
     each item once whatever it re-fetches, and a scoring batch is written in the transaction that
-    claimed it, so a redone batch gives the same scores. Returns how many jobs went back."""
+    claimed it, so a redone batch gives the same scores. Returns how many jobs this call handed back.
+
+    Recoveries take no lock (a dead worker may have been running one), so two may meet on one job: each
+    step below only applies to a job still in the state it was read in, and the loser's step fails,
+    which is logged and skipped."""
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_seconds))
+    handed = 0
     for job in stalled:
         where = f"job {job.id} ({job.call_string}) was running on worker {job.worker_id}"
+        silent = f"silent for over {stalled_after_seconds:g} s"
         try:
             await manager.retry_job(job)
         except UniqueViolation:
             # The scheduler has queued the same work again meanwhile (its queueing lock only keeps
             # one *waiting*): that job will do it, once this one no longer holds the lock.
-            log.warning(
-                "%s, silent for over %g s: a newer queued job does its work", where, stalled_after_seconds
-            )
-            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            try:
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            except ConnectorException as exc:
+                log.info("%s: another recovery settled it (%s)", where, exc)
+                continue
+            log.warning("%s, %s: a newer queued job does its work", where, silent)
+        except ConnectorException as exc:
+            log.info("%s: another recovery handed it back (%s)", where, exc)
+            continue
         else:
-            log.warning("%s, silent for over %g s: handed to another worker", where, stalled_after_seconds)
+            log.warning("%s, %s: handed to another worker", where, silent)
+        handed += 1
     await manager.prune_stalled_workers(stalled_after_seconds)
-    return len(stalled)
+    return handed

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 
 from monitor.store.engine import dialect_insert
-from monitor.store.leases import takeable
+from monitor.store.leases import dead_holders, takeable
 from monitor.store.schema import alert_events, mention_watches, mentions
 
 
@@ -186,7 +186,9 @@ def lease_batch(
     c = alert_events.c
     with engine.begin() as connection:
         holders = connection.scalars(select(c.leased_by).where(c.message_id == message_id).distinct())
-        free = takeable(c.leased_by, c.next_attempt_at, now, force=force, holders=list(holders))
+        free = takeable(
+            c.leased_by, c.next_attempt_at, now, force=force, dead=dead_holders(connection, holders)
+        )
         result = connection.execute(
             update(alert_events)
             .where(c.message_id == message_id, free)

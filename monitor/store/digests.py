@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, delete, exists, func, select, update
 
 from monitor.store.engine import dialect_insert
-from monitor.store.leases import takeable
+from monitor.store.leases import dead_holders, takeable
 from monitor.store.schema import (
     digest_deliveries,
     digest_items,
@@ -219,7 +219,9 @@ def lease_run(
     c = digest_runs.c
     with engine.begin() as connection:
         current = connection.scalar(select(c.leased_by).where(c.id == run_id))
-        free = takeable(c.leased_by, c.next_attempt_at, now, force=force, holders=[current])
+        free = takeable(
+            c.leased_by, c.next_attempt_at, now, force=force, dead=dead_holders(connection, [current])
+        )
         result = connection.execute(
             update(digest_runs)
             .where(c.id == run_id, c.status == INTENT, free)

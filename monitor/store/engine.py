@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from monitor.errors import ConfigError, StoreError
+from monitor.store.leases import application_name
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -29,6 +30,7 @@ def open_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
+            event.listen(engine, "do_connect", _name_session)
     except (ArgumentError, ImportError, SQLAlchemyError, ValueError) as exc:
         # A URL that cannot be used is a configuration mistake (exit 2), and it may hold a password.
         raise ConfigError(
@@ -54,6 +56,12 @@ _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 def redact_url(text: str) -> str:
     """`text` with the password of any URL in it replaced by ***, even a URL that does not parse."""
     return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+def _name_session(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+    # Read at each connect, not once: a forked child is another process. Other machines read these
+    # names to tell a live lease holder from a dead one (store/leases.py).
+    params["application_name"] = application_name()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

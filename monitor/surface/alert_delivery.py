@@ -150,11 +150,12 @@ class AlertDelivery:
         for message_id in alert_store.undelivered_batches(
             self.engine, email=bool(settings.recipients), webhook=bool(settings.webhook_url)
         ):
-            if not alert_store.lease_batch(
-                self.engine, message_id, now, now + LEASE, leases.this_process(), force=force
-            ):
-                continue
-            error = self._deliver(message_id, now)
+            with leases.holding(self.engine):
+                if not alert_store.lease_batch(
+                    self.engine, message_id, now, now + LEASE, leases.this_process(), force=force
+                ):
+                    continue
+                error = self._deliver(message_id, now)
             if error is None:
                 report.sent.append(message_id)
             else:

@@ -196,7 +196,8 @@ class DigestDelivery:
         ]
         if any(outcome.status != "sent" for outcome in outcomes):
             return [*outcomes, DigestOutcome(digest_list.name, "waiting")]
-        return [*outcomes, self._new_digest(digest_list, now)]
+        with leases.holding(self.engine):  # the new run is made leased to this process
+            return [*outcomes, self._new_digest(digest_list, now)]
 
     def retry_unsent(self, now: datetime | None = None, force: bool = False) -> list[DigestOutcome]:
         """Every digest still in "intent" whose next attempt is due: failed sends and crashed ones."""
@@ -241,19 +242,20 @@ class DigestDelivery:
         return self._deliver(run, now)
 
     def _send(self, run: digest_store.DigestRun, now: datetime, force: bool) -> DigestOutcome:
-        if not digest_store.lease_run(
-            self.engine, run.id, now, now + LEASE, leases.this_process(), force=force
-        ):
-            return DigestOutcome(
-                run.list_name,
-                "deferred" if run.last_error else "busy",
-                run.id,
-                run.mention_count,
-                run.message_id,
-                error=run.last_error,
-                next_attempt_at=run.next_attempt_at,
-            )
-        return self._deliver(run, now)
+        with leases.holding(self.engine):
+            if not digest_store.lease_run(
+                self.engine, run.id, now, now + LEASE, leases.this_process(), force=force
+            ):
+                return DigestOutcome(
+                    run.list_name,
+                    "deferred" if run.last_error else "busy",
+                    run.id,
+                    run.mention_count,
+                    run.message_id,
+                    error=run.last_error,
+                    next_attempt_at=run.next_attempt_at,
+                )
+            return self._deliver(run, now)
 
     def _deliver(self, run: digest_store.DigestRun, now: datetime) -> DigestOutcome:
         assert run.message_id is not None

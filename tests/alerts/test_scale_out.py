@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.config import DigestList
 from monitor.mention import utcnow
+from monitor.queue.app import conninfo
 from monitor.store import alerts as alert_store
 from monitor.store import digests as digest_store
 from monitor.store.engine import MIGRATIONS, open_engine
@@ -250,15 +252,35 @@ def test_a_forced_send_waits_for_a_live_holder_and_takes_over_from_a_dead_one(en
             lease_until=lease_until,
             holder=f"{socket.gethostname()}:{os.getppid()}",  # pytest's parent: running
         )
-    me = f"{socket.gethostname()}:{os.getpid()}"
-    assert not digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=False)
-    assert not digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=True)
-    elsewhere = "another-machine.invalid:1"
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE digest_runs SET leased_by = :h"), {"h": elsewhere})
-    assert not digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=True)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE digest_runs SET leased_by = :h"), {"h": dead_holder()})
+    postgres = engine.dialect.name == "postgresql"
+    sessions: list[psycopg.Connection[Any]] = []
+
+    def alive(holder: str) -> None:
+        """On PostgreSQL a live holder, on any machine, has a database session named after it."""
+        if postgres:
+            url = conninfo(engine.url.render_as_string(hide_password=False))
+            sessions.append(psycopg.connect(url, application_name=f"grumble {holder}"))
+
+    def lease_held_by(holder: str) -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE digest_runs SET leased_by = :h"), {"h": holder})
+
+    try:
+        alive(f"{socket.gethostname()}:{os.getppid()}")
+        me = f"{socket.gethostname()}:{os.getpid()}"
+        assert not digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=False)
+        assert not digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=True)
+        elsewhere = "another-machine.invalid:1"
+        alive(elsewhere)
+        lease_held_by(elsewhere)
+        assert not digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=True)
+        if postgres:  # its session gone, the holder has ended: even the scheduled retry takes over
+            sessions.pop().close()
+            assert digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=False)
+    finally:
+        for session in sessions:
+            session.close()
+    lease_held_by(dead_holder())
     assert digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=True)
     assert digest_store.runs(engine, "support")[0].leased_by == me
     # Its lease over, anyone may take it, forced or not.

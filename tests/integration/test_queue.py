@@ -173,3 +173,32 @@ def test_queue_commands_on_sqlite_say_the_queue_needs_postgresql(tmp_path: Path,
     )
     assert done.returncode == 2
     assert "PostgreSQL" in done.stderr and "grumble run" in done.stderr
+
+
+@POSTGRES
+def test_a_recovery_that_died_with_its_worker_does_not_block_the_next_one(
+    database_url: str, engine: Engine, enqueuer: Enqueuer
+) -> None:
+    async def scenario() -> tuple[Any, Any]:
+        app = queue_app(database_url)
+        async with app.open_async():
+            dead = await app.job_manager.register_worker()
+            first = await app.job_manager.fetch_job(queues=None, worker_id=dead)
+            assert first is not None and first.task_name == task_name("recover_stalled")
+            with engine.begin() as connection:
+                connection.execute(
+                    text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'")
+                )
+            enqueuer.recover_stalled()  # the scheduler's next tick
+            alive = await app.job_manager.register_worker()
+            second = await app.job_manager.fetch_job(queues=None, worker_id=alive)
+            assert second is not None, "the next recovery waits for a lock the dead one holds"
+            context = JobContext(app=app, job=second, start_timestamp=0.0, abort_reason=lambda: None)
+            assert await tasks.recover_stalled.func(context, stalled_after_seconds=30.0) == 1
+            return first.id, second.id
+
+    enqueuer.recover_stalled()
+    first, second = asyncio.run(scenario())
+    with engine.connect() as connection:
+        states = dict(connection.execute(text("SELECT id, status FROM procrastinate_jobs")).all())
+    assert states == {first: "todo", second: "doing"}
