@@ -40,6 +40,7 @@ from tests.alerts.conftest import (
     grumble,
     make_config,
     run_together,
+    wait_for,
     write_cli_config,
 )
 from tests.conftest import REPO
@@ -276,7 +277,9 @@ def test_a_forced_send_waits_for_a_live_holder_and_takes_over_from_a_dead_one(en
         assert not digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=True)
         if postgres:  # its session gone, the holder has ended: even the scheduled retry takes over
             sessions.pop().close()
-            assert digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=False)
+            # (its backend process ends a moment after the client has gone)
+            wait_for(lambda: digest_store.lease_run(engine, run.id, NOW, lease_until, me, force=False), 10)
+            assert digest_store.runs(engine, "support")[0].leased_by == me
     finally:
         for session in sessions:
             session.close()
