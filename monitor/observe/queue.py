@@ -16,9 +16,10 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.config import QueueSettings
 from monitor.store.engine import redact_url
 from monitor.store.mentions import count_unscored
-from monitor.store.queue import STALLED_AFTER_SECONDS, QueueStats, queue_stats
+from monitor.store.queue import QueueStats, queue_stats
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 class QueueCollector:
     """A prometheus_client custom collector; register it with `start_observer(collectors=[...])`."""
 
-    def __init__(self, engine: Engine, stalled_after_seconds: float = STALLED_AFTER_SECONDS) -> None:
+    def __init__(
+        self, engine: Engine, stalled_after_seconds: float = QueueSettings.stalled_after_seconds
+    ) -> None:
         self.engine = engine
         self.stalled_after_seconds = stalled_after_seconds
         self._failing = False

@@ -20,9 +20,6 @@ QUEUED_STATUSES = ("todo", "doing")
 _QUEUED = text(
     "SELECT status::text, count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') GROUP BY status"
 )
-# procrastinate's own default (Worker's stalled_worker_timeout): a worker silent this long is gone.
-STALLED_AFTER_SECONDS = 30.0
-
 # The same rule as procrastinate's select_stalled_jobs_by_heartbeat: a running job is stalled when its
 # worker's heartbeat is old, or its worker row was pruned (the foreign key then set worker_id NULL).
 _STALLED_JOBS = text(
@@ -70,7 +67,7 @@ class QueueStats:
     stalled_workers: int
 
 
-def queue_stats(engine: Engine, stalled_after_seconds: float = STALLED_AFTER_SECONDS) -> QueueStats | None:
+def queue_stats(engine: Engine, stalled_after_seconds: float) -> QueueStats | None:
     """The queue now, or None where the database has no procrastinate tables. Heartbeats are compared
     with the database's clock, which wrote them, not this host's."""
     if engine.dialect.name != "postgresql":

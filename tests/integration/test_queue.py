@@ -70,7 +70,7 @@ def test_a_job_already_waiting_is_not_queued_again_and_each_pair_has_its_own_loc
         job("digest", "digest:support", list_name="support"),
         job("check_alerts", "alerts"),
     ]
-    stats = queue.queue_stats(engine)
+    stats = queue.queue_stats(engine, stalled_after_seconds=60)
     assert stats is not None and stats.jobs_by_status == {"todo": 6, "doing": 0}
 
 
