@@ -7,6 +7,7 @@ clock said whatever zone their browser is in; the tooltips carry the time writte
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import altair as alt
@@ -20,11 +21,12 @@ from monitor.surface.trends import ChartPoint
 AXIS_FORMAT = {"hour": "%b %d %H:%M", "day": "%a %b %d"}
 UNIT_MS = {"hour": 3_600_000, "day": 86_400_000}  # no tick between two buckets
 # A bar spans its bucket: without the time unit Vega-Lite draws each one a pixel or two wide.
-BAR_TIME_UNIT = {"hour": "utcyearmonthdatehours", "day": "utcyearmonthdate"}
+BarTimeUnit = Literal["utcyearmonthdatehours", "utcyearmonthdate"]
+BAR_TIME_UNIT: dict[Unit, BarTimeUnit] = {"hour": "utcyearmonthdatehours", "day": "utcyearmonthdate"}
 LABEL_COLORS = ["#d62728", "#9e9e9e", "#2ca02c", "#dddddd"]
 
 
-def _time_axis(unit: Unit, timezone: str, time_unit: str | None = None) -> alt.X:
+def _time_axis(unit: Unit, timezone: str, time_unit: BarTimeUnit | None = None) -> alt.X:
     # A utc scale formats its labels in UTC (Vega-Lite takes no "utc" format type: it ignored the format).
     return alt.X(
         "time:T",
