@@ -1,8 +1,10 @@
 """Inbox speed on a large store: `python -m bench.inbox [--count 1000000] [--database URL]`.
 
 Seeds the store up to --count mentions (once; later runs reuse it), then prints the median time of each
-query the inbox runs, against the same ranked query with its index disabled (the baseline), and the
-time of the inbox page's first render through Streamlit's AppTest.
+query the inbox runs, against the same ranked query with its index disabled (the baseline), the time of
+the inbox page's first render through Streamlit's AppTest in both layouts, and (unless --no-browser) how
+long a real chromium takes to show the first mention, cards and compact side by side (bench/browser.py).
+AppTest's figures include AppTest's own start (it scans installed packages for components each time).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from bench.browser import measure, report
 from bench.seed import seed
 from monitor.mention import utcnow
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import SORTS, count, open_negatives, ranked
 from monitor.store.mentions import count_mentions
+from monitor.surface.inbox_view import LAYOUTS, PARAMS
 
 DEFAULT = MentionFilter(labels=["negative"], triage=["open"])
 APP = Path(__file__).parent.parent / "dashboard" / "app.py"
@@ -49,7 +53,7 @@ def unindexed_top(engine: Engine, limit: int = 25) -> list[Any]:
         return list(connection.execute(query, {"limit": limit}))
 
 
-def first_render_ms(url: str) -> tuple[float, float]:
+def first_render_ms(url: str, layout: str) -> tuple[float, float]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -58,6 +62,8 @@ def first_render_ms(url: str) -> tuple[float, float]:
     timings = []
     for _ in range(2):
         app = AppTest.from_file(str(APP), default_timeout=60)
+        if layout != "cards":
+            app.query_params[PARAMS["layout"]] = layout
         started = time.perf_counter()
         app.run()
         timings.append((time.perf_counter() - started) * 1000)
@@ -70,6 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--database", default="sqlite:///bench-inbox.db")
+    parser.add_argument("--repeat", type=int, default=5, help="browser opens per layout (default 5)")
+    parser.add_argument("--no-browser", action="store_true", help="leave out the chromium measurement")
     args = parser.parse_args()
     engine = connect(args.database)
     stored = count_mentions(engine)
@@ -132,9 +140,12 @@ def main() -> None:
         ms = median_ms(action, repeat=3 if name.startswith("baseline") else 7)
         baseline = baseline or ms
         print(f"{name:<50} {ms:>10.1f} {baseline / ms:>11.1f}x")
-    cold, warm = first_render_ms(args.database)
-    print(f"\n{'inbox page first render (AppTest, cold process caches)':<50} {cold:>10.0f} ms")
-    print(f"{'inbox page render (AppTest, second session)':<50} {warm:>10.0f} ms")
+    renders = {layout: first_render_ms(args.database, layout) for layout in LAYOUTS}
+    print(f"\n{'inbox page render through AppTest, ms':<50} {'cards':>10} {'compact':>10}")
+    for index, label in enumerate(("first session (cold process caches)", "second session")):
+        print(f"{label:<50} {renders['cards'][index]:>10.0f} {renders['compact'][index]:>10.0f}")
+    if not args.no_browser:
+        report(measure(args.database, args.repeat))
 
 
 if __name__ == "__main__":

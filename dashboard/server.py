@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dashboard import pages_html
+from dashboard.preload import preload
 from monitor.auth.login import Login, LoginThrottled
 from monitor.auth.sessions import COOKIE, LIFETIME, end_session, session_user, start_session
 from monitor.auth.signing import read_unsubscribe_token
@@ -238,4 +239,5 @@ ROUTES = [
     Route("/grumble/resubscribe", resubscribe, methods=["POST"]),
 ]
 
+preload()  # the first visitor's page would import all this otherwise
 app = st.App(str(Path(__file__).with_name("app.py")), routes=ROUTES, middleware=[Middleware(SignInGate)])

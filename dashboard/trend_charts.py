@@ -7,6 +7,7 @@ clock said whatever zone their browser is in; the tooltips carry the time writte
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import altair as alt
@@ -18,15 +19,21 @@ from monitor.store.trends import BucketCount, GroupBy, Unit
 from monitor.surface.trends import ChartPoint
 
 AXIS_FORMAT = {"hour": "%b %d %H:%M", "day": "%a %b %d"}
+UNIT_MS = {"hour": 3_600_000, "day": 86_400_000}  # no tick between two buckets
+# A bar spans its bucket: without the time unit Vega-Lite draws each one a pixel or two wide.
+BarTimeUnit = Literal["utcyearmonthdatehours", "utcyearmonthdate"]
+BAR_TIME_UNIT: dict[Unit, BarTimeUnit] = {"hour": "utcyearmonthdatehours", "day": "utcyearmonthdate"}
 LABEL_COLORS = ["#d62728", "#9e9e9e", "#2ca02c", "#dddddd"]
 
 
-def _time_axis(unit: Unit, timezone: str) -> alt.X:
+def _time_axis(unit: Unit, timezone: str, time_unit: BarTimeUnit | None = None) -> alt.X:
+    # A utc scale formats its labels in UTC (Vega-Lite takes no "utc" format type: it ignored the format).
     return alt.X(
         "time:T",
+        timeUnit=time_unit or alt.Undefined,
         title=f"{'hour' if unit == 'hour' else 'day'} ({timezone})",
         scale=alt.Scale(type="utc"),
-        axis=alt.Axis(format=AXIS_FORMAT[unit], formatType="utc", labelAngle=-30),
+        axis=alt.Axis(format=AXIS_FORMAT[unit], labelAngle=-30, tickMinStep=UNIT_MS[unit]),
     )
 
 
@@ -45,8 +52,8 @@ def volume_chart(volume: Sequence[BucketCount], unit: Unit, timezone: str) -> al
         alt.Chart(_wall_clock(frame, timezone))
         .mark_bar()
         .encode(
-            x=_time_axis(unit, timezone),
-            y=alt.Y("sum(count):Q", title="mentions"),
+            x=_time_axis(unit, timezone, BAR_TIME_UNIT[unit]),
+            y=alt.Y("sum(count):Q", title="mentions", axis=alt.Axis(tickMinStep=1)),  # no 0.2 mentions
             color=alt.Color("label:N", scale=alt.Scale(domain=[*LABELS, "unscored"], range=LABEL_COLORS)),
             tooltip=["when:N", "label:N", "sum(count):Q"],
         )

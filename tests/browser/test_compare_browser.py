@@ -1,5 +1,7 @@
-"""The Compare page in a real headless chromium: the side-by-side table and the share-of-voice chart."""
+"""The Compare and Trends pages in a real headless chromium: Compare's side-by-side table and
+share-of-voice chart, and Trends' week-on-week shares and charts, drawn (screenshots for a person to see)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -10,13 +12,13 @@ from monitor.mention import utcnow
 from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import import_mentions, iter_all
-from tests.browser.conftest import ARTIFACTS, dashboard_config, running_dashboard
+from tests.browser.conftest import dashboard_config, running_dashboard
 from tests.dashboard.conftest import score
 from tests.factories import mention
 
 
 @pytest.mark.slow
-def test_compare_page_shows_the_brand_and_its_competitor_side_by_side(
+def test_compare_shows_the_brand_and_its_competitor_side_by_side_and_trends_draws_its_charts(
     tmp_path: Path, browser_page: Any
 ) -> None:
     config = dashboard_config(tmp_path)
@@ -57,8 +59,23 @@ def test_compare_page_shows_the_brand_and_its_competitor_side_by_side(
         chart.wait_for(timeout=15_000)
         chart.locator("canvas, svg").first.wait_for(timeout=15_000)
         page.get_by_role("heading", name="Complaint terms").wait_for()
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+        shots = Path(os.environ.get("GRUMBLE_SCREENSHOTS", str(tmp_path)))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "compare.png"), full_page=True)
+
+        # Trends, same store: each watch's negative share this week, the volume and per-watch charts.
+        page.goto(f"{url}/trends")
+        page.get_by_role("heading", name="Volume").wait_for(timeout=30_000)
+        metrics = page.locator("[data-testid='stMetric']")
+        metrics.nth(1).wait_for(timeout=15_000)
+        assert sorted(metrics.nth(i).inner_text().split("\n")[0] for i in range(2)) == ["acme", "globex"]
+        page.get_by_role("heading", name="Complaint terms").wait_for(timeout=15_000)
+        charts = page.locator("[data-testid='stVegaLiteChart']")
+        assert charts.count() == 2  # volume, and negative share per watch
+        for index in range(2):
+            charts.nth(index).locator("canvas, svg").first.wait_for(timeout=15_000)
+        page.set_viewport_size({"width": 1400, "height": 1700})  # the page scrolls inside itself: all of it
+        page.screenshot(path=str(shots / "trends.png"))
     engine.dispose()
 
 

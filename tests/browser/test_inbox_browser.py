@@ -155,20 +155,36 @@ def test_compact_view_saved_view_link_and_keys(
     page.screenshot(path=str(shots / "inbox-compact.png"))
     assert len(visible) >= 15, f"{len(visible)} compact lines on a 1440x900 screen"
 
-    # Keys: J moves the pointer to the second mention, E marks it handled, and Undo is offered.
+    # Keys, three mentions: J to the second and E; K to the first and E; J to the second and E. Each mark
+    # leaves the list (it shows unhandled ones), the pointer stays put, and Undo is offered.
     page.get_by_role("heading", name="Inbox").click()  # focus on the page, not in a field
-    page.keyboard.press("j")
-    page.get_by_text("👉", exact=False).nth(0).wait_for()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.st-key-compact-list [data-testid=stMarkdown]')]"
-        ".findIndex(e => e.innerText.includes('👉')) === 1",
-        timeout=15_000,
-    )
-    second = lines.nth(1).inner_text()
-    page.keyboard.press("e")
-    page.get_by_role("button", name="↩️ Undo").wait_for(timeout=15_000)
-    handled = [key for key, mention_id in ids.items() if _triage(engine, mention_id) == "handled"]
-    assert len(handled) == 1 and f"number {handled[0][1:]}:" in second
+    handled_by_keys = []
+    for move, position, left in (("j", 1, 29), ("k", 0, 28), ("j", 1, 27)):
+        page.keyboard.press(move)
+        _wait_for_pointer(page, position)
+        handled_by_keys.append(_line_number(lines.nth(position).inner_text()))
+        page.keyboard.press("e")
+        page.get_by_text(f"{left} mentions match", exact=False).wait_for(timeout=15_000)
+        page.get_by_role("button", name="↩️ Undo").wait_for(timeout=15_000)
+    handled = _in_state(engine, ids, "handled")
+    assert sorted(handled) == sorted(handled_by_keys) and len(set(handled)) == 3
+    page.get_by_text("1 mention marked handled", exact=False).wait_for()
+
+    # A bulk action from the compact view: tick two lines, mark them not relevant.
+    boxes = page.locator(".st-key-compact-list [data-testid='stCheckbox'] label")
+    picked = [_line_number(lines.nth(position).inner_text()) for position in (2, 3)]
+    boxes.nth(2).click()
+    page.get_by_text("1 mention selected", exact=False).wait_for(timeout=15_000)
+    boxes.nth(3).click()
+    page.get_by_text("2 mentions selected", exact=False).wait_for(timeout=15_000)
+    page.screenshot(path=str(shots / "inbox-compact-selection.png"))
+    page.get_by_role("button", name="🚫 Not relevant").click()
+    page.get_by_text("25 mentions match", exact=False).wait_for(timeout=15_000)
+    page.get_by_text("2 mentions marked not relevant", exact=False).wait_for(timeout=15_000)
+    assert sorted(_in_state(engine, ids, "dismissed")) == sorted(picked)
+    assert sorted(_in_state(engine, ids, "handled")) == sorted(handled)
+    # "number 1" finds 1 and 10 to 19, less those marked above.
+    matching_ones = f"{len({1, *range(10, 20)} - {*handled, *picked})} mentions match"
 
     # A saved view: narrow the inbox, save it, reopen it from the sidebar, then open its link afresh.
     # Typing in a field is not a key press for the inbox: "e" typed there marks nothing.
@@ -177,26 +193,42 @@ def test_compact_view_saved_view_link_and_keys(
     page.keyboard.type("e")
     source.fill("number 1")
     source.press("Enter")
-    page.get_by_text("11 mentions match", exact=False).wait_for(timeout=15_000)  # 1 and 10 to 19
-    assert [key for key, mention_id in ids.items() if _triage(engine, mention_id) == "handled"] == handled
+    page.get_by_text(matching_ones, exact=False).wait_for(timeout=15_000)
+    assert sorted(_in_state(engine, ids, "handled")) == sorted(handled)
     page.get_by_label("Save these filters as").fill("ones")
     page.get_by_role("button", name="Save view").click()
     page.get_by_role("button", name="📌 ones").wait_for(timeout=15_000)
     source.fill("")
     source.press("Enter")
-    page.get_by_text("29 mentions match", exact=False).wait_for(timeout=15_000)
+    page.get_by_text("25 mentions match", exact=False).wait_for(timeout=15_000)
     page.get_by_role("button", name="📌 ones").click()
-    page.get_by_text("11 mentions match", exact=False).wait_for(timeout=15_000)
+    page.get_by_text(matching_ones, exact=False).wait_for(timeout=15_000)
     link = page.url
     assert "q=number+1" in link or "q=number%201" in link
     fresh = page.context.browser.new_page(viewport={"width": 1440, "height": 900})  # a new session
     fresh.goto(link)
-    fresh.get_by_text("11 mentions match", exact=False).wait_for(timeout=30_000)
+    fresh.get_by_text(matching_ones, exact=False).wait_for(timeout=30_000)
     expect(fresh.get_by_label("Search text or author")).to_have_value("number 1")
     assert fresh.locator(".st-key-compact-list").count() == 1  # the layout came with the link
     engine.dispose()
 
 
-def _triage(engine: Any, mention_id: int) -> str:
+def _wait_for_pointer(page: Any, position: int) -> None:
+    page.wait_for_function(
+        "position => [...document.querySelectorAll('.st-key-compact-list [data-testid=stMarkdown]')]"
+        ".findIndex(e => e.innerText.includes('👉')) === position",
+        arg=position,
+        timeout=15_000,
+    )
+
+
+def _line_number(line: str) -> int:
+    """The seeded mention a compact line shows ("acme complaint number 7: ...")."""
+    return int(line.split("complaint number ")[1].split(":")[0])
+
+
+def _in_state(engine: Any, ids: dict[str, int], state: str) -> list[int]:
+    """The seeded mentions (their numbers) whose triage is `state` in the store."""
     with engine.connect() as connection:
-        return str(connection.scalar(select(mentions.c.triage).where(mentions.c.id == mention_id)))
+        found = set(connection.execute(select(mentions.c.id).where(mentions.c.triage == state)).scalars())
+    return [int(key[1:]) for key, mention_id in ids.items() if mention_id in found]

@@ -63,9 +63,13 @@ def test_days_for_long_ranges_hours_for_short_with_dates_on_the_axis(
     [(volume, _), (share, _)] = charts(app)
     assert share["spec"]["layer"][0]["encoding"]["x"]["axis"]["format"] == "%a %b %d"
     assert share["spec"]["layer"][0]["encoding"]["x"]["title"] == "day (UTC)"
+    # Vega-Lite has no "utc" format type: given one, it drew its default labels ("06 AM" between days).
+    assert "formatType" not in share["spec"]["layer"][0]["encoding"]["x"]["axis"]
+    assert volume["encoding"]["x"]["timeUnit"] == "utcyearmonthdate"  # a bar as wide as its day
     app.selectbox(key="t_period").set_value("last 48 hours").run()
     [(volume, _), (share, _)] = charts(app)
     assert volume["encoding"]["x"]["axis"]["format"] == "%b %d %H:%M"
+    assert volume["encoding"]["x"]["timeUnit"] == "utcyearmonthdatehours"
 
 
 def test_one_small_chart_per_source_and_no_line_across_empty_hours(
