@@ -77,20 +77,24 @@ def dashboard(database_url: str, port: int) -> Iterator[str]:
             '[[watches]]\nname = "acme"\nkeywords = ["acme"]\n',
             encoding="utf-8",
         )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli", "dashboard"],
-            env={**os.environ, "GRUMBLE_CONFIG": str(config)},
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
+        command = [sys.executable, "-m", "monitor.cli", "dashboard"]
+        with _serving(command, folder, port, {**os.environ, "GRUMBLE_CONFIG": str(config)}) as url:
             yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+
+
+@contextmanager
+def _serving(command: list[str], folder: str, port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run a server until the block ends; its URL once it answers its health check."""
+    process = subprocess.Popen(
+        command, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _absolute(database_url: str) -> str:
@@ -160,19 +164,8 @@ def bare_streamlit(port: int) -> Iterator[str]:
             "--browser.gatherUsageStats",
             "false",
         ]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), *flags],
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
+        with _serving([sys.executable, "-m", "streamlit", "run", str(script), *flags], folder, port) as url:
             yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 @dataclass
