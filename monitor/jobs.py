@@ -22,7 +22,7 @@ from monitor.observe.metrics import record_job
 from monitor.respond.cases import apply_rules
 from monitor.respond.posting import settle_unconfirmed
 from monitor.respond.workflow import Repliers
-from monitor.score.run import Model, score_pending
+from monitor.score.run import Model, load_model, score_pending
 from monitor.sources.base import Source
 from monitor.sources.registry import build_source
 from monitor.store.rate_limits import shared_rate_limits
@@ -66,6 +66,11 @@ class Jobs:
         # What follows a collection that brought new mentions: scoring them here and now, or, in a
         # queue worker, queueing a scoring job that any free worker takes (monitor/queue/worker.py).
         self.after_collect: Callable[[], None] = self.score
+
+    @classmethod
+    def for_config(cls, config: Config, engine: Engine) -> Jobs:
+        """The Jobs a command runs: the configured model, loaded on first use."""
+        return cls(config, engine, ModelHolder(lambda: load_model(config.model.name)))
 
     def source(self, name: str) -> Source:
         if name not in self._sources:

@@ -24,9 +24,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from monitor.config import Config, DigestList
-from monitor.jobs import Jobs, ModelHolder
+from monitor.jobs import Jobs
 from monitor.mention import Watch, utcnow
-from monitor.score.run import load_model
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def digest_trigger(digest_list: DigestList) -> CronTrigger:
 
 
 def build_scheduler(config: Config, engine: Engine, jobs: ScheduledWork | None = None) -> BackgroundScheduler:
-    jobs = jobs or Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
+    jobs = jobs or Jobs.for_config(config, engine)
     scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     scheduler.add_listener(log_job_error, EVENT_JOB_ERROR)
     start: datetime = utcnow()

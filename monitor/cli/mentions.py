@@ -15,12 +15,12 @@ from monitor.store.engine import connect
 
 def cmd_collect(args: argparse.Namespace) -> int:
     from monitor.collect.run import collect
-    from monitor.jobs import Jobs, ModelHolder
-    from monitor.score.run import load_model, score_pending
+    from monitor.jobs import Jobs
+    from monitor.score.run import score_pending
 
     config = config_of(args)
     engine = connect(config.database_url)
-    jobs = Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
+    jobs = Jobs.for_config(config, engine)
     selected = [
         (watch, source)
         for watch, source in config.jobs()

@@ -80,8 +80,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from monitor.cli.workers import jobs_for, run_scaled_out
+    from monitor.cli.workers import run_scaled_out
     from monitor.collect.run import collect
+    from monitor.jobs import Jobs
     from monitor.queue.app import uses_queue
     from monitor.scheduler import build_scheduler, run_until_stopped
 
@@ -92,7 +93,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(path, database_url=args.database)
     config.require_mail()
     engine = connect(config.database_url)
-    jobs = jobs_for(config, engine)
+    jobs = Jobs.for_config(config, engine)
     if not args.no_demo:
         for watch in config.watches:
             if "demo" in watch.sources:

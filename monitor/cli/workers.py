@@ -74,6 +74,7 @@ def run_scaled_out(
     """On PostgreSQL: stand for scheduler and, unless told not to, work the queue too, so one
     `grumble run` alone still does everything; more `grumble worker`s add hands."""
     from monitor.cli.observed import observed
+    from monitor.jobs import Jobs
     from monitor.queue.election import Election
     from monitor.queue.leader import schedule_while_elected
     from monitor.queue.worker import WorkerState
@@ -85,7 +86,7 @@ def run_scaled_out(
     if with_worker:
         worker = threading.Thread(
             target=_work_until_stopped,
-            args=(config, jobs or jobs_for(config, engine), stop, this_process(), state),
+            args=(config, jobs or Jobs.for_config(config, engine), stop, this_process(), state),
             name="queue worker",
         )
         worker.start()
@@ -119,15 +120,9 @@ def _work_until_stopped(
         stop.set()
 
 
-def jobs_for(config: Config, engine: Engine) -> Jobs:
-    from monitor.jobs import Jobs, ModelHolder
-    from monitor.score.run import load_model
-
-    return Jobs(config, engine, ModelHolder(lambda: load_model(config.model.name)))
-
-
 def cmd_worker(args: argparse.Namespace) -> int:
     from monitor.cli.observed import observed
+    from monitor.jobs import Jobs
     from monitor.queue.app import require_queue
     from monitor.queue.worker import WorkerState, run_worker
     from monitor.store.leases import this_process
@@ -148,6 +143,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         checks=lambda: {"worker": state.problem()},
         queue_metrics=False,
     ):
-        run_worker(config, jobs_for(config, engine), stop, this_process(), state)
+        run_worker(config, Jobs.for_config(config, engine), stop, this_process(), state)
     print("worker stopped")
     return 0
