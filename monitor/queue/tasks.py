@@ -16,6 +16,7 @@ from procrastinate.jobs import Status
 
 from monitor.errors import ConfigError
 from monitor.jobs import Jobs
+from monitor.surface.digest_delivery import find_list
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ def score() -> None:
 @blueprint.task(name="digest")
 def digest(list_name: str) -> None:
     jobs = _jobs()
-    if list_name not in {d.name for d in jobs.config.digests}:
+    try:
+        find_list(jobs.config, list_name)
+    except ConfigError:
         log.warning("skipped digest %r: the list is no longer configured", list_name)
         return
     jobs.digest(list_name)
