@@ -359,6 +359,14 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.01)
 
 
+def smtp_toml(port: int) -> str:
+    """The [smtp] table a test's grumble.toml sends through: the loopback server on `port`, one try."""
+    return (
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'from_address = "grumble@example.com"\nmax_attempts = 1\n'
+    )
+
+
 def write_cli_config(folder: Path, database_url: str, port: int, extra: str) -> Path:
     """A grumble.toml for the CLI in a subprocess, mailing through `port`; `extra` adds tables."""
     path = folder / "grumble.toml"
@@ -369,13 +377,7 @@ database_url = "{database_url}"
 name = "acme"
 [dashboard]
 public_url = "https://grumble.example"
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from_address = "grumble@example.com"
-max_attempts = 1
-{extra}
+{smtp_toml(port)}{extra}
 """,
         encoding="utf-8",
     )

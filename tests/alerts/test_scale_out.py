@@ -199,24 +199,30 @@ def test_an_all_quiet_slot_is_taken_once(engine: Engine, smtp_server: StartServe
         assert len(server.messages) == (len(RECIPIENTS) if send_when_quiet else 0)
 
 
+def create_run(connection: Any, list_name: str, status: str, **lease: Any) -> digest_store.DigestRun:
+    """A run of `list_name` for the NOW slot, as a digest process records it before sending."""
+    return digest_store.create_run(
+        connection,
+        list_name=list_name,
+        slot=NOW,
+        period_start=NOW - dt.timedelta(hours=1),
+        period_end=NOW,
+        status=status,
+        recipients=RECIPIENTS,
+        subject="s",
+        body_text="t",
+        body_html="h",
+        mention_ids=[],
+        now=NOW,
+        message_id_for=lambda run_id: f"<{list_name}.{run_id}@example.com>",
+        **lease,
+    )
+
+
 @pytest.mark.both_databases
 def test_the_database_refuses_a_second_run_for_a_lists_slot(engine: Engine) -> None:
     def create(connection: Any, list_name: str) -> None:
-        digest_store.create_run(
-            connection,
-            list_name=list_name,
-            slot=NOW,
-            period_start=NOW - dt.timedelta(hours=1),
-            period_end=NOW,
-            status=digest_store.QUIET,
-            recipients=RECIPIENTS,
-            subject="s",
-            body_text="t",
-            body_html="h",
-            mention_ids=[],
-            now=NOW,
-            message_id_for=lambda run_id: f"<{list_name}.{run_id}@example.com>",
-        )
+        create_run(connection, list_name, digest_store.QUIET)
 
     with engine.begin() as connection:
         create(connection, "support")
@@ -236,20 +242,10 @@ def dead_holder() -> str:
 def test_a_forced_send_waits_for_a_live_holder_and_takes_over_from_a_dead_one(engine: Engine) -> None:
     lease_until = NOW + dt.timedelta(minutes=10)
     with engine.begin() as connection:
-        run = digest_store.create_run(
+        run = create_run(
             connection,
-            list_name="support",
-            slot=NOW,
-            period_start=NOW - dt.timedelta(hours=1),
-            period_end=NOW,
-            status=digest_store.INTENT,
-            recipients=RECIPIENTS,
-            subject="s",
-            body_text="t",
-            body_html="h",
-            mention_ids=[],
-            now=NOW,
-            message_id_for=lambda run_id: f"<digest.{run_id}@example.com>",
+            "support",
+            digest_store.INTENT,
             lease_until=lease_until,
             holder=f"{socket.gethostname()}:{os.getppid()}",  # pytest's parent: running
         )

@@ -23,7 +23,7 @@ from monitor.score.run import load_model
 from monitor.store import alerts as alert_store
 from monitor.store.mentions import import_mentions, scoring_text
 from monitor.store.schema import mention_watches, mentions
-from tests.alerts.conftest import Spec, StartServer, add_mentions, grumble, run_together
+from tests.alerts.conftest import Spec, StartServer, add_mentions, grumble, run_together, smtp_toml
 from tests.conftest import REPO
 from tests.support.http_replay import ReplayServer, Reply, Request
 
@@ -112,13 +112,7 @@ batch_size = 8
 public_url = "https://grumble.example"
 [sources.hackernews]
 base_url = "{api_url}"
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-from_address = "grumble@example.com"
-max_attempts = 1
-[alerts]
+{smtp_toml(smtp_port)}[alerts]
 recipients = ["oncall@example.com"]
 webhook_url = "{api_url}/hook"
 loud_priority = 0.01

@@ -6,7 +6,7 @@ from monitor.config import load_config
 from monitor.store.digests import runs
 from monitor.surface.digest_delivery import DigestDelivery
 from monitor.surface.mail import mailer_for
-from tests.alerts.conftest import SmtpServer, text_part
+from tests.alerts.conftest import SmtpServer, smtp_toml, text_part
 from tests.dashboard.conftest import HOSTILE, Seeded, run_app
 
 USERS = """
@@ -24,13 +24,7 @@ password_hash = "scrypt$16384$8$1$c2FsdA==$aGFzaA=="
 
 def digest_config(port: int) -> str:
     return f"""
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from_address = "grumble@example.com"
-max_attempts = 1
-[[digests]]
+{smtp_toml(port)}[[digests]]
 name = "support"
 recipients = ["support@example.com", "lead@example.com"]
 every = "daily"

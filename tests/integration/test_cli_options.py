@@ -17,7 +17,7 @@ from monitor.cli import main
 from monitor.cli.logs import JsonFormatter
 from monitor.mention import utcnow
 from monitor.store.engine import connect
-from tests.alerts.conftest import Spec, add_mentions, free_port
+from tests.alerts.conftest import Spec, add_mentions, free_port, smtp_toml
 from tests.conftest import REPO
 
 
@@ -56,13 +56,7 @@ def test_log_format_json_writes_json_lines_on_stderr(tmp_path: Path) -> None:
 database_url = "{database_url}"
 [[watches]]
 name = "acme"
-[smtp]
-host = "127.0.0.1"
-port = {free_port()}
-security = "none"
-from_address = "grumble@example.com"
-max_attempts = 1
-[[digests]]
+{smtp_toml(free_port())}[[digests]]
 name = "support"
 recipients = ["support@example.com"]
 """,
