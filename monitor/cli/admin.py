@@ -48,14 +48,11 @@ def _print_queue(engine: Engine, config: Config) -> None:
         print("scheduler: NONE elected: start `grumble run` (nothing is being scheduled)")
     else:
         print(f"scheduler: {leader.name} (connected since {_format_time(leader.since)})")
-    found = queue.workers(engine)
-    alive = [w for w in found if w.seconds_since_heartbeat <= config.queue.stalled_after_seconds]
-    print(
-        f"workers: {len(alive)} alive"
-        + (f", {len(found) - len(alive)} silent" if len(found) > len(alive) else "")
-    )
-    for worker in found:
-        state = "alive" if worker in alive else "SILENT (taken for dead; its jobs go to others)"
+    silent = f", {stats.stalled_workers} silent" if stats.stalled_workers else ""
+    print(f"workers: {stats.live_workers} alive{silent}")
+    for worker in queue.workers(engine):
+        alive = worker.seconds_since_heartbeat <= config.queue.stalled_after_seconds
+        state = "alive" if alive else "SILENT (taken for dead; its jobs go to others)"
         print(
             f"  #{worker.id} {worker.name}  [{state}]  "
             f"last heartbeat {worker.seconds_since_heartbeat:.0f} s ago"
@@ -67,7 +64,7 @@ def _print_queue(engine: Engine, config: Config) -> None:
         f"queue: {waiting} waiting, {running} running, {queue.failed_jobs(engine)} failed (kept a week), "
         f"{stats.stalled_jobs} stalled"
     )
-    if waiting and not alive:
+    if waiting and not stats.live_workers:
         print("  jobs are waiting and no worker is alive: start `grumble worker` (or `grumble run`)")
 
 
