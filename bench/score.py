@@ -15,7 +15,6 @@ scorer process and once by two at the same time (each model on one thread), and 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import json
@@ -266,9 +265,9 @@ def queue_workers(url: str, engine: Engine, n: int, batch_size: int, folder: Pat
     core (`taskset`; the model sizes itself to the cores it may use), sharing one rescore through the
     queue: one scoring job per worker, each claiming batches until none is left. A worker loads its
     model before it registers, so the clock starts on loaded workers."""
-    from procrastinate.exceptions import AlreadyEnqueued
-
-    from monitor.queue.app import queue_app, task_name
+    from monitor.config import QueueSettings
+    from monitor.queue.app import queue_app
+    from monitor.queue.enqueue import Enqueuer
     from monitor.store import queue as queue_store
     from monitor.store.mentions import count_unscored
 
@@ -305,13 +304,11 @@ def queue_workers(url: str, engine: Engine, n: int, batch_size: int, folder: Pat
         while len(queue_store.workers(engine)) < n:  # loaded and taking jobs: start the clock after
             time.sleep(0.1)
         with queue_app(url).open() as app:
-            score = app.configure_task(task_name("score"), queueing_lock="score")
+            enqueuer = Enqueuer(app, QueueSettings())
             start = time.time()
             started = 0
             while started < n:  # one waiting scoring job at a time (its queueing lock): queue the next
-                with contextlib.suppress(AlreadyEnqueued):  # once the last one was taken
-                    score.defer()
-                    started += 1
+                started += enqueuer.score()  # once the last one was taken
                 time.sleep(0.05)
             while count_unscored(engine):
                 time.sleep(0.1)

@@ -65,7 +65,7 @@ class Jobs:
         self.replier = Repliers(self.source)
         # What follows a collection that brought new mentions: scoring them here and now, or, in a
         # queue worker, queueing a scoring job that any free worker takes (monitor/queue/worker.py).
-        self.after_collect: Callable[[], None] = self.score
+        self.after_collect: Callable[[], object] = self.score
 
     @classmethod
     def for_config(cls, config: Config, engine: Engine) -> Jobs:

@@ -53,8 +53,9 @@ class Enqueuer:
         key = collect_lock(watch.name, source_name)
         self._defer(task_name("collect"), lock=key, queueing_lock=key, watch=watch.name, source=source_name)
 
-    def score(self) -> None:
-        self._defer(task_name("score"), lock=None, queueing_lock="score")
+    def score(self) -> bool:
+        """Queue a scoring job; False when one is already waiting (it scores what this one would)."""
+        return self._defer(task_name("score"), lock=None, queueing_lock="score")
 
     def digest(self, list_name: str) -> None:
         key = f"digest:{list_name}"
