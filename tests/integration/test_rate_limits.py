@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, update
 
 from monitor.config import parse_config
 from monitor.errors import SourceRateLimited
-from monitor.scheduler import Jobs, ModelHolder
+from monitor.jobs import Jobs, ModelHolder
 from monitor.sources import reddit
 from monitor.sources.base import SourceSettings
 from monitor.sources.demo import DemoSource
