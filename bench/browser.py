@@ -43,15 +43,15 @@ if TYPE_CHECKING:
 
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-# Watches every frame from the page's start; records when a mention's line is first on screen.
+# Watches every frame from the page's start; records the frame in which a mention's line is first in the
+# page: a compact line or a card's headline, both of which say "· priority". It reads the page's text only
+# (textContent lays nothing out), so watching costs the page next to nothing.
 FIRST_ROW_WATCH = """
 (() => {
   const look = () => {
-    for (const element of document.querySelectorAll('[data-testid="stMarkdownContainer"]')) {
-      if (element.textContent.includes('· priority ') && element.getBoundingClientRect().height > 0) {
-        window.__firstRowMs = performance.now();
-        return;
-      }
+    if (document.body && document.body.textContent.includes('· priority ')) {
+      window.__firstRowMs = performance.now();
+      return;
     }
     requestAnimationFrame(look);
   };

@@ -2,20 +2,21 @@
 
 Seeds the store up to --count mentions (once; later runs reuse it), then prints the median time of each
 query the inbox runs, against the same ranked query with its index disabled (the baseline), the time of
-the inbox page's first render through Streamlit's AppTest in both layouts, and (unless --no-browser) how
-long a real chromium takes to show the first mention, cards and compact side by side (bench/browser.py).
-AppTest's figures include AppTest's own start (it scans installed packages for components each time).
+the inbox page's first render through Streamlit's AppTest in both layouts, each in a fresh process
+(bench/render.py, beside AppTest's own floor), and (unless --no-browser) how long a real chromium takes
+to show the first mention, cards and compact side by side (bench/browser.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -27,10 +28,9 @@ from monitor.store.engine import connect
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import SORTS, count, open_negatives, ranked
 from monitor.store.mentions import count_mentions
-from monitor.surface.inbox_view import LAYOUTS, PARAMS
+from monitor.surface.inbox_view import LAYOUTS
 
 DEFAULT = MentionFilter(labels=["negative"], triage=["open"])
-APP = Path(__file__).parent.parent / "dashboard" / "app.py"
 
 
 def median_ms(action: Callable[[], Any], repeat: int = 7) -> float:
@@ -53,23 +53,14 @@ def unindexed_top(engine: Engine, limit: int = 25) -> list[Any]:
         return list(connection.execute(query, {"limit": limit}))
 
 
-def first_render_ms(url: str, layout: str) -> tuple[float, float]:
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    os.environ["GRUMBLE_DATABASE_URL"] = url
-    st.cache_resource.clear()
-    timings = []
-    for _ in range(2):
-        app = AppTest.from_file(str(APP), default_timeout=60)
-        if layout != "cards":
-            app.query_params[PARAMS["layout"]] = layout
-        started = time.perf_counter()
-        app.run()
-        timings.append((time.perf_counter() - started) * 1000)
-        if app.exception:
-            raise SystemExit(f"the inbox failed to render: {app.exception[0].value}")
-    return timings[0], timings[1]
+def first_renders(database_url: str, layout: str) -> dict[str, float]:
+    """bench/render.py in a fresh process: AppTest's floor, the first and the next session, in ms."""
+    command = [sys.executable, "-m", "bench.render", "--database", database_url, "--layout", layout]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench.render failed: {done.stderr.strip()[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
@@ -140,10 +131,11 @@ def main() -> None:
         ms = median_ms(action, repeat=3 if name.startswith("baseline") else 7)
         baseline = baseline or ms
         print(f"{name:<50} {ms:>10.1f} {baseline / ms:>11.1f}x")
-    renders = {layout: first_render_ms(args.database, layout) for layout in LAYOUTS}
-    print(f"\n{'inbox page render through AppTest, ms':<50} {'cards':>10} {'compact':>10}")
-    for index, label in enumerate(("first session (cold process caches)", "second session")):
-        print(f"{label:<50} {renders['cards'][index]:>10.0f} {renders['compact'][index]:>10.0f}")
+    renders = {layout: first_renders(args.database, layout) for layout in LAYOUTS}
+    title = "inbox page render through AppTest, ms (bench/render.py)"
+    print(f"\n{title:<58}" + "".join(f"{layout:>10}" for layout in LAYOUTS))
+    for label in renders[LAYOUTS[0]]:
+        print(f"{label:<58}" + "".join(f"{renders[layout][label]:>10.0f}" for layout in LAYOUTS))
     if not args.no_browser:
         report(measure(args.database, args.repeat))
 

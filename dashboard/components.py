@@ -58,12 +58,12 @@ def headline(row: MentionRow, case: CaseBadge | None = None, focused: bool = Fal
 
 
 def mention_text(row: MentionRow) -> None:
-    if row.title and row.title.strip():
-        st.markdown(f"**{escape_markdown(row.title.strip())}**")
+    """The title (bold) and the text as one element: each element is a message the browser renders."""
+    title = f"**{escape_markdown(row.title.strip())}**  \n" if row.title and row.title.strip() else ""
     if len(row.text) <= PREVIEW_CHARS:
-        st.markdown(escape_markdown(row.text) or "_(no text)_")
+        st.markdown(title + (escape_markdown(row.text) or "_(no text)_"))
         return
-    st.markdown(escape_markdown(row.text[:PREVIEW_CHARS]) + " …")
+    st.markdown(title + escape_markdown(row.text[:PREVIEW_CHARS]) + " …")
     with st.expander("Full text"):
         st.markdown(escape_markdown(row.text))
 
@@ -76,42 +76,18 @@ def actions(
     engine: Engine, row: MentionRow, key: str, details_link: bool, user: User | None, selectable: bool
 ) -> None:
     """Triage buttons for responders: handled, not relevant (both undoable), and a label fix kept as
-    feedback; with `selectable`, a box that adds the mention to the inbox's selection.
+    feedback; with `selectable`, a box that adds the mention to the inbox's selection. Drawn into the
+    card's one row of controls, before the link to the original.
 
     Callbacks run before the rerun they cause, so the refreshed list already reflects the change."""
-    pick, handled, dismiss, label_col, link_col = st.columns([0.6, 1, 1, 1.4, 1], vertical_alignment="center")
-    if details_link:
-        # Everyone who can read the inbox can open a mention's page; only the buttons need a role.
-        link_col.page_link("views/mention.py", label="Details", query_params={"id": str(row.id)})
-    if user is None or not user.can("responder"):
-        return
-    if selectable:
-        pick.checkbox("Select", key=PICK.format(row.id))
-    triage_args = (engine, [row.id])
-    if row.triage == "open":
-        handled.button(
-            "✅ Handled",
-            key=f"{key}-handled-{row.id}",
-            on_click=mark_with_undo,
-            args=(*triage_args, "handled", user.name),
-        )
-        dismiss.button(
-            "🚫 Not relevant",
-            key=f"{key}-dismiss-{row.id}",
-            help="Spam, or not about us",
-            on_click=mark_with_undo,
-            args=(*triage_args, "dismissed", user.name),
-        )
-    else:
-        handled.button(
-            "↩️ Reopen",
-            key=f"{key}-reopen-{row.id}",
-            on_click=mark_with_undo,
-            args=(*triage_args, "open", user.name),
-        )
-    if row.label is not None:
+    responder = user if user is not None and user.can("responder") else None
+    if responder is not None and selectable:
+        st.checkbox("Select", key=PICK.format(row.id), width="content")
+    if responder is not None:
+        _triage_buttons(engine, row, key, responder)
+    if responder is not None and row.label is not None:
         widget_key = f"{key}-label-{row.id}"
-        label_col.selectbox(
+        st.selectbox(
             "Label",
             LABELS,
             index=LABELS.index(row.label) if row.label in LABELS else 0,
@@ -119,7 +95,36 @@ def actions(
             label_visibility="collapsed",
             help="Correct the model: kept as feedback for retraining",
             on_change=_relabel_from_widget,
-            args=(engine, row.id, widget_key, user.name),
+            args=(engine, row.id, widget_key, responder.name),
+            width=130,
+        )
+    if details_link:
+        # Everyone who can read the inbox can open a mention's page; only the buttons need a role.
+        st.page_link("views/mention.py", label="Details", query_params={"id": str(row.id)}, width="content")
+
+
+def _triage_buttons(engine: Engine, row: MentionRow, key: str, user: User) -> None:
+    triage_args = (engine, [row.id])
+    if row.triage == "open":
+        st.button(
+            "✅ Handled",
+            key=f"{key}-handled-{row.id}",
+            on_click=mark_with_undo,
+            args=(*triage_args, "handled", user.name),
+        )
+        st.button(
+            "🚫 Not relevant",
+            key=f"{key}-dismiss-{row.id}",
+            help="Spam, or not about us",
+            on_click=mark_with_undo,
+            args=(*triage_args, "dismissed", user.name),
+        )
+    else:
+        st.button(
+            "↩️ Reopen",
+            key=f"{key}-reopen-{row.id}",
+            on_click=mark_with_undo,
+            args=(*triage_args, "open", user.name),
         )
 
 
@@ -141,7 +146,12 @@ def card(
         link = safe_link(row.url)
         caption = _scores(row) + (f" · {plain(', '.join(row.watches))}" if row.watches else "")
         st.caption(f"Priority {row.priority:.2g}: {plain(row.priority_reasons())} · {caption}")
-        if link:
-            st.link_button("Open the original ↗", link)
-        if with_actions:
-            actions(engine, row, key, details_link, user or run_user(), selectable)
+        if not link and not with_actions:
+            return
+        # One row of controls (a horizontal container, not columns: five column blocks a card were a
+        # fifth of the inbox page's messages to the browser).
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            if with_actions:
+                actions(engine, row, key, details_link, user or run_user(), selectable)
+            if link:
+                st.link_button("Open the original ↗", link)

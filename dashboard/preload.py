@@ -14,8 +14,10 @@ import importlib.util
 from pathlib import Path
 
 SCRIPTS = [Path(__file__).with_name("app.py"), *sorted((Path(__file__).parent / "views").glob("*.py"))]
-# Imported inside a function by config loading (monitor/config/sources.py): every source's client.
-ALSO = ("monitor.sources.registry",)
+# Imported inside functions, so not in the scripts' import lines: every source's client (config loading,
+# monitor/config/sources.py), and the pattern of every emoji that st.set_page_config and st.Page check
+# their icons against (a third of a second to compile, in the first visitor's page run otherwise).
+ALSO = ("monitor.sources.registry", "streamlit.emojis")
 
 
 def imported_modules(script: Path) -> list[str]:

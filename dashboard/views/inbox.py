@@ -1,7 +1,11 @@
 """Inbox: unhandled negative mentions, highest priority first, refreshed while it is open.
 
 The filters, order and layout live in the link (inbox_state.py); the list, its keys (inbox_list.py)
-and the bar that acts on a selection or undoes a mark (inbox_actions.py) refresh on their own."""
+and the bar that acts on a selection or undoes a mark (inbox_actions.py) refresh on their own.
+
+The browser shows a page's parts in the order they arrive, and each part it is sent costs it time to
+draw before the next shows: so the mentions are drawn first, into their place below the title, the
+counts and the toolbar, and those (and the sidebar) are filled in after them."""
 
 from __future__ import annotations
 
@@ -46,37 +50,43 @@ def live_inbox(view: InboxView) -> None:
         return
     now = utcnow()
     where = view.to_filter(now)
-    metric_col, tools_col = st.columns([1, 5], vertical_alignment="bottom")
-    metric_col.metric("Unhandled negatives", f"{open_negatives(engine):,}")
+    summary, notices = st.container(), st.container()
     rows = inbox_rows(engine, where, limit=st.session_state["inbox_limit"], sort=view.sort)
+    if rows:
+        badges = case_badges(engine, [row.id for row in rows], now)  # one query: case and overdue flags
+        draw = compact_list if view.layout == "compact" else card_list
+        draw(engine, rows, badges, user, cursor(len(rows)))
     total = count(engine, where, cap=COUNT_CAP)
-    matched = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
-    tools_col.caption(f"{matched} mentions match · showing {len(rows):,}, sorted by {view.sort}")
-    toolbar = tools_col.container(horizontal=True, gap="small")
-    show()
-    undo_bar(engine)
-    if not rows:
-        st.info("Nothing here. Widen the filters, or run `grumble collect --once` to fetch new mentions.")
-        return
-    bulk_bar(engine, [row.id for row in rows], user, toolbar)
-    keyboard(engine, rows, user, toolbar)
-    badges = case_badges(engine, [row.id for row in rows], now)  # one query: case and overdue flags
-    draw = compact_list if view.layout == "compact" else card_list
-    draw(engine, rows, badges, user, cursor(len(rows)))
     if total > len(rows):
         st.button("Show more", key="inbox_more", on_click=_show_more)
+    with summary:
+        metric_col, tools_col = st.columns([1, 5], vertical_alignment="bottom")
+        metric_col.metric("Unhandled negatives", f"{open_negatives(engine):,}")
+        matched = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
+        tools_col.caption(f"{matched} mentions match · showing {len(rows):,}, sorted by {view.sort}")
+        toolbar = tools_col.container(horizontal=True, gap="small")
+        if rows:
+            bulk_bar(engine, [row.id for row in rows], user, toolbar)
+            keyboard(engine, rows, user, toolbar)
+    with notices:
+        show()
+        undo_bar(engine)
+        if not rows:
+            st.info("Nothing here. Widen the filters, or run `grumble collect --once` to fetch new mentions.")
 
 
 user = context.run_user()
 assert user is not None  # app.py stops the script for nobody
 watches, sources = list(context.config().watch_names), _source_names()
 problems = start_widgets(watches, sources)
-sidebar_filters(watches, sources)
-saved_views(context.engine(), user, watches, sources)
-order_and_layout(title="Inbox")
-for problem in problems:
-    st.warning(plain(problem))
-view = current_view()
+view = current_view()  # from the widgets' values, which the session holds before they are drawn
+title_row, warnings = st.container(), st.container()
 st.session_state.setdefault("inbox_limit", PAGE_SIZE)
 live_inbox(view)
+with title_row:
+    order_and_layout(title="Inbox")
+for problem in problems:
+    warnings.warning(plain(problem))
+sidebar_filters(watches, sources)
+saved_views(context.engine(), user, watches, sources)
 export_button(context.engine(), view.to_filter(utcnow()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from dashboard.preload import SCRIPTS, imported_modules
@@ -17,3 +19,14 @@ def test_the_modules_the_pages_import_are_found_in_their_import_lines(tmp_path: 
     script = tmp_path / "page.py"
     script.write_text("import json\nfrom email import message\n\ndef later():\n    import csv\n")
     assert imported_modules(script) == ["json", "email", "email.message"]  # top level only
+
+
+def test_preloading_also_compiles_the_emoji_pattern_page_icons_are_checked_against() -> None:
+    # A fresh interpreter: in this one, other tests may have imported it already.
+    code = (
+        "import sys; from dashboard.preload import preload; preload(); "
+        "print('streamlit.emojis' in sys.modules, 'monitor.sources.registry' in sys.modules)"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.split() == ["True", "True"]
