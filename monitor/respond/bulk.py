@@ -23,11 +23,13 @@ UNDO_NOTE = "undo"
 
 @dataclass(frozen=True)
 class Before:
-    """A mention's triage and its case's status before a mark: what undo puts back."""
+    """A mention's triage and its case's status before a mark: what undo puts back. A resolved case
+    keeps its resolution time, so undoing a reopen does not restart its clock."""
 
     mention_id: int
     triage: str
     case_status: str | None
+    case_resolved_at: datetime | None = None
 
 
 def mark(
@@ -40,8 +42,11 @@ def mark(
     with engine.begin() as connection:
         for mention_id in dict.fromkeys(mention_ids):
             case = case_for_mention(connection, mention_id)
+            triage = mention_triage(connection, mention_id)
             befores.append(
-                Before(mention_id, mention_triage(connection, mention_id), case.status if case else None)
+                Before(mention_id, triage, case.status, case.resolved_at)
+                if case
+                else Before(mention_id, triage, None)
             )
             apply_transition(connection, mention_id, "triage", state, actor, now)
     return befores
@@ -55,7 +60,14 @@ def undo(engine: Engine, befores: Sequence[Before], actor: str, now: datetime | 
         for before in befores:
             if before.case_status is not None:
                 apply_transition(
-                    connection, before.mention_id, "undo", before.case_status, actor, now, UNDO_NOTE
+                    connection,
+                    before.mention_id,
+                    "undo",
+                    before.case_status,
+                    actor,
+                    now,
+                    UNDO_NOTE,
+                    resolved_at=before.case_resolved_at,
                 )
             apply_transition(connection, before.mention_id, "triage", before.triage, actor, now, UNDO_NOTE)
 

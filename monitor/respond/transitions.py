@@ -84,9 +84,11 @@ def apply_transition(
     actor: str,
     now: datetime,
     note: str | None = None,
+    resolved_at: datetime | None = None,
 ) -> Case | None:
     """Apply one transition to the mention and its case inside the caller's transaction, with an event
-    for each row that changed (`note` goes on the leading side's event). Returns the case afterwards."""
+    for each row that changed (`note` goes on the leading side's event). Returns the case afterwards.
+    `resolved_at`: when the case was resolved, for an undo that puts a resolved case back (else now)."""
     moves = transition(cause, value)
     triage_before = mention_triage(connection, mention_id)
     case = case_for_mention(connection, mention_id)
@@ -99,21 +101,27 @@ def apply_transition(
         _move_triage(connection, mention_id, triage_before, moves, actor, now, note)
         if case_moves:
             assert case is not None
-            _move_case(connection, case, moves, actor, now, "with the mention")
+            _move_case(connection, case, moves, actor, now, "with the mention", resolved_at)
     else:
         assert case is not None
-        _move_case(connection, case, moves, actor, now, note)
+        _move_case(connection, case, moves, actor, now, note, resolved_at)
         if triage_moves:
             _move_triage(connection, mention_id, triage_before, moves, actor, now, "with the case")
     return case_for_mention(connection, mention_id)
 
 
 def _move_case(
-    connection: Connection, case: Case, moves: Transition, actor: str, now: datetime, note: str | None
+    connection: Connection,
+    case: Case,
+    moves: Transition,
+    actor: str,
+    now: datetime,
+    note: str | None,
+    resolved_at: datetime | None,
 ) -> None:
     # Only a resolved case has a resolution time: reopening clears it, so the clock runs again.
-    resolved_at = now if moves.case_to == "resolved" else None
-    update_case(connection, case.id, status=moves.case_to, resolved_at=resolved_at, updated_at=now)
+    resolved = (resolved_at or now) if moves.case_to == "resolved" else None
+    update_case(connection, case.id, status=moves.case_to, resolved_at=resolved, updated_at=now)
     record_event(connection, case.mention_id, "status", case.status, moves.case_to, actor, now, note)
 
 

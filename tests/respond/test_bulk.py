@@ -3,9 +3,12 @@ its audit events; undo puts the mention and its case back where they were (on Po
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from monitor.errors import CaseError
+from monitor.mention import utcnow
 from monitor.respond.bulk import assign_all, mark, relabel_all, tag_all, undo
 from monitor.respond.cases import open_case, set_status
 from monitor.store.cases import find_case, update_case
@@ -83,3 +86,23 @@ def test_assign_tag_and_relabel_open_cases_where_needed(store: Store) -> None:
     assert find_case(store.engine, store.ids["mastodon"]) is None
     relabel_all(store.engine, ids, "neutral", "rick")
     assert trail(store, "appstore")[-1] == ("relabel", "negative", "neutral", "rick")
+
+
+@pytest.mark.both_databases
+def test_undoing_a_reopen_gives_the_case_back_its_own_resolution_time(store: Store) -> None:
+    resolved_at = utcnow().replace(microsecond=0) + timedelta(hours=3)
+    case = open_case(store.engine, store.ids["reddit"], "sam", SETTINGS)
+    set_status(store.engine, case.id, "resolved", "sam", now=resolved_at)
+    resolved = find_case(store.engine, store.ids["reddit"])
+    assert resolved is not None and resolved.resolved_at == resolved_at
+
+    befores = mark(store.engine, [store.ids["reddit"]], "open", "rick", now=resolved_at + timedelta(days=1))
+    reopened = find_case(store.engine, store.ids["reddit"])
+    assert reopened is not None and reopened.status == "in_progress" and reopened.resolved_at is None
+
+    undo(store.engine, befores, "rick", now=resolved_at + timedelta(days=2))
+    restored = find_case(store.engine, store.ids["reddit"])
+    assert restored is not None and restored.status == "resolved"
+    # The undo is not a second resolution: the time it took to resolve stays what it was.
+    assert restored.resolved_at == resolved_at
+    assert restored.time_to_resolution == resolved.time_to_resolution
