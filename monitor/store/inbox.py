@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.store.authors import vip_flag
@@ -34,10 +34,17 @@ def ranked(
 ) -> list[dict[str, Any]]:
     """Mentions matching `where` in the order `sort` names (SORTS), highest priority first by default,
     each with its author's `vip` flag."""
+    return rows_with_watches(engine, ranked_query(where, limit, offset, sort))
+
+
+def ranked_query(
+    where: MentionFilter, limit: int = 50, offset: int = 0, sort: str = "priority"
+) -> Select[Any]:
+    """The query `ranked` runs. Each order has an index in that order (schema.py), so the first page is
+    a walk along it, never a sort of every match."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
-    query = filtered(select(mentions, vip_flag()), where).order_by(*SORTS[sort]).limit(limit).offset(offset)
-    return rows_with_watches(engine, query)
+    return filtered(select(mentions, vip_flag()), where).order_by(*SORTS[sort]).limit(limit).offset(offset)
 
 
 def count(engine: Engine, where: MentionFilter, cap: int | None = None) -> int:

@@ -22,6 +22,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateIndex
 
 metadata = MetaData()
 
@@ -87,13 +89,46 @@ mentions = Table(
     Index("ix_mentions_label_created", "label", "created_at"),
     Index("ix_mentions_created", "created_at"),
     Index("ix_mentions_scored_at", "scored_at"),
-    Index("ix_mentions_inbox", "triage", "label", "rank_key"),
-    # The inbox's other orders (store/inbox.py SORTS): newest walks ix_mentions_created.
-    Index("ix_mentions_inbox_reach", "triage", "label", "author_reach"),
-    Index("ix_mentions_inbox_negative", "triage", "label", "negative"),
     Index("ix_mentions_author", "source", "author", "created_at"),
     Index("ix_mentions_parent", "source", "parent_id"),
 )
+
+# The inbox's orders (store/inbox.py SORTS), ties included, after the triage and label it filters on:
+# its first page is a walk along one index that stops after 25 rows (newest walks ix_mentions_created).
+_m = mentions.c
+Index(
+    "ix_mentions_inbox",
+    _m.triage,
+    _m.label,
+    _m.rank_key.desc().nulls_last(),
+    _m.created_at.desc(),
+    _m.id.desc(),
+)
+Index(
+    "ix_mentions_inbox_reach",
+    _m.triage,
+    _m.label,
+    _m.author_reach.desc().nulls_last(),
+    _m.engagement.desc().nulls_last(),
+    _m.rank_key.desc().nulls_last(),
+    _m.id.desc(),
+)
+Index(
+    "ix_mentions_inbox_negative",
+    _m.triage,
+    _m.label,
+    _m.negative.desc().nulls_last(),
+    _m.rank_key.desc().nulls_last(),
+    _m.id.desc(),
+)
+
+
+@compiles(CreateIndex, "sqlite")
+def _sqlite_index(create: CreateIndex, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps NULL below every value, so DESC is already NULLS LAST there, and it refuses the words
+    # in an index.
+    return str(compiler.visit_create_index(create, **kw)).replace(" NULLS LAST", "")
+
 
 label_feedback = Table(
     "label_feedback",
