@@ -1,9 +1,10 @@
 """Signing in with a password: failures throttled per user and per address, old hashes upgraded.
 
-Failed attempts are counted in a moving window (the `limits` library): after MAX_FAILURES within
-FAILURE_WINDOW for one user name, or from one client address, further attempts are refused until the
-window has moved on, without checking the password, so guessing costs the attacker time and not us
-CPU. The counts live in this process (one dashboard server); a restart forgets them.
+Failed attempts are counted in a moving window: after MAX_FAILURES within FAILURE_WINDOW for one user
+name, or from one client address, further attempts are refused until the oldest of them has left the
+window, without checking the password, so guessing costs the attacker time and not us CPU. The count is
+kept in the database (store/login_failures.py): dashboard servers on one database share it, and a
+restart forgets nothing. (Two servers checking at the very same moment may each let one more try by.)
 
 A user whose configured hash is of an older scheme gets an argon2id hash made from the password they
 just proved, stored in `password_upgrades` next to the sha256 of the configured hash it replaces; it is
@@ -13,23 +14,21 @@ used for as long as the config still holds that hash (an admin who sets a new on
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine, delete, select
 
 from monitor.auth.users import User, authenticate, hash_password, needs_rehash
 from monitor.errors import GrumbleError
 from monitor.mention import utcnow
+from monitor.store.login_failures import failure_key, failures_since, record_failure
 from monitor.store.schema import password_upgrades
 
 MAX_FAILURES = 5
-FAILURE_WINDOW_MINUTES = 15
-_FAILURES = RateLimitItemPerMinute(MAX_FAILURES, FAILURE_WINDOW_MINUTES)
-# One count per dashboard process, shared by every session's Login.
-PROCESS_LIMITER = MovingWindowRateLimiter(MemoryStorage())
+FAILURE_WINDOW = timedelta(minutes=15)
 
 
 class LoginThrottled(GrumbleError):
@@ -40,16 +39,19 @@ class LoginThrottled(GrumbleError):
 class Login:
     engine: Engine
     users: tuple[User, ...]
-    limiter: MovingWindowRateLimiter = PROCESS_LIMITER
+    clock: Callable[[], datetime] = utcnow
 
     def sign_in(self, name: str, password: str, address: str | None) -> User | None:
         """The user, or None for a wrong name or password; LoginThrottled while attempts are refused."""
+        now = self.clock()
         # No address (a test harness, a proxy that hides it): then only the user name is counted.
-        keys = [("user", name.strip().lower())] + ([("address", address)] if address else [])
-        for kind, value in keys:
-            if not self.limiter.test(_FAILURES, kind, value):
-                reset = self.limiter.get_window_stats(_FAILURES, kind, value).reset_time
-                minutes = max(1, round((reset - utcnow().timestamp()) / 60))
+        counted = [("user", name.strip().lower())] + ([("address", address)] if address else [])
+        keys = [failure_key(kind, value) for kind, value in counted]
+        for (kind, _), key in zip(counted, keys, strict=True):
+            failures = failures_since(self.engine, key, now - FAILURE_WINDOW)
+            if failures.count >= MAX_FAILURES and failures.oldest is not None:
+                wait = failures.oldest + FAILURE_WINDOW - now
+                minutes = max(1, math.ceil(wait.total_seconds() / 60))
                 raise LoginThrottled(
                     f"too many failed sign-ins {'for this user' if kind == 'user' else 'from this address'}; "
                     f"try again in {minutes} minute{'s' if minutes != 1 else ''}"
@@ -60,8 +62,7 @@ class Login:
         candidates = (self._effective(configured),) if configured is not None else ()
         user = authenticate(candidates, name.strip(), password)
         if user is None or configured is None:
-            for kind, value in keys:
-                self.limiter.hit(_FAILURES, kind, value)
+            record_failure(self.engine, keys, now, FAILURE_WINDOW)
             return None
         if user.password_hash and needs_rehash(user.password_hash):
             self._upgrade(configured, password)

@@ -331,6 +331,17 @@ password_upgrades = Table(
     Column("upgraded_at", UTCDateTime(), nullable=False),
 )
 
+# Failed sign-ins in the last window, per hash of a user name or a client address (store/login_failures.py).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+    Index("ix_login_failures_at", "at"),
+)
+
 # Keys that sign what leaves the server and must come back unchanged (session cookies, unsubscribe
 # links). Made at random on first use and kept here, so the dashboard and the scheduler that mails the
 # links, on any machine using this database, sign and check with the same key.

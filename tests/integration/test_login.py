@@ -1,26 +1,29 @@
-"""Signing in: failures throttled per user and per address; an old scrypt hash upgraded to argon2id."""
+"""Signing in: failures throttled per user and per address, one count for every dashboard server on
+the database; an old scrypt hash upgraded to argon2id."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine, select
 
-from monitor.auth.login import MAX_FAILURES, Login, LoginThrottled
+from monitor.auth.login import FAILURE_WINDOW, MAX_FAILURES, Login, LoginThrottled
 from monitor.auth.users import User, hash_password
-from monitor.store.schema import password_upgrades
+from monitor.mention import utcnow
+from monitor.store.schema import login_failures, password_upgrades
 from tests.unit.test_auth import legacy_scrypt_hash
 
 
 def login(engine: Engine, users: tuple[User, ...]) -> Login:
-    return Login(engine, users, MovingWindowRateLimiter(MemoryStorage()))
+    return Login(engine, users)
 
 
-def test_failures_are_throttled_per_user_and_per_address(sqlite_engine: Engine) -> None:
+@pytest.mark.both_databases
+def test_failures_are_throttled_per_user_and_per_address(engine: Engine) -> None:
     dana = User("dana", "responder", hash_password("pw-dana-1"))
     sam = User("sam", "viewer", hash_password("pw-sam-22"))
-    gate = login(sqlite_engine, (dana, sam))
+    gate = login(engine, (dana, sam))
     for _ in range(MAX_FAILURES):
         assert gate.sign_in("dana", "guess", "10.0.0.1") is None
     # Now even the right password is refused for dana, from any address, without being checked.
@@ -32,6 +35,41 @@ def test_failures_are_throttled_per_user_and_per_address(sqlite_engine: Engine) 
     with pytest.raises(LoginThrottled, match="from this address"):
         gate.sign_in("sam", "pw-sam-22", "10.0.0.1")
     assert gate.sign_in("sam", "pw-sam-22", "10.0.0.3") == sam
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.mark.both_databases
+def test_every_dashboard_server_counts_the_same_failures_and_a_restart_forgets_none(engine: Engine) -> None:
+    dana = User("dana", "responder", hash_password("pw-dana-1"))
+    clock = Clock(utcnow())
+    first, second = Login(engine, (dana,), clock), Login(engine, (dana,), clock)  # two servers
+    for attempt in range(MAX_FAILURES):
+        clock.now += timedelta(minutes=1)
+        server = first if attempt % 2 else second
+        assert server.sign_in("dana", f"guess {attempt}", f"10.0.0.{attempt}") is None
+    # Five failures split over two servers: both refuse now, and so does a restarted one.
+    restarted = Login(engine, (dana,), clock)
+    for server in (first, second, restarted):
+        with pytest.raises(LoginThrottled, match="for this user; try again in 11 minutes"):
+            server.sign_in("dana", "pw-dana-1", "10.0.0.9")
+    # The window moves on: once the oldest failure has left it, one try is allowed again.
+    clock.now += FAILURE_WINDOW - timedelta(minutes=4)
+    assert restarted.sign_in("dana", "pw-dana-1", "10.0.0.9") == dana
+    # Neither the names nor the addresses counted are stored, only hashes; old rows are deleted.
+    with engine.connect() as connection:
+        rows = connection.execute(select(login_failures.c.key, login_failures.c.at)).all()
+    assert rows and all(len(key) == 64 and "dana" not in key and "10.0.0" not in key for key, _ in rows)
+    clock.now += FAILURE_WINDOW * 2
+    assert first.sign_in("dana", "wrong", None) is None
+    with engine.connect() as connection:
+        assert connection.execute(select(login_failures.c.at)).scalars().all() == [clock.now]
 
 
 def test_an_old_scrypt_hash_is_upgraded_at_sign_in_while_the_config_keeps_it(sqlite_engine: Engine) -> None:
