@@ -1,4 +1,4 @@
-"""The inbox's queries: open negatives by priority, through the (triage, label, rank_key) index."""
+"""The inbox's queries: open negatives by priority (or another order), each along its own index."""
 
 from __future__ import annotations
 
@@ -9,23 +9,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.store.authors import vip_flag
 from monitor.store.filters import MentionFilter, filtered, rows_with_watches
-from monitor.store.schema import mentions
+from monitor.store.schema import INBOX_ORDERS, mentions
 
-_c = mentions.c
-# Each order ends on id, so pages never repeat or skip a mention between two equal keys.
+# The orders with an index of their own (schema.py), and newest, which walks ix_mentions_created.
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
-    # Unscored mentions (no key yet) last, newest first.
-    "priority": (_c.rank_key.desc().nulls_last(), _c.created_at.desc(), _c.id.desc()),
-    "newest": (_c.created_at.desc(), _c.id.desc()),
-    # The author's audience, then the post's own reactions; ties by priority.
-    "reach": (
-        _c.author_reach.desc().nulls_last(),
-        _c.engagement.desc().nulls_last(),
-        _c.rank_key.desc().nulls_last(),
-        _c.id.desc(),
-    ),
-    # What the model read in the text: P(negative).
-    "most negative": (_c.negative.desc().nulls_last(), _c.rank_key.desc().nulls_last(), _c.id.desc()),
+    "priority": INBOX_ORDERS["priority"],
+    "newest": (mentions.c.created_at.desc(), mentions.c.id.desc()),
+    "reach": INBOX_ORDERS["reach"],
+    "most negative": INBOX_ORDERS["most negative"],
 }
 
 

@@ -17,8 +17,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, func, select, update
 
 from monitor.mention import utcnow
+from monitor.store.dialects import UTCDateTime
 from monitor.store.engine import dialect_insert
-from monitor.store.schema import UTCDateTime, rate_limits
+from monitor.store.schema import rate_limits
 from monitor.token_bucket import Bucket, RateLimit, RateLimits, Taken, settle
 
 Clock = Callable[[], datetime]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -19,34 +16,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitor.store.dialects import UTCDateTime
 
 metadata = MetaData()
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 mentions = Table(
@@ -93,41 +69,29 @@ mentions = Table(
     Index("ix_mentions_parent", "source", "parent_id"),
 )
 
-# The inbox's orders (store/inbox.py SORTS), ties included, after the triage and label it filters on:
-# its first page is a walk along one index that stops after 25 rows (newest walks ix_mentions_created).
+# The inbox's orders (store/inbox.py SORTS adds "newest", which walks ix_mentions_created), each with an
+# index in that very order after the triage and label the inbox filters on, so its first page is a walk
+# along one index that stops after 25 rows. Each order ends on id: pages never repeat or skip a mention
+# between two equal keys. Unscored mentions (no key yet) come last.
 _m = mentions.c
-Index(
-    "ix_mentions_inbox",
-    _m.triage,
-    _m.label,
-    _m.rank_key.desc().nulls_last(),
-    _m.created_at.desc(),
-    _m.id.desc(),
-)
-Index(
-    "ix_mentions_inbox_reach",
-    _m.triage,
-    _m.label,
-    _m.author_reach.desc().nulls_last(),
-    _m.engagement.desc().nulls_last(),
-    _m.rank_key.desc().nulls_last(),
-    _m.id.desc(),
-)
-Index(
-    "ix_mentions_inbox_negative",
-    _m.triage,
-    _m.label,
-    _m.negative.desc().nulls_last(),
-    _m.rank_key.desc().nulls_last(),
-    _m.id.desc(),
-)
-
-
-@compiles(CreateIndex, "sqlite")
-def _sqlite_index(create: CreateIndex, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps NULL below every value, so DESC is already NULLS LAST there, and it refuses the words
-    # in an index.
-    return str(compiler.visit_create_index(create, **kw)).replace(" NULLS LAST", "")
+INBOX_ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "priority": (_m.rank_key.desc().nulls_last(), _m.created_at.desc(), _m.id.desc()),
+    # The author's audience, then the post's own reactions; ties by priority.
+    "reach": (
+        _m.author_reach.desc().nulls_last(),
+        _m.engagement.desc().nulls_last(),
+        _m.rank_key.desc().nulls_last(),
+        _m.id.desc(),
+    ),
+    # What the model read in the text: P(negative).
+    "most negative": (_m.negative.desc().nulls_last(), _m.rank_key.desc().nulls_last(), _m.id.desc()),
+}
+for _name, _order in (
+    ("ix_mentions_inbox", "priority"),
+    ("ix_mentions_inbox_reach", "reach"),
+    ("ix_mentions_inbox_negative", "most negative"),
+):
+    Index(_name, _m.triage, _m.label, *INBOX_ORDERS[_order])
 
 
 label_feedback = Table(
