@@ -74,7 +74,7 @@ def build_scheduler(config: Config, engine: Engine, jobs: ScheduledWork | None =
     for watch, source_name in config.jobs():
         scheduler.add_job(
             jobs.collect,
-            IntervalTrigger(minutes=config.schedule.collect_every_minutes),
+            IntervalTrigger(minutes=config.collect_every_minutes(source_name)),
             args=(watch, source_name),
             id=f"collect:{watch.name}:{source_name}",
             name=f"collect {source_name} for {watch.name}",

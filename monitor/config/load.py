@@ -173,6 +173,9 @@ def _parse_users(root: TableReader) -> tuple[User, ...]:
         name = reader.string("name")
         if not name:
             raise reader.fail("name", "a user name", reader.table.get("name"))
+        if any(user.name == name for user in users):
+            # The sign-in finds the first entry of a name: a second one could never sign in.
+            raise reader.fail("name", "a name no other user has (each [[users]] entry is one person)", name)
         role = reader.string("role", "viewer") or "viewer"
         if role not in ROLES:
             raise reader.fail("role", f"one of {', '.join(ROLES)}", role)

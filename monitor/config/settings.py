@@ -196,6 +196,11 @@ class Config:
     def source_settings(self, name: str) -> SourceSettings:
         return self.sources.get(name) or SourceSettings(name=name)
 
+    def collect_every_minutes(self, source: str) -> float:
+        """How often each (watch, `source`) pair is polled: the source's own pace, else the schedule's."""
+        own = self.source_settings(source).collect_every_minutes
+        return own if own is not None else self.schedule.collect_every_minutes
+
     def require_mail(self) -> None:
         """For long-running commands: digests or mailed alerts with no way to send them would fail
         only hours later, at send time; say so at start instead."""

@@ -9,7 +9,7 @@ from monitor.config.tables import TableReader
 from monitor.errors import ConfigError
 from monitor.sources.base import SourceSettings
 
-SOURCE_KNOWN_KEYS = {"base_url", "max_backfill", "timeout_s"}
+SOURCE_KNOWN_KEYS = {"base_url", "max_backfill", "timeout_s", "collect_every_minutes"}
 
 
 def check_source_name(where: str, key: str, name: str) -> None:
@@ -39,6 +39,7 @@ def parse_sources(reader: TableReader, environ: Mapping[str, str]) -> dict[str, 
             base_url=source_reader.string("base_url"),
             max_backfill=source_reader.integer("max_backfill", 200, minimum=1),
             timeout_s=source_reader.number("timeout_s", 20.0, minimum=0.1),
+            collect_every_minutes=source_reader.optional_number("collect_every_minutes", minimum=0.1),
             options={k: v for k, v in source_reader.table.items() if k not in SOURCE_KNOWN_KEYS},
         )
     return settings

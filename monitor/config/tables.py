@@ -3,6 +3,7 @@ and what was found (or the variable or argument the value came from)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -83,9 +84,16 @@ class TableReader:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(key, "a number", value)
+        # TOML and float() both accept nan and inf; no timeout, pace or threshold means either.
+        if not math.isfinite(value):
+            raise self.fail(key, "a finite number", value)
         if value < minimum:
             raise self.fail(key, f"a number of at least {minimum:g}", value)
         return float(value)
+
+    def optional_number(self, key: str, minimum: float = 0.0) -> float | None:
+        """A number when the key is given, None when it is not (the caller then uses a wider setting)."""
+        return self.number(key, 0.0, minimum) if key in self.table else None
 
     def integer(self, key: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
         value = self.table.get(key, default)

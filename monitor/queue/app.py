@@ -34,7 +34,7 @@ def queue_app(database_url: str) -> procrastinate.App:
     """An App (not yet open) whose tasks are Grumble's jobs, named `grumble:<job>`."""
     connector = procrastinate.PsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=4)
     app = procrastinate.App(connector=connector)
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(blueprint(), namespace=NAMESPACE)
     return app
 
 

@@ -9,6 +9,8 @@ something: a watch, source or list no longer configured is logged and skipped, n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from procrastinate import Blueprint, JobContext
 from procrastinate.exceptions import ConnectorException, UniqueViolation
@@ -20,7 +22,6 @@ from monitor.surface.digest_delivery import find_list
 
 log = logging.getLogger(__name__)
 
-blueprint = Blueprint()
 _bound: Jobs | None = None
 
 
@@ -36,7 +37,6 @@ def _jobs() -> Jobs:
     return _bound
 
 
-@blueprint.task(name="collect")
 def collect(watch: str, source: str) -> None:
     jobs = _jobs()
     try:
@@ -50,12 +50,10 @@ def collect(watch: str, source: str) -> None:
     jobs.collect(configured, source)
 
 
-@blueprint.task(name="score")
 def score() -> None:
     _jobs().score()
 
 
-@blueprint.task(name="digest")
 def digest(list_name: str) -> None:
     jobs = _jobs()
     try:
@@ -66,22 +64,18 @@ def digest(list_name: str) -> None:
     jobs.digest(list_name)
 
 
-@blueprint.task(name="retry_digests")
 def retry_digests() -> None:
     _jobs().retry_digests()
 
 
-@blueprint.task(name="settle_replies")
 def settle_replies() -> None:
     _jobs().settle_replies()
 
 
-@blueprint.task(name="check_alerts")
 def check_alerts() -> None:
     _jobs().check_alerts()
 
 
-@blueprint.task(name="recover_stalled", pass_context=True)
 async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> int:
     """Hand the jobs of workers whose heartbeat lapsed back to the queue (procrastinate's recipe for
     stalled jobs). A killed worker's collection or scoring is then done by another: collection stores
@@ -116,3 +110,25 @@ async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> 
         handed += 1
     await manager.prune_stalled_workers(stalled_after_seconds)
     return handed
+
+
+# name -> (function, procrastinate task options)
+TASKS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
+    "collect": (collect, {}),
+    "score": (score, {}),
+    "digest": (digest, {}),
+    "retry_digests": (retry_digests, {}),
+    "settle_replies": (settle_replies, {}),
+    "check_alerts": (check_alerts, {}),
+    "recover_stalled": (recover_stalled, {"pass_context": True}),
+}
+
+
+def blueprint() -> Blueprint:
+    """A new blueprint of Grumble's tasks, for one App. New each time: procrastinate's `add_tasks_from`
+    renames a blueprint's tasks in place and ties them to its App, so a second App made from one shared
+    blueprint (`grumble run` makes two) queued `grumble:grumble:*` jobs that no worker knew."""
+    made = Blueprint()
+    for name, (function, options) in TASKS.items():
+        made.task(name=name, **options)(function)
+    return made

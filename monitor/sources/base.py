@@ -34,6 +34,9 @@ class SourceSettings:
     max_backfill: int = 200
     timeout_s: float = 20.0
     options: Mapping[str, Any] = field(default_factory=dict)
+    # How often each (watch, source) pair is polled; None: [schedule] collect_every_minutes. A store whose
+    # API lists only the last week (Google Play) or counts a daily quota (YouTube) wants its own pace.
+    collect_every_minutes: float | None = None
 
 
 class Source(Protocol):
@@ -58,10 +61,16 @@ class ReplyTarget:
 
 @dataclass(frozen=True)
 class PostedReply:
-    """A reply the source published: its id there and where people can see it."""
+    """A reply the source published: its id there and where people can see it.
+
+    `state` is for stores that publish a reply later than they accept it (App Store Connect holds a
+    response as PENDING_PUBLISH until Apple publishes it): "pending" or "published", stored with the
+    case's reply (case_replies.remote_state) and shown on the case; None where the source does not say.
+    """
 
     id: str
     url: str | None
+    state: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from monitor.errors import ImportFileError
 from monitor.mention import Mention, utcnow
 from monitor.sources.text import parse_time
+from monitor.spreadsheet_guard import unguard
 
 FIELDS = ("id", "text", "author", "url", "created_at", "rating", "title", "source")
 DEFAULT_SOURCE = "file"
@@ -239,6 +240,28 @@ def import_file(
     return report
 
 
+# Deeper than any export a person writes; deep enough nesting stops the JSON parser and, stored in
+# `raw`, every later reader of the row: one such line is one reported row, not an aborted import.
+MAX_JSON_DEPTH = 64
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether `value` nests containers more than `limit` deep (without recursing: the point is depth)."""
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        children = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+        ]
+        if not children:
+            return False
+        level = [child for child in children if isinstance(child, dict | list)]
+        if not level:
+            return False
+    return True
+
+
 def _jsonl_rows(lines: Iterator[str], batch: ImportBatch) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -247,6 +270,17 @@ def _jsonl_rows(lines: Iterator[str], batch: ImportBatch) -> Iterator[tuple[int,
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             batch.problems.append(RowProblem(number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except RecursionError:
+            row = None  # nested past the parser's limit: reported below with the rows nested too deep
+        if row is None or _depth_over(row, MAX_JSON_DEPTH):
+            batch.problems.append(
+                RowProblem(
+                    number,
+                    f"JSON nested more than {MAX_JSON_DEPTH} levels deep; a mention is a flat object "
+                    "(text, author, created_at...): flatten the line or leave the nested part out",
+                )
+            )
             continue
         if not isinstance(row, dict):
             batch.problems.append(RowProblem(number, f"expected a JSON object, found {type(row).__name__}"))
@@ -282,4 +316,5 @@ def _csv_rows(lines: Iterator[str], path: Path, batch: ImportBatch) -> Iterator[
                 RowProblem(line, f"expected {len(header)} fields as in the header, found {len(values)}")
             )
             continue
-        yield line, dict(zip(header, values, strict=True))
+        # Undo the formula guard `grumble export` puts on cells, so an export imports back as it was.
+        yield line, dict(zip(header, (unguard(value) for value in values), strict=True))

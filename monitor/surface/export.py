@@ -2,8 +2,8 @@
 
 `id` is the source's id, as on import, so an export can be imported again; ours is `mention_id`.
 JSONL keeps every value exactly. CSV is for spreadsheets, which run a cell that starts with = + - @
-(or tab / carriage return) as a formula: such cells get a leading apostrophe (OWASP's rule for CSV
-injection), which spreadsheets show as text and do not display.
+(or tab / carriage return) as a formula: such cells get a leading apostrophe (monitor/spreadsheet_guard.py),
+which `grumble import` takes off again.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
+from monitor.spreadsheet_guard import guard
+
 JSON_COLUMNS = ("metrics", "raw", "watches")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def exportable(row: dict[str, Any]) -> dict[str, Any]:
@@ -24,12 +25,6 @@ def exportable(row: dict[str, Any]) -> dict[str, Any]:
         if key not in ("id", "external_id"):
             out[key] = value.isoformat() if isinstance(value, datetime) else value
     return out
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], handle: TextIO) -> int:
@@ -46,7 +41,7 @@ def csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for key in JSON_COLUMNS:
             if out.get(key) is not None:
                 out[key] = json.dumps(out[key], ensure_ascii=False)
-        yield {key: spreadsheet_safe(value) for key, value in out.items()}
+        yield {key: guard(value) for key, value in out.items()}
 
 
 def write_csv(rows: Iterable[dict[str, Any]], handle: TextIO) -> int:

@@ -17,6 +17,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -32,6 +33,11 @@ from monitor.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+# The default policy folds headers at 78 characters and, to fold a word longer than that (a signed
+# unsubscribe link), writes it as an RFC 2047 encoded word ("=?utf-8?q?=3Chttps..."), which mail
+# clients do not read as a List-Unsubscribe URL: no one-click unsubscribe. RFC 5322's hard limit is 998.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 # Within one send: 1, 2, 4, ... seconds between attempts, at most 30. Longer outages are the caller's
 # to wait out (a digest or alert batch is kept and retried minutes later).
@@ -68,7 +74,7 @@ def compose(
     headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message: the text part first, the HTML part preferred by clients."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = from_address
     message["To"] = ", ".join(to)
     message["Subject"] = subject

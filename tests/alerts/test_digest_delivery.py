@@ -81,6 +81,11 @@ def test_digest_arrives_with_both_parts_ranked_and_escaped(
     links = [f"https://grumble.example/grumble/unsubscribe?token={token}" for token in tokens]
     assert [message["List-Unsubscribe"], other["List-Unsubscribe"]] == [f"<{link}>" for link in links]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # On the wire, as a mail client reads it: the URL itself, not an RFC 2047 encoded word (which
+    # Python's parser would decode, hiding the defect from the asserts above).
+    for received, link in zip(server.sink.received, links, strict=True):
+        assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in received.raw
+        assert b"=?utf-8?" not in received.raw.partition(b"\r\n\r\n")[0]
     assert links[0] in text_part(message) and links[1] not in text_part(message)
     assert f'href="{links[1]}"' in html_part(other)
     assert message["Message-ID"] == recipient_message_id(outcomes[0].message_id or "", "support@example.com")

@@ -128,7 +128,7 @@ def run_recover_stalled(database_url: str, engine: Engine, superseded: bool) -> 
             if superseded:  # the scheduler queued the same collection again meanwhile
                 await job.defer_async(watch="acme", source="reddit")
             context = JobContext(app=app, job=taken, start_timestamp=0.0, abort_reason=lambda: None)
-            handed_back = await tasks.recover_stalled.func(context, stalled_after_seconds=30.0)
+            handed_back = await tasks.recover_stalled(context, stalled_after_seconds=30.0)
             assert handed_back == 1
             assert await app.job_manager.list_jobs_async(status="doing") == []
 
@@ -194,7 +194,7 @@ def test_a_recovery_that_died_with_its_worker_does_not_block_the_next_one(
             second = await app.job_manager.fetch_job(queues=None, worker_id=alive)
             assert second is not None, "the next recovery waits for a lock the dead one holds"
             context = JobContext(app=app, job=second, start_timestamp=0.0, abort_reason=lambda: None)
-            assert await tasks.recover_stalled.func(context, stalled_after_seconds=30.0) == 1
+            assert await tasks.recover_stalled(context, stalled_after_seconds=30.0) == 1
             return first.id, second.id
 
     enqueuer.recover_stalled()
@@ -202,3 +202,24 @@ def test_a_recovery_that_died_with_its_worker_does_not_block_the_next_one(
     with engine.connect() as connection:
         states = dict(connection.execute(text("SELECT id, status FROM procrastinate_jobs")).all())
     assert states == {first: "todo", second: "doing"}
+
+
+def test_every_app_in_one_process_knows_the_tasks_by_their_one_name() -> None:
+    # `grumble run` makes two Apps (its scheduler's and its worker's); procrastinate renames a
+    # blueprint's tasks in place, so a shared one made the second App's tasks `grumble:grumble:*`.
+    first, second = (
+        queue_app("postgresql://nobody@127.0.0.1:1/x"),
+        queue_app("postgresql://nobody@127.0.0.1:1/x"),
+    )
+    for app in (first, second):
+        ours = {name: task for name, task in app.tasks.items() if name.startswith("grumble:")}
+        assert set(ours) == {task_name(name) for name in tasks.TASKS}
+        assert all(task.name == name and task.blueprint is app for name, task in ours.items())
+
+
+@POSTGRES
+def test_a_job_queued_after_a_second_app_was_made_keeps_its_name(database_url: str, engine: Engine) -> None:
+    with queue_app(database_url).open() as app:
+        queue_app(database_url)  # the worker's App, made in the same process by `grumble run`
+        Enqueuer(app, QueueSettings()).collect(Watch(name="acme", keywords=("acme",)), "reddit")
+    assert [row[0] for row in queued(engine)] == [task_name("collect")]

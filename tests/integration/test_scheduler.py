@@ -58,6 +58,28 @@ def test_one_job_per_watch_and_source_plus_scoring_without_overlap(
     assert jobs["score"].trigger.interval.total_seconds() == 120
 
 
+def test_a_source_with_a_pace_of_its_own_is_polled_at_it_and_the_others_at_the_schedules(
+    sqlite_engine: Engine, tiny_model: Any
+) -> None:
+    config = parse_config({**CONFIG, "sources": {"file": {"collect_every_minutes": 1440}}}, None, {})
+    scheduler = build_scheduler(
+        config, sqlite_engine, Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))
+    )
+    scheduler.start(paused=True)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    assert jobs["collect:acme:file"].trigger.interval.total_seconds() == 1440 * 60
+    assert jobs["collect:acme:demo"].trigger.interval.total_seconds() == 600
+
+
+def test_a_sources_pace_must_be_a_positive_number() -> None:
+    from monitor.errors import ConfigError
+
+    for bad in (0, "daily", -5):
+        with pytest.raises(ConfigError, match="collect_every_minutes"):
+            parse_config({**CONFIG, "sources": {"file": {"collect_every_minutes": bad}}}, None, {})
+
+
 def test_new_mentions_are_scored_right_after_their_collection(sqlite_engine: Engine, tiny_model: Any) -> None:
     config = parse_config(CONFIG, None, {})
     jobs = Jobs(config, sqlite_engine, ModelHolder(lambda: tiny_model))

@@ -79,6 +79,12 @@ def test_environment_overrides_file_for_secrets_and_database(tmp_path: Path) -> 
             ["unknown source 'twitter'", "demo"],
         ),
         ("[schedule]\ncollect_every_minutes = -1\n", ["schedule.collect_every_minutes", "at least"]),
+        ("[schedule]\ncollect_every_minutes = nan\n", ["schedule.collect_every_minutes", "finite", "nan"]),
+        ("[sources.demo]\ntimeout_s = inf\n", ["sources.demo.timeout_s", "finite", "inf"]),
+        (
+            "[[users]]\nname='dana'\nemail='d@x.org'\n[[users]]\nname='dana'\nemail='e@x.org'\n",
+            ["users[1].name", "no other user has", "dana"],
+        ),
         ("[[watches]]\nname='a'\n[[watches]]\nname='a'\n", ["watches[1].name", "no other watch"]),
         ("database_url = \n", ["not valid TOML"]),
         ("[sources.nope]\n", ["unknown source 'nope'"]),

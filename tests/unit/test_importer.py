@@ -65,6 +65,25 @@ def test_jsonl_bad_lines_and_column_mapping(tmp_path: Path) -> None:
     assert "not valid JSON" in batch.problems[0].message
 
 
+def test_a_line_nested_thousands_deep_is_one_reported_row_and_the_good_rows_stay(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.jsonl"
+    deep = '{"id": "x", "text": "deep", "raw": ' + "[" * 5000 + "]" * 5000 + "}"
+    nested_65 = json.dumps({"id": "y", "text": "still too deep", "raw": json.loads("[" * 65 + "]" * 65)})
+    nested_60 = json.dumps({"id": "z", "text": "deep but fine", "raw": json.loads("[" * 60 + "]" * 60)})
+    lines = [
+        json.dumps({"id": "a", "text": "before"}),
+        deep,
+        nested_65,
+        nested_60,
+        json.dumps({"id": "b", "text": "after"}),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    batch = read_file(path)
+    assert [m.external_id for m in batch.mentions] == ["a", "z", "b"]
+    assert [p.line for p in batch.problems] == [2, 3]
+    assert all("nested more than 64 levels" in p.message for p in batch.problems)
+
+
 def test_missing_text_column_says_how_to_map_it(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("id,body\n1,hello\n", encoding="utf-8")
