@@ -44,6 +44,15 @@ def now_offset(moment: datetime) -> float:
     return _LN2 * hours / FRESHNESS_HALF_LIFE_HOURS
 
 
+def ranked_time(created_at: datetime, seen_at: datetime | None) -> datetime:
+    """The time freshness counts from: when it was posted, or when we saw it if the post claims a later
+    time (a clock ahead, or a date a day in the future that the sanity check lets through), which would
+    otherwise rank it above everything for hours and call it "1 min ago"."""
+    if seen_at is not None and as_utc(seen_at) < as_utc(created_at):
+        return seen_at
+    return created_at
+
+
 def rank_key(
     negative: float | None,
     created_at: datetime,
@@ -51,6 +60,7 @@ def rank_key(
     engagement: int | None = None,
     rating: float | None = None,
     vip: bool = False,
+    seen_at: datetime | None = None,
 ) -> float | None:
     """ln(priority) plus a term that grows with time alike for every mention.
 
@@ -63,7 +73,7 @@ def rank_key(
     return (
         math.log(max(urgency(negative, rating), 1e-12))
         + math.log(reach_factor(author_reach, engagement, rating))
-        + now_offset(created_at)
+        + now_offset(ranked_time(created_at, seen_at))
         + (VIP_SHIFT if vip else 0.0)
     )
 
@@ -98,11 +108,12 @@ def priority_factors(
     rating: float | None = None,
     now: datetime | None = None,
     vip: bool = False,
+    seen_at: datetime | None = None,
 ) -> PriorityFactors | None:
     """What `rank_key` multiplies, at `now`; None for a mention not scored yet."""
     if negative is None:
         return None
-    age = now_offset(created_at) - now_offset(now or utcnow())
+    age = now_offset(ranked_time(created_at, seen_at)) - now_offset(now or utcnow())
     return PriorityFactors(
         urgency=urgency(negative, rating),
         reach=reach_factor(author_reach, engagement, rating),

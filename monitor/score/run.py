@@ -142,6 +142,12 @@ def _row(item: PendingText, score: Score, model: Model, now: datetime) -> dict[s
         "model_version": model.version,
         "scored_at": now,
         "rank_key": rank_key(
-            float(score.negative), item.created_at, item.author_reach, item.engagement, item.rating, item.vip
+            float(score.negative),
+            item.created_at,
+            item.author_reach,
+            item.engagement,
+            item.rating,
+            item.vip,
+            seen_at=item.collected_at,
         ),
     }

@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from monitor.mention import utcnow
-from monitor.ranking import FRESHNESS_HALF_LIFE_HOURS, PriorityFactors, priority_factors, priority_from_key
+from monitor.ranking import (
+    FRESHNESS_HALF_LIFE_HOURS,
+    PriorityFactors,
+    priority_factors,
+    priority_from_key,
+    ranked_time,
+)
 from monitor.score.verdict import explain
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import ranked
@@ -54,6 +60,7 @@ class MentionRow:
     priority: float
     watches: list[str] = field(default_factory=list)
     vip: bool = False  # the author is marked VIP on this source
+    collected_at: datetime | None = None  # when we saw it: its age if the post claims a later time
 
     @property
     def source_badge(self) -> str:
@@ -81,11 +88,18 @@ class MentionRow:
         )
 
     def age(self, now: datetime | None = None) -> str:
-        return render.age(self.created_at, now or utcnow())
+        return render.age(ranked_time(self.created_at, self.collected_at), now or utcnow())
 
     def factors(self, now: datetime | None = None) -> PriorityFactors | None:
         return priority_factors(
-            self.negative, self.created_at, self.author_reach, self.engagement, self.rating, now, self.vip
+            self.negative,
+            self.created_at,
+            self.author_reach,
+            self.engagement,
+            self.rating,
+            now,
+            self.vip,
+            seen_at=self.collected_at,
         )
 
     def priority_reasons(self, now: datetime | None = None) -> str:
@@ -157,6 +171,7 @@ def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow
         priority=priority_from_key(data["rank_key"], now),
         watches=data.get("watches", []),
         vip=bool(data.get("vip")),
+        collected_at=data.get("collected_at"),
     )
 
 

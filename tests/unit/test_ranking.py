@@ -1,6 +1,8 @@
 import math
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from monitor.ranking import priority_from_key, rank_key
 from monitor.score.verdict import urgency
 from tests.factories import BASE_TIME
@@ -78,3 +80,46 @@ def test_the_factors_multiply_to_the_priority_the_key_gives() -> None:
     assert math.isclose(factors.reach, 2.0 + math.log10(1 + 12_000 + 400))
     assert math.isclose(factors.priority, priority(0.3, created, 12_000, 40, 1.0))
     assert priority_factors(None, created) is None
+
+
+def test_a_post_claiming_a_later_time_than_we_saw_it_ranks_and_ages_from_when_we_saw_it() -> None:
+    from monitor.ranking import priority_factors
+    from monitor.surface.inbox import MentionRow
+
+    seen = BASE_TIME
+    honest = rank_key(0.9, seen, seen_at=seen)
+    ahead = rank_key(0.9, seen + timedelta(hours=23), seen_at=seen)
+    assert ahead == honest
+    # Before the fix: 23 hours ahead ranked 2^(23/12) = 3.8x higher than the same post made now.
+    assert rank_key(0.9, seen + timedelta(hours=23)) == pytest.approx(honest + math.log(2) * 23 / 12)
+    factors = priority_factors(0.9, seen + timedelta(hours=23), now=seen + timedelta(hours=12), seen_at=seen)
+    assert factors is not None and factors.freshness == pytest.approx(0.5)
+    # An earlier post time than the time we saw it (the normal case) still counts from the post.
+    assert rank_key(0.9, seen - timedelta(hours=5), seen_at=seen) < honest
+    row = MentionRow(
+        id=1,
+        source="bluesky",
+        external_id="x",
+        author=None,
+        author_reach=None,
+        engagement=None,
+        created_at=seen + timedelta(hours=23),
+        text="t",
+        title=None,
+        url=None,
+        rating=None,
+        parent_id=None,
+        label="negative",
+        negative=0.9,
+        neutral=0.05,
+        positive=0.05,
+        language="en",
+        text_label=None,
+        label_basis=None,
+        model_version="m",
+        triage="open",
+        triaged_by=None,
+        priority=1.0,
+        collected_at=seen,
+    )
+    assert row.age(now=seen + timedelta(hours=3)) == "3 h ago"
