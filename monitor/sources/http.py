@@ -13,6 +13,7 @@ says what happened and what to change, so the sources themselves only deal with 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -67,10 +69,65 @@ _SECRET_FIELD = re.compile(
 )
 
 
-def snippet(data: bytes | str, limit: int = SNIPPET_BYTES) -> str:
-    """A response body for an error message: one line, cut to `limit`, secret fields masked."""
+# An Authorization value quoted back ("Authorization: Basic Y2xp...", "Bearer eyJ...").
+_AUTH_VALUE = re.compile(r"\b(Basic|Bearer|Token)(\s+)[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
+# Form, JSON or query fields whose values are credentials, by name (YouTube's API key is plain `key`).
+_SECRET_NAME = re.compile(
+    r"^(key|client_id|assertion|code)$|token|secret|password|jwt|api_?key|passwd", re.IGNORECASE
+)
+MIN_MASKED = 4  # shorter values ("1", "abc") would mask ordinary words
+
+
+def sent_secrets(request: Any) -> tuple[str, ...]:
+    """The credentials a request carried (its Authorization header, secret-named query and form fields,
+    a Basic pair's id and secret), so that an answer echoing any of them can be masked. Works on an
+    httpx request and on a requests one (PRAW's)."""
+    if request is None:
+        return ()
+    found: list[str] = []
+    headers = getattr(request, "headers", None) or {}
+    authorization = str(headers.get("authorization") or headers.get("Authorization") or "")
+    scheme, _, value = authorization.partition(" ")
+    if value:
+        found.append(value.strip())
+        if scheme.lower() == "basic":
+            try:
+                pair = base64.b64decode(value.strip(), validate=True).decode("utf-8", "replace")
+            except ValueError:
+                pair = ""
+            found.extend(part for part in pair.split(":", 1) if part)
+    body = getattr(request, "body", None)
+    if body is None:
+        try:
+            body = request.content
+        except Exception:  # an httpx streaming request that was never read: it has no form to echo
+            body = b""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    pairs = parse_qsl(str(body or ""), keep_blank_values=False)
+    pairs += parse_qsl(urlsplit(str(getattr(request, "url", ""))).query, keep_blank_values=False)
+    found.extend(v for k, v in pairs if _SECRET_NAME.search(k))
+    return tuple(sorted({v for v in found if len(v) >= MIN_MASKED}, key=len, reverse=True))
+
+
+def masked(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """`text` with every credential in it masked: secret-named fields, Authorization values, and the
+    exact values in `secrets` (what we sent: see sent_secrets)."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    text = _SECRET_FIELD.sub(r"\1***", text)
+    return _AUTH_VALUE.sub(r"\1\2***", text)
+
+
+def request_line(request: httpx.Request) -> str:
+    """ "GET https://host/path?query" for a message, with credentials in the query (an API key) masked."""
+    return masked(f"{request.method} {request.url}", sent_secrets(request))
+
+
+def snippet(data: bytes | str, limit: int = SNIPPET_BYTES, secrets: tuple[str, ...] = ()) -> str:
+    """A response body for an error message: one line, cut to `limit`, credentials masked."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    text = _SECRET_FIELD.sub(r"\1***", " ".join(text.split()))
+    text = masked(" ".join(text.split()), secrets)
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
@@ -117,7 +174,9 @@ def _float(value: str) -> float | None:
 
 
 def _server_message(response: httpx.Response) -> str:
-    """What the server said about the error, short: a JSON error field, or the first bytes of the body."""
+    """What the server said about the error, short: a JSON error field, or the first bytes of the body;
+    anything we sent as a credential is masked where the answer echoes it."""
+    secrets = sent_secrets(response.request)
     try:
         data = json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
@@ -129,8 +188,8 @@ def _server_message(response: httpx.Response) -> str:
             if isinstance(data.get(key), str | int) and data.get(key) != ""
         ]
         if parts:
-            return ": ".join(dict.fromkeys(parts))
-    return snippet(response.content) if response.content else "(empty body)"
+            return masked(": ".join(dict.fromkeys(parts)), secrets)
+    return snippet(response.content, secrets=secrets) if response.content else "(empty body)"
 
 
 def check_status(source: str, response: httpx.Response, *, auth_hint: str, resource: str) -> None:
@@ -139,7 +198,7 @@ def check_status(source: str, response: httpx.Response, *, auth_hint: str, resou
     if 200 <= status < 300 or status == 304:
         return
     said = _server_message(response)
-    where = f"{response.request.method} {response.request.url}"
+    where = request_line(response.request)
     if status in (401, 403):
         raise SourceAuthError(source, f"HTTP {status} for {resource} ({where}): {said}. {auth_hint}")
     if status in (404, 410):
@@ -169,6 +228,14 @@ def send(
     **kwargs: Any,
 ) -> httpx.Response:
     """Perform one request; every failure comes out as a SourceError (see the module docstring)."""
+    response = perform(client, source, method, url, **kwargs)
+    check_status(source, response, auth_hint=auth_hint, resource=resource)
+    return response
+
+
+def perform(client: httpx.Client, source: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request with network failures as SourceErrors and the status left to the caller, for APIs
+    whose error bodies say more than check_status can read (App Store Connect's `errors` list)."""
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
@@ -183,7 +250,6 @@ def send(
         ) from None
     except httpx.HTTPError as exc:
         raise SourceResponseError(source, f"{method} {_full_url(client, url)} failed: {exc}") from None
-    check_status(source, response, auth_hint=auth_hint, resource=resource)
     return response
 
 
@@ -199,7 +265,7 @@ def decode_json(source: str, response: httpx.Response) -> Any:
     """
     content_type = response.headers.get("content-type", "(none)")
     body = response.content
-    where = f"{response.request.method} {response.request.url}"
+    where = request_line(response.request)
     if not body.strip():
         raise SourceResponseError(source, f"empty body where JSON was expected from {where}")
     try:
@@ -210,7 +276,8 @@ def decode_json(source: str, response: httpx.Response) -> Any:
         raise SourceResponseError(
             source,
             f"{kind} where JSON was expected from {where} (content-type {content_type}, {len(body)} bytes, "
-            f"{exc.__class__.__name__}: {exc}); body starts: {snippet(body)!r}",
+            f"{exc.__class__.__name__}: {exc}); body starts: "
+            f"{snippet(body, secrets=sent_secrets(response.request))!r}",
         ) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
@@ -172,6 +173,44 @@ def test_reddit_token_endpoint_failures(
         adapter.source().fetch(adapter.watch(), None)
     assert says in str(caught.value)
     assert "tok-SECRET" not in str(caught.value)  # stored as last_error and shown: never a token
+
+
+def _echoing(request: Request) -> Reply:
+    # A refused token request whose answer quotes what it was sent (seen from OAuth proxies and
+    # misconfigured gateways): the Authorization header, the form and the query.
+    return Reply.text(
+        f"invalid_client: got Authorization: {request.headers.get('authorization')} "
+        f"form {request.body.decode()} query {request.raw_path}",
+        status=401,
+    )
+
+
+def test_credentials_a_refused_token_request_echoes_are_masked_in_the_error(
+    replay_server: ReplayServer,
+) -> None:
+    adapter = reddit_adapter(replay_server)
+    replay_server.route("POST", "/api/v1/access_token", _echoing)
+    with pytest.raises(SourceAuthError) as caught:
+        adapter.source().fetch(adapter.watch(), None)
+    said = str(caught.value)
+    basic = base64.b64encode(b"test-client:test-secret").decode()
+    assert "Authorization: Basic ***" in said
+    for secret in (basic, "test-secret", "test-client"):
+        assert secret not in said
+
+
+def test_an_api_key_in_the_query_and_a_bearer_token_are_masked_in_http_errors(
+    replay_server: ReplayServer,
+) -> None:
+    from monitor.sources.http import send
+
+    replay_server.route("GET", "/v3/things", _echoing)
+    client = httpx.Client(base_url=replay_server.url, headers={"Authorization": "Bearer ya29.SECRETTOKEN"})
+    with pytest.raises(SourceAuthError) as caught:
+        send(client, "youtube", "GET", "/v3/things?part=snippet&key=AIzaSyKEY123", auth_hint="", resource="x")
+    said = str(caught.value)
+    assert "AIzaSyKEY123" not in said and "ya29.SECRETTOKEN" not in said
+    assert "part=snippet" in said  # the rest of the request still says what was asked
 
 
 def test_reddit_missing_client_id_fails_the_fetch_not_the_build() -> None:

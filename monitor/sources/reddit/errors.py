@@ -19,7 +19,7 @@ from monitor.errors import (
     SourceResponseError,
     SourceUnavailable,
 )
-from monitor.sources.http import DEFAULT_RETRY_AFTER_S, retry_after_seconds, snippet
+from monitor.sources.http import DEFAULT_RETRY_AFTER_S, retry_after_seconds, sent_secrets, snippet
 from monitor.sources.reddit.client import AUTH_HINT, exchange
 
 
@@ -27,7 +27,8 @@ def _response_detail(response: Any) -> str:
     if response is None:
         return ""
     content_type = response.headers.get("content-type", "(none)")
-    body = snippet(response.content or b"") or "(empty body)"
+    body = snippet(response.content or b"", secrets=sent_secrets(getattr(response, "request", None)))
+    body = body or "(empty body)"
     return f" (HTTP {response.status_code}, content-type {content_type}): {body}"
 
 
