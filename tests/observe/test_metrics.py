@@ -88,3 +88,24 @@ def test_health_is_ok_only_when_every_check_is() -> None:
         "role": "scheduler",
         "details": {"database": "ok", "lock": "another scheduler holds the lock"},
     }
+
+
+def test_a_source_no_kind_has_is_counted_as_other_so_imports_cannot_grow_the_scrape() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.observe.metrics import OTHER_SOURCE, count_collected, count_scored
+    from monitor.store.mentions import PendingText
+
+    before = sample("grumble_mentions_collected_total", source=OTHER_SOURCE)
+    known = sample("grumble_mentions_collected_total", source="reddit")
+    for made_up in ("crm-export-1", "crm-export-2", "=cmd|' /C calc'!A0"):
+        count_collected(made_up, 2)
+    count_collected("reddit", 1)
+    assert sample("grumble_mentions_collected_total", source=OTHER_SOURCE) == before + 6
+    assert sample("grumble_mentions_collected_total", source="reddit") == known + 1
+    assert sample("grumble_mentions_collected_total", source="crm-export-1") == 0
+    scored_before = sample("grumble_mentions_scored_total", source=OTHER_SOURCE)
+    count_scored(
+        [PendingText(id=1, text="t", created_at=datetime.now(UTC), source="ticket-9")], datetime.now(UTC)
+    )
+    assert sample("grumble_mentions_scored_total", source=OTHER_SOURCE) == scored_before + 1
