@@ -84,12 +84,12 @@ def _timing_hash() -> str:
 
 
 def authenticate(users: tuple[User, ...], name: str, password: str) -> User | None:
-    for user in users:
-        if user.name == name and user.password_hash and verify_password(password, user.password_hash):
-            return user
-    # Same work for an unknown name, so response time does not reveal which names exist.
-    verify_password(password, _timing_hash())
-    return None
+    # One hash check whatever the name: an unknown name is checked against a stand-in hash, and a known
+    # name with a wrong password is not checked again, so response time does not reveal which exist.
+    user = next((u for u in users if u.name == name and u.password_hash), None)
+    stored = user.password_hash if user is not None and user.password_hash else _timing_hash()
+    right = verify_password(password, stored)
+    return user if right and user is not None else None
 
 
 def user_for_email(users: tuple[User, ...], email: str | None) -> User | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -139,15 +140,24 @@ def _parse_model(root: TableReader, environ: Mapping[str, str]) -> ModelSettings
 
 def _parse_dashboard(root: TableReader) -> DashboardSettings:
     reader = root.sub("dashboard")
-    reader.reject_unknown({"host", "port", "public_url", "timezone"})
+    reader.reject_unknown({"host", "port", "public_url", "timezone", "trusted_proxies"})
     host = reader.string("host", "localhost") or "localhost"
     port = reader.integer("port", 8501, minimum=1, maximum=MAX_PORT)
     public_url = reader.string("public_url") or f"http://{host}:{port}"
+    proxies = reader.words("trusted_proxies")
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise reader.fail(
+                "trusted_proxies", 'IP addresses or networks (e.g. ["10.0.0.5", "172.16.0.0/12"])', proxy
+            ) from None
     return DashboardSettings(
         host=host,
         port=port,
         public_url=public_url.rstrip("/"),
         timezone=reader.timezone("timezone", "UTC") or "UTC",
+        trusted_proxies=proxies,
     )
 
 

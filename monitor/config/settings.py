@@ -46,6 +46,9 @@ class DashboardSettings:
     public_url: str = "http://localhost:8501"
     # The zone the dashboard shows times in, for users without their own `timezone`.
     timezone: str = "UTC"
+    # Addresses (or networks) of the reverse proxies in front of the dashboard: only from these is
+    # X-Forwarded-For believed, so a client cannot pick the address its failed sign-ins count against.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,16 +24,35 @@ def failure_key(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
-def failures_since(engine: Engine, key: str, since: datetime) -> Failures:
+def claim_attempt(
+    engine: Engine, keys: Sequence[str], at: datetime, window: timedelta
+) -> tuple[list[int], list[Failures]]:
+    """Count an attempt for each key *before* its password is checked, committed at once, then the
+    failures counted for each key, this attempt included. Parallel attempts each see the ones
+    committed before theirs, so no more than the allowed number get past the count, however many
+    arrive together. Returns the attempt's row ids (to `forgive` it if the password was right)."""
     c = login_failures.c
-    query = select(func.count(), func.min(c.at)).where(c.key == key, c.at > since)
-    with engine.connect() as connection:
-        count, oldest = connection.execute(query).one()
-    return Failures(int(count), oldest)
-
-
-def record_failure(engine: Engine, keys: Sequence[str], at: datetime, window: timedelta) -> None:
-    """One failure for each key, and the failures that have left the window deleted."""
     with engine.begin() as connection:
-        connection.execute(login_failures.insert(), [{"key": key, "at": at} for key in keys])
-        connection.execute(delete(login_failures).where(login_failures.c.at <= at - window))
+        ids = [
+            int(
+                connection.execute(
+                    login_failures.insert().values(key=key, at=at).returning(c.id)
+                ).scalar_one()
+            )
+            for key in keys
+        ]
+        connection.execute(delete(login_failures).where(c.at <= at - window))
+    counts = []
+    with engine.connect() as connection:
+        for key in keys:
+            query = select(func.count(), func.min(c.at)).where(c.key == key, c.at > at - window)
+            count, oldest = connection.execute(query).one()
+            counts.append(Failures(int(count), oldest))
+    return ids, counts
+
+
+def forgive(engine: Engine, ids: Sequence[int]) -> None:
+    """Take back an attempt's rows: the password was right, or the attempt was refused unchecked."""
+    if ids:
+        with engine.begin() as connection:
+            connection.execute(delete(login_failures).where(login_failures.c.id.in_(list(ids))))
