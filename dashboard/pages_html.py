@@ -55,6 +55,14 @@ def login_page(next_path: str, error: str | None = None, name: str = "", oidc: b
     )
 
 
+def sign_out_page() -> str:
+    return page(
+        "Sign out",
+        "<h1>📣 Grumble</h1><p>Sign out of Grumble in this browser?</p>"
+        '<form method=post action="/grumble/logout"><button type=submit>Sign out</button></form>',
+    )
+
+
 def unsubscribe_page(token: str, list_name: str, address: str) -> str:
     return page(
         "Unsubscribe",

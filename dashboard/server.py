@@ -144,10 +144,30 @@ def login_form(request: Request) -> Response:
     return HTMLResponse(pages_html.login_page(next_path, oidc=_config().oidc))
 
 
+def same_origin(request: Request) -> bool:
+    """Whether a request comes from this site's own pages (or is typed in or scripted), not from
+    another site's form, link or image: Sec-Fetch-Site where the browser sends it, else Origin, which
+    browsers send with every cross-site POST. A client sending neither (curl, a test) is no browser
+    another site could drive."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return origin != "null" and urlsplit(origin).netloc == request.headers.get("host", "")
+
+
 async def login(request: Request) -> Response:
     form = await request.form()
     name, password = str(form.get("name", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "/")))
+    if not same_origin(request):
+        # Login CSRF: another site's form would sign this browser in as the attacker's account.
+        page = pages_html.login_page(
+            next_path, "Not signed in: the form was sent from another site. Sign in here.", "", _config().oidc
+        )
+        return HTMLResponse(page, status_code=403)
     address = request.client.host if request.client else None
     try:
         # argon2 takes tens of milliseconds by design: off the event loop.
@@ -173,6 +193,9 @@ async def login(request: Request) -> Response:
 
 
 def logout(request: Request) -> Response:
+    if not same_origin(request):
+        # Another site's link or image must not sign people out: they confirm it here instead.
+        return HTMLResponse(pages_html.sign_out_page(), status_code=200 if request.method == "GET" else 403)
     end_session(_engine(), request.cookies.get(COOKIE))
     response = RedirectResponse("/grumble/login", status_code=303)
     response.delete_cookie(COOKIE)

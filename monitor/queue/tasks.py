@@ -112,16 +112,16 @@ async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> 
     return handed
 
 
-# name -> (function, procrastinate task options)
-TASKS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
-    "collect": (collect, {}),
-    "score": (score, {}),
-    "digest": (digest, {}),
-    "retry_digests": (retry_digests, {}),
-    "settle_replies": (settle_replies, {}),
-    "check_alerts": (check_alerts, {}),
-    "recover_stalled": (recover_stalled, {"pass_context": True}),
+TASKS: dict[str, Callable[..., Any]] = {
+    "collect": collect,
+    "score": score,
+    "digest": digest,
+    "retry_digests": retry_digests,
+    "settle_replies": settle_replies,
+    "check_alerts": check_alerts,
 }
+# Tasks that procrastinate passes their job's context.
+CONTEXT_TASKS: dict[str, Callable[..., Any]] = {"recover_stalled": recover_stalled}
 
 
 def blueprint() -> Blueprint:
@@ -129,6 +129,8 @@ def blueprint() -> Blueprint:
     renames a blueprint's tasks in place and ties them to its App, so a second App made from one shared
     blueprint (`grumble run` makes two) queued `grumble:grumble:*` jobs that no worker knew."""
     made = Blueprint()
-    for name, (function, options) in TASKS.items():
-        made.task(name=name, **options)(function)
+    for name, function in TASKS.items():
+        made.task(name=name)(function)
+    for name, function in CONTEXT_TASKS.items():
+        made.task(name=name, pass_context=True)(function)
     return made

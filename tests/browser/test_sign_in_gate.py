@@ -149,3 +149,30 @@ def test_a_viewer_follows_an_email_link_through_sign_in_and_a_download_needs_the
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     assert httpx.get(media_url, cookies={"grumble_session": cookies["grumble_session"]}).status_code == 200
     engine.dispose()
+
+
+def test_another_sites_form_cannot_sign_a_browser_in_and_its_link_cannot_sign_it_out(gated: Any) -> None:
+    url, _config = gated
+    right = {"name": "vera", "password": "view-pass-1", "next": "/"}
+    with httpx.Client(base_url=url) as client:
+        # Login CSRF: the attacker's page posts its own account's password into the victim's browser.
+        for headers in (
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Origin": "https://evil.example"},
+            {"Origin": "null"},
+        ):
+            refused = client.post("/grumble/login", data=right, headers=headers)
+            assert refused.status_code == 403 and "sent from another site" in refused.text
+            assert "grumble_session" not in refused.cookies
+        signed_in = client.post(
+            "/grumble/login", data=right, headers={"Sec-Fetch-Site": "same-origin", "Origin": url}
+        )
+        assert signed_in.status_code == 303
+        # A cross-site link (or <img>) to the sign-out address asks instead of signing out...
+        asked = client.get("/grumble/logout", headers={"Sec-Fetch-Site": "cross-site"})
+        assert asked.status_code == 200 and '<form method=post action="/grumble/logout">' in asked.text
+        assert client.post("/grumble/logout", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+        assert client.get("/mention?id=7").status_code == 200
+        # ...and the confirmation, from our own page, signs out.
+        assert client.post("/grumble/logout", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 303
+        assert client.get("/mention?id=7").status_code == 303

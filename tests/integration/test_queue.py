@@ -213,7 +213,7 @@ def test_every_app_in_one_process_knows_the_tasks_by_their_one_name() -> None:
     )
     for app in (first, second):
         ours = {name: task for name, task in app.tasks.items() if name.startswith("grumble:")}
-        assert set(ours) == {task_name(name) for name in tasks.TASKS}
+        assert set(ours) == {task_name(name) for name in [*tasks.TASKS, *tasks.CONTEXT_TASKS]}
         assert all(task.name == name and task.blueprint is app for name, task in ours.items())
 
 
