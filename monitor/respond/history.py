@@ -1,15 +1,17 @@
 """A mention's history as sentences people read ("dana approved the reply"), one per kind of event in
 `mention_events`; every place that shows the history words it through `event_sentence`.
 
-The kinds are written by monitor/respond/ (cases, replies, posting, transitions) and by
-monitor/store/triage.py (relabel). A kind not listed here (a newer version's, or a typo) still reads
-as a sentence, with its before and after values."""
+The kinds are written by monitor/respond/ (cases, replies, posting, transitions), by
+monitor/store/triage.py (relabel) and by monitor/store/mentions.py (the source's edits and deletions).
+A kind not listed here (a newer version's, or a typo) still reads as a sentence, with its before and
+after values."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from monitor.respond.cases import RULES_ACTOR
+from monitor.store.mentions import SOURCE_ACTOR
 from monitor.store.triage import MentionEvent
 
 # "with the case" / "with the mention": the note transitions.py gives the side that followed.
@@ -20,7 +22,13 @@ def _words(value: str | None) -> str:
     return (value or "nothing").replace("_", " ")
 
 
+# What the source told us (store/mentions.py): the author's own doing, worded as theirs.
+_BY_THE_AUTHOR = {"edited": "The author edited it", "deleted": "The author deleted the post"}
+
+
 def _actor(event: MentionEvent) -> str:
+    if event.actor == SOURCE_ACTOR:
+        return "Grumble"  # a change the source's news caused (an edit reopening the case)
     return "The assignment rules" if event.actor == RULES_ACTOR else event.actor
 
 
@@ -78,6 +86,7 @@ SENTENCES: dict[str, Callable[[MentionEvent], str]] = {
     "reply_by_hand": lambda e: "marked the reply as posted by hand",
     "reply_failed": lambda e: "tried to post the reply, and it failed",
     "reply_unconfirmed": lambda e: "posted the reply, but the source did not confirm it",
+    "reply_state": lambda e: f"saw the store mark the reply {_words(e.after)}",
 }
 
 
@@ -91,6 +100,10 @@ def _unknown(event: MentionEvent) -> str:
 def event_sentence(event: MentionEvent) -> str:
     """ "dana approved the reply.", with the event's note after a colon ("... for approval: priority 3.2
     is at least 3"); a change that only followed the other side says so."""
+    if event.actor == SOURCE_ACTOR and event.action in _BY_THE_AUTHOR:
+        sentence = _BY_THE_AUTHOR[event.action]
+        note = (event.note or "").strip() if event.action == "edited" else ""
+        return f"{sentence}: {note}" if note else f"{sentence}."
     sentence = f"{_actor(event)} {SENTENCES.get(event.action, _unknown)(event)}"
     note = (event.note or "").strip()
     if note in _FOLLOWED:

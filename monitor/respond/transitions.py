@@ -5,11 +5,11 @@ inbox, the case panel and the digest must never disagree. Every change to either
 `apply_transition`, which writes both rows and their `mention_events` in the caller's transaction.
 
 A transition is named by what caused it: a person setting the case's status ("status", ...), a person
-marking the mention ("triage", ...), the case's reply moving on ("reply", ...), or a person undoing a
-mark ("undo", the status the case had before it; respond/bulk.py). The side the person
-acted on leads: when it is already where the transition takes it, nothing at all is written; when it
-moves, the other side follows if the table says so, and its event says "with the case" or "with the
-mention".
+marking the mention ("triage", ...), the case's reply moving on ("reply", ...), a person undoing a
+mark ("undo", the status the case had before it; respond/bulk.py), or the customer editing the mention
+after our reply ("edit", "reopen"; collect/saving.py). The side the person acted on leads: when it is
+already where the transition takes it, nothing at all is written; when it moves, the other side follows
+if the table says so, and its event says "with the case" or "with the mention".
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     ("reply", "approved"): Transition(("waiting_for_approval",), "in_progress", None),
     ("reply", "sent_back"): Transition(("waiting_for_approval",), "in_progress", None),
     ("reply", "posted"): Transition(AWAITING_RESPONSE, "replied", None),
+    # The customer edited the mention after we replied or resolved it: the case and the mention reopen
+    # (monitor/collect/saving.py; the event's note says what changed).
+    ("edit", "reopen"): Transition(("replied", "resolved"), "in_progress", "open"),
     # Undoing a person's mark puts the case back where it was (the mention is restored by "triage").
     **{("undo", status): Transition(CASE_STATUSES, status, None) for status in CASE_STATUSES},
 }

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 
 from monitor.store.engine import dialect_insert
+from monitor.store.filters import still_open
 from monitor.store.leases import dead_holders, takeable
 from monitor.store.schema import alert_events, mention_watches, mentions
 
@@ -282,7 +283,7 @@ def recent_negatives(connection: Connection, created_since: datetime) -> list[di
             c.negative,
             c.rank_key,
         )
-        .where(c.label == "negative", c.created_at >= created_since, c.triage == "open")
+        .where(c.label == "negative", c.created_at >= created_since, still_open())
         .order_by(c.id)
     )
     return [dict(row._mapping) for row in connection.execute(query)]

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, and_, exists, func, select, update
 
 from monitor.errors import CaseError
 from monitor.store.engine import dialect_insert
+from monitor.store.filters import still_open
 from monitor.store.schema import case_replies, cases, mention_events, mention_watches, mentions
 from monitor.store.triage import MentionEvent
 
@@ -89,6 +90,8 @@ class CaseReply:
     created_at: datetime
     updated_at: datetime
     posted_at: datetime | None
+    # Where the source has the posted reply when it publishes later ("pending", "published"); else None.
+    remote_state: str | None = None
 
     @property
     def done(self) -> bool:
@@ -215,7 +218,7 @@ def uncased_scored_since(connection: Connection, since: datetime, limit: int) ->
         select(mentions.c.id, mentions.c.source, mentions.c.label)
         .where(
             mentions.c.scored_at >= since,
-            mentions.c.triage == "open",
+            still_open(),
             ~exists().where(cases.c.mention_id == mentions.c.id),
         )
         .order_by(mentions.c.id)
@@ -257,6 +260,7 @@ def overdue_cases(engine: Engine, now: datetime, limit: int = 500) -> list[Overd
             cases.c.status.in_(AWAITING_RESPONSE),
             cases.c.first_response_at.is_(None),
             cases.c.response_due_at <= now,
+            mentions.c.deleted_at.is_(None),  # a deleted post has nobody left to answer
         )
         .order_by(cases.c.response_due_at, cases.c.id)
         .limit(limit)
@@ -356,5 +360,20 @@ def set_reply_if(
 def replies_in(engine: Engine, statuses: Sequence[str]) -> list[CaseReply]:
     """Replies in these states, oldest first: e.g. "posting" and "unconfirmed" ones to look at again."""
     query = select(case_replies).where(case_replies.c.status.in_(list(statuses))).order_by(case_replies.c.id)
+    with engine.connect() as connection:
+        return [reply_from_row(row) for row in connection.execute(query)]
+
+
+def posted_replies_in_state(engine: Engine, state: str, since: datetime) -> list[CaseReply]:
+    """Posted replies whose source still had them in `state` (remote_state) and posted since `since`."""
+    query = (
+        select(case_replies)
+        .where(
+            case_replies.c.status == "posted",
+            case_replies.c.remote_state == state,
+            case_replies.c.posted_at >= since,
+        )
+        .order_by(case_replies.c.id)
+    )
     with engine.connect() as connection:
         return [reply_from_row(row) for row in connection.execute(query)]

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, delete, exists, func, select, update
 
 from monitor.store.engine import dialect_insert
+from monitor.store.filters import still_open
 from monitor.store.leases import dead_holders, takeable
 from monitor.store.schema import (
     digest_deliveries,
@@ -89,7 +90,7 @@ def unclaimed_negatives(
     claimed = exists().where(and_(digest_items.c.list_name == list_name, digest_items.c.mention_id == c.id))
     query = select(mentions).where(
         c.label == "negative",
-        c.triage == "open",
+        still_open(),
         c.scored_at > scored_after,
         c.scored_at <= scored_until,
         ~claimed,

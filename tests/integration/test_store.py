@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from monitor.collect.saving import save_page
 from monitor.store.collect_state import get_state, record_failure, record_success
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import (
@@ -12,7 +13,6 @@ from monitor.store.mentions import (
     counts_by_source,
     import_mentions,
     iter_all,
-    save_page,
     save_scores,
     unscored,
 )
@@ -22,9 +22,9 @@ pytestmark = pytest.mark.both_databases
 
 
 def test_a_mention_is_stored_once_and_linked_to_every_watch(engine: Engine) -> None:
-    assert save_page(engine, "acme", "test", [mention(1), mention(2)], "c1") == 2
-    assert save_page(engine, "acme", "test", [mention(2), mention(3)], "c2") == 1
-    assert save_page(engine, "rival", "test", [mention(1)], "c9") == 0
+    assert save_page(engine, "acme", "test", [mention(1), mention(2)], "c1").new == 2
+    assert save_page(engine, "acme", "test", [mention(2), mention(3)], "c2").new == 1
+    assert save_page(engine, "rival", "test", [mention(1)], "c9").new == 0
     assert count_mentions(engine) == 3
     rows = {row["external_id"]: row for row in iter_all(engine, MentionFilter())}
     assert rows["m1"]["watches"] == ["acme", "rival"]
@@ -118,7 +118,12 @@ def test_ranked_inbox_filters_and_capped_count(engine: Engine) -> None:
     from monitor.store.inbox import count, ranked
 
     import_mentions(engine, "acme", [mention(n, text=f"item {n} 100% _odd_") for n in range(1, 8)])
-    import_mentions(engine, "rival", [mention(n) for n in range(5, 10)])
+    # m5-m7 again, unchanged (a changed text would be an edit: tests/integration/test_edits.py).
+    import_mentions(
+        engine,
+        "rival",
+        [mention(n, text=f"item {n} 100% _odd_") if n <= 7 else mention(n) for n in range(5, 10)],
+    )
     rows = {row["external_id"]: row for row in iter_all(engine, MentionFilter())}
     save_scores(
         engine,

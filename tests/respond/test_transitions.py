@@ -54,6 +54,10 @@ ALLOWED: list[tuple[str, str, str, str, str, str]] = [
     ("reply", "sent_back", "waiting_for_approval", "open", "in_progress", "open"),
     *[("reply", "posted", before, "open", "replied", "open") for before in ("new", "in_progress")],
     ("reply", "posted", "waiting_for_approval", "open", "replied", "open"),
+    # The customer edits the mention after our reply, or after it was resolved: both reopen.
+    ("edit", "reopen", "replied", "open", "in_progress", "open"),
+    ("edit", "reopen", "replied", "handled", "in_progress", "open"),
+    ("edit", "reopen", "resolved", "handled", "in_progress", "open"),
     # Undoing a mark puts the case back as it was, from any status, even one no one sets by hand; the
     # mention is put back by its own "triage" move (respond/bulk.py).
     *[
@@ -77,6 +81,9 @@ UNCHANGED: list[tuple[str, str, str, str]] = [
     ("reply", "posted", "replied", "open"),
     ("reply", "posted", "dismissed", "dismissed"),
     ("undo", "replied", "replied", "handled"),  # already back
+    # An edit before we answered, or on a case closed as not relevant, changes no case.
+    *[("edit", "reopen", before, "open") for before in ("new", "in_progress", "waiting_for_approval")],
+    ("edit", "reopen", "dismissed", "dismissed"),
 ]
 
 
