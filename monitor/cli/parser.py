@@ -129,7 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = command("import", cmd_import, "Import a CSV or JSONL export of reviews, tickets or surveys.")
     imp.add_argument("file", help="the CSV or JSONL file")
     imp.add_argument("--watch", required=True, help="the watch these mentions belong to")
-    imp.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's extension")
+    imp.add_argument(
+        "--format",
+        choices=["csv", "jsonl", "play-console"],
+        help="default: from the file's extension (a Play Console review export is recognised by its header)",
+    )
     imp.add_argument(
         "--source", help="source name to store them under (default: the file's 'source' column, else 'file')"
     )

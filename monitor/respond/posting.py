@@ -59,6 +59,7 @@ from monitor.store.cases import (
     update_case,
     update_reply,
 )
+from monitor.store.schema import case_replies
 from monitor.store.triage import record_event
 
 log = logging.getLogger(__name__)
@@ -306,6 +307,8 @@ def post_reply(
 def _posted(
     engine: Engine, reply_id: int, actor: str, now: datetime, posted: PostedReply, note: str | None
 ) -> CaseReply:
+    # Where the store has it ("pending" until App Store Connect publishes it), on a schema that keeps it.
+    state: dict[str, Any] = {"remote_state": posted.state} if "remote_state" in case_replies.c else {}
     return _finish(
         engine,
         reply_id,
@@ -318,6 +321,7 @@ def _posted(
         posted_at=now,
         error=None,
         error_kind=None,
+        **state,
     )
 
 

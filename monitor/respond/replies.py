@@ -35,7 +35,7 @@ from monitor.store.triage import record_event
 
 EDITABLE = ("draft", "awaiting_approval", "approved", "failed")
 # Sources without a reply API: what their own reply boxes take (App Store developer responses: 5,970).
-MANUAL_LIMITS = {"appstore": 5970}
+MANUAL_LIMITS = {"appstore": 5970, "app_store_connect": 5970}
 DEFAULT_MANUAL_LIMIT = 10_000
 
 

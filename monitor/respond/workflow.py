@@ -26,6 +26,7 @@ from monitor.respond.replies import approve_reply, measure, return_reply, save_d
 from monitor.sources.base import Replier, Source, TextLength
 from monitor.sources.registry import build_source, reply_blocker
 from monitor.store.cases import CaseReply, load_reply
+from monitor.store.quotas import SharedQuotaLedger
 from monitor.store.rate_limits import shared_rate_limits
 
 Step = Literal["save", "submit", "approve", "send_back", "post", "by_hand"]
@@ -58,8 +59,8 @@ class Repliers:
     def from_config(cls, config: Config, engine: Engine) -> Repliers:
         # The database's rate limits: a reply posted from the dashboard spends the same per-client
         # allowance as the workers' collection (Reddit counts both against one OAuth client).
-        limits = shared_rate_limits(engine)
-        return cls(lambda name: build_source(config.source_settings(name), limits))
+        limits, quotas = shared_rate_limits(engine), SharedQuotaLedger(engine)
+        return cls(lambda name: build_source(config.source_settings(name), limits, quotas))
 
     def __call__(self, source: str) -> Replier | None:
         with self._lock:
