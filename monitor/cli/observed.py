@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
+from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
 from monitor.cli.logs import package_version
@@ -38,7 +39,13 @@ def observed(
         yield
         return
     set_role(role(), package_version())
-    collectors = [QueueCollector(engine, config.queue.stalled_after_seconds)] if queue_metrics else []
+    collectors: list[Collector] = (
+        [QueueCollector(engine, config.queue.stalled_after_seconds)] if queue_metrics else []
+    )
+    if queue_metrics:  # the streams' rows too, read at scrape time by the scheduler's process
+        from monitor.streams.health import StreamCollector
+
+        collectors.append(StreamCollector(engine))
 
     def health() -> Health:
         return Health.of(role(), {"database": database_problem(engine), **checks()})

@@ -66,6 +66,9 @@ def dashboard_env(config: Config) -> dict[str, str]:
     if config.path:
         env["GRUMBLE_CONFIG"] = str(config.path.resolve())
     env["GRUMBLE_DATABASE_URL"] = config.database_url
+    # Uvicorn (under Streamlit) believes X-Forwarded-For from loopback by default, so any local client
+    # could name its own address; only the configured proxies are believed (none: the socket's address).
+    env["FORWARDED_ALLOW_IPS"] = ",".join(config.dashboard.trusted_proxies)
     return env
 
 
@@ -115,7 +118,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         if uses_queue(config.database_url):
             run_scaled_out(config, engine, stop, with_worker=True, metrics_port=None, jobs=jobs)
         else:
-            run_until_stopped(build_scheduler(config, engine, jobs), stop)
+            from monitor.streams.host import streams_beside
+
+            with streams_beside(config, engine, jobs.source, jobs.score):
+                run_until_stopped(build_scheduler(config, engine, jobs), stop)
     finally:
         if dashboard is not None:
             dashboard.terminate()

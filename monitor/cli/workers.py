@@ -47,15 +47,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             "--no-worker needs the queue, which is in PostgreSQL; on SQLite `grumble run` does all"
         )
     else:
+        from monitor.jobs import Jobs
+        from monitor.streams.host import streams_beside
+
         stop = install_stop_handlers()
-        scheduler = build_scheduler(config, engine)
-        with observed(
-            config,
-            args.metrics_port,
-            engine,
-            role=lambda: "scheduler",
-            checks=lambda: {"scheduler": None if scheduler.running else "not running"},
-            queue_metrics=True,
+        jobs = Jobs.for_config(config, engine)
+        scheduler = build_scheduler(config, engine, jobs)
+        with (
+            observed(
+                config,
+                args.metrics_port,
+                engine,
+                role=lambda: "scheduler",
+                checks=lambda: {"scheduler": None if scheduler.running else "not running"},
+                queue_metrics=True,
+            ),
+            streams_beside(config, engine, jobs.source, jobs.score),  # live streams beside the polls
         ):
             run_until_stopped(scheduler, stop)
     print("scheduler stopped")

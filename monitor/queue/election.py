@@ -24,9 +24,19 @@ APPLICATION_NAME_PREFIX = "grumble scheduler "
 
 
 class Election:
-    def __init__(self, database_url: str, holder: str | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        holder: str | None = None,
+        *,
+        key: int = SCHEDULER_LOCK_KEY,
+        prefix: str = APPLICATION_NAME_PREFIX,
+    ) -> None:
+        """`key` and `prefix`: another lock (the live streams' holder, monitor/streams/host.py)."""
         self._conninfo = conninfo(database_url)
         self.holder = holder or this_process()
+        self.key = key
+        self.prefix = prefix
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
         self.leading = False
 
@@ -39,11 +49,9 @@ class Election:
                 self._connection = psycopg.connect(
                     self._conninfo,
                     autocommit=True,
-                    application_name=(APPLICATION_NAME_PREFIX + self.holder)[:63],
+                    application_name=(self.prefix + self.holder)[:63],
                 )
-            row = self._connection.execute(
-                "SELECT pg_try_advisory_lock(%s)", (SCHEDULER_LOCK_KEY,)
-            ).fetchone()
+            row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         except psycopg.Error as exc:
             log.warning("cannot reach the database to elect a scheduler: %s", exc)
             self._drop()
@@ -67,7 +75,7 @@ class Election:
         """Let another scheduler take over now rather than when this session ends."""
         if self._connection is not None and self.leading:
             with contextlib.suppress(psycopg.Error):  # closing the session below frees it anyway
-                self._connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEDULER_LOCK_KEY,))
+                self._connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
         self._drop()
 
     def _drop(self) -> None:

@@ -23,6 +23,7 @@ from monitor.queue import tasks
 from monitor.queue.app import queue_app
 from monitor.queue.enqueue import Enqueuer
 from monitor.store.queue import NAME_WORKER
+from monitor.streams.host import streams_in_one_worker
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ def run_worker(
     jobs.after_collect = Enqueuer(app, config.queue).score
     tasks.bind(jobs)
     try:
-        asyncio.run(_work(app, config, stop, name, state))
+        # Exactly one worker runs the live streams at a time (monitor/streams/host.py).
+        with streams_in_one_worker(config, jobs.engine, jobs.source, jobs.after_collect, stop):
+            asyncio.run(_work(app, config, stop, name, state))
     finally:
         state.taking_jobs = False
 
