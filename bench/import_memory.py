@@ -4,7 +4,7 @@ file read at once (the way it worked before), each in a fresh process.
     python bench/import_memory.py [--rows 200000]
 
 Writes a CSV of `rows` review-like rows (about 30 MB for 200,000) to a temporary folder, then imports
-it into a new SQLite store twice: streamed in 1,000-row transactions (monitor.sources.tabular.import_file),
+it into a new SQLite store twice: streamed in 1,000-row transactions (collect/file_import.import_file),
 and read whole then stored in one transaction (read_file + import_mentions). Prints rows stored,
 seconds and peak resident memory (VmHWM) of each, and their ratio.
 """
@@ -23,7 +23,8 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from monitor.store.engine import connect
-from monitor.sources.tabular import import_file, read_file
+from monitor.collect.file_import import import_file
+from monitor.sources.tabular import read_file
 from monitor.store.mentions import import_mentions, count_mentions
 mode, path, db = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 engine = connect(f"sqlite:///{db}")

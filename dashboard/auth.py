@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.context import USER_KEY, config, current_user
+from dashboard.context import SIGNED_OUT_ACTION, USER_KEY, config, current_user
 from monitor.auth.users import User, user_for_email
 
 SIGN_IN_URL = "/grumble/login"
@@ -36,6 +36,10 @@ def gate() -> User | None:
             return oidc_user
     st.title("Grumble")
     st.info("You are not signed in, or your session has ended.")
+    if st.session_state.pop(SIGNED_OUT_ACTION, False):
+        st.warning(
+            "Nothing was changed: your session had ended before that click. Sign in, then do it again."
+        )
     st.link_button("Sign in", SIGN_IN_URL, type="primary")
     if config().oidc:
         st.button("Sign in with your identity provider", on_click=st.login)

@@ -14,6 +14,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard import context
+from dashboard.context import acting
 from dashboard.panel_message import say, show
 from dashboard.reply_panel import reply_panel
 from dashboard.safe import plain
@@ -26,6 +27,8 @@ from monitor.respond.cases import add_note, assign, open_case, set_status, set_t
 from monitor.respond.history import event_sentence
 from monitor.respond.transitions import MANUAL_STATUSES
 from monitor.store.cases import Case, case_notes, find_case
+from monitor.store.triage import history
+from monitor.surface.versions import deleted_line, reopened_because
 
 STATUS_LABELS = {
     "new": "🆕 new",
@@ -130,12 +133,18 @@ def _case_controls(engine: Engine, case: Case, config: Config, user: User) -> No
     else:
         assignee_col.text_input("Assignee", value=case.assignee or "", key=assignee_key)
     assignee_col.button(
-        "Assign", key=f"{key}-assign", on_click=_assign, args=(engine, case.id, assignee_key, user.name)
+        "Assign",
+        key=f"{key}-assign",
+        on_click=acting(_assign),
+        args=(engine, case.id, assignee_key, user.name),
     )
     tags_key = f"{key}-tags"
     tags_col.text_input("Tags (comma-separated)", value=", ".join(case.tags), key=tags_key)
     tags_col.button(
-        "Save tags", key=f"{key}-save-tags", on_click=_save_tags, args=(engine, case.id, tags_key, user.name)
+        "Save tags",
+        key=f"{key}-save-tags",
+        on_click=acting(_save_tags),
+        args=(engine, case.id, tags_key, user.name),
     )
 
 
@@ -150,7 +159,7 @@ def _notes(engine: Engine, case: Case, user: User) -> None:
             st.button(
                 "Add note",
                 key=f"{note_key}-add",
-                on_click=_add_note,
+                on_click=acting(_add_note),
                 args=(engine, case.id, note_key, user.name),
             )
 
@@ -163,6 +172,8 @@ def case_panel(engine: Engine, mention: dict[str, Any]) -> None:
         return
     st.subheader("Case")
     show()
+    if mention.get("deleted_at") is not None:
+        st.warning(deleted_line(shown_time(mention["deleted_at"])), icon="🗑️")
     case = find_case(engine, int(mention["id"]))
     if case is None:
         st.caption("No case yet: open one to assign it, track the response time and reply.")
@@ -170,11 +181,14 @@ def case_panel(engine: Engine, mention: dict[str, Any]) -> None:
             st.button(
                 "Open a case",
                 key=f"open-case-{mention['id']}",
-                on_click=_act,
+                on_click=acting(_act),
                 args=(open_case, engine, int(mention["id"]), user.name, config.responder),
             )
         return
     _summary(case, utcnow())
+    reason = reopened_because(history(engine, case.mention_id))
+    if reason:
+        st.info(f"Reopened: {plain(reason, 1000)}", icon="↩️")
     if user.can("responder"):
         _case_controls(engine, case, config, user)
     _notes(engine, case, user)

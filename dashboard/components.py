@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard.context import run_user
+from dashboard.context import acting, run_user
 from dashboard.inbox_actions import PICK, mark_with_undo
 from dashboard.safe import escape_markdown, plain, safe_link
 from models.labels import LABELS
@@ -15,6 +15,7 @@ from monitor.store.triage import relabel
 from monitor.surface.inbox import MentionRow
 
 PREVIEW_CHARS = 400
+CARD_TEXT_CHARS = 3_000  # the most of a text an inbox card sends (its "Full text")
 LABEL_COLORS = {"negative": "red", "neutral": "gray", "positive": "green"}
 FOCUS = "👉 "
 
@@ -64,8 +65,17 @@ def mention_text(row: MentionRow) -> None:
         st.markdown(title + (escape_markdown(row.text) or "_(no text)_"))
         return
     st.markdown(title + escape_markdown(row.text[:PREVIEW_CHARS]) + " …")
-    with st.expander("Full text"):
-        st.markdown(escape_markdown(row.text))
+    # An expander's content goes to the browser closed or open: a card sends at most CARD_TEXT_CHARS,
+    # and the mention's own page has the rest (a 1 MB post once took 30 s to draw the inbox).
+    with st.expander("Full text" if len(row.text) <= CARD_TEXT_CHARS else "More of the text"):
+        if len(row.text) <= CARD_TEXT_CHARS:
+            st.markdown(escape_markdown(row.text))
+        else:
+            st.markdown(
+                escape_markdown(row.text[:CARD_TEXT_CHARS])
+                + f" …  \n_{len(row.text) - CARD_TEXT_CHARS:,} more characters: "
+                "open Details for the whole text._"
+            )
 
 
 def _relabel_from_widget(engine: Engine, mention_id: int, widget_key: str, actor: str) -> None:
@@ -109,21 +119,21 @@ def _triage_buttons(engine: Engine, row: MentionRow, key: str, user: User) -> No
         st.button(
             "✅ Handled",
             key=f"{key}-handled-{row.id}",
-            on_click=mark_with_undo,
+            on_click=acting(mark_with_undo),
             args=(*triage_args, "handled", user.name),
         )
         st.button(
             "🚫 Not relevant",
             key=f"{key}-dismiss-{row.id}",
             help="Spam, or not about us",
-            on_click=mark_with_undo,
+            on_click=acting(mark_with_undo),
             args=(*triage_args, "dismissed", user.name),
         )
     else:
         st.button(
             "↩️ Reopen",
             key=f"{key}-reopen-{row.id}",
-            on_click=mark_with_undo,
+            on_click=acting(mark_with_undo),
             args=(*triage_args, "open", user.name),
         )
 
@@ -142,7 +152,13 @@ def card(
     """`user`: the signed-in user when the caller has it (resolving it can be a query)."""
     with st.container(border=True):
         st.markdown(headline(row, case, focused), help=row.priority_breakdown())
-        mention_text(row)
+        if details_link:
+            mention_text(row)
+        else:  # the mention's own page: all of the stored text
+            st.markdown(
+                (f"**{escape_markdown(row.title.strip())}**  \n" if row.title and row.title.strip() else "")
+                + (escape_markdown(row.text) or "_(no text)_")
+            )
         link = safe_link(row.url)
         caption = _scores(row) + (f" · {plain(', '.join(row.watches))}" if row.watches else "")
         st.caption(f"Priority {row.priority:.2g}: {plain(row.priority_reasons())} · {caption}")

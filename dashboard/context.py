@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ParamSpec
+
 import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -69,6 +72,25 @@ def run_user() -> User | None:
     if fragment_only or not isinstance(remembered, User):
         return current_user()
     return remembered
+
+
+SIGNED_OUT_ACTION = "grumble_signed_out_action"
+P = ParamSpec("P")
+
+
+def acting(callback: Callable[P, None]) -> Callable[P, None]:
+    """`callback` for a button that writes, run only while a user is still signed in. Streamlit runs a
+    button's callback before the page script, so before app.py's gate: a tab left open after "Sign out"
+    (in it or another tab) could still mark, assign or save once. The page then says why nothing
+    happened, under the gate's way back in."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        if current_user() is None:
+            st.session_state[SIGNED_OUT_ACTION] = True
+            return
+        callback(*args, **kwargs)
+
+    return run
 
 
 def require(role: str) -> User:

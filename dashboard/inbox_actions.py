@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import context
+from dashboard.context import acting
 from dashboard.panel_message import say
 from models.labels import LABELS
 from monitor.auth.users import User
@@ -79,7 +80,7 @@ def undo_bar(engine: Engine) -> None:
     words, _, _ = done
     text_col, undo_col, dismiss_col = st.columns([6, 1, 1], vertical_alignment="center")
     text_col.success(f"{words[0].upper()}{words[1:]}.")
-    undo_col.button("↩️ Undo", key="inbox-undo", on_click=_undo, args=(engine,), shortcut="U")
+    undo_col.button("↩️ Undo", key="inbox-undo", on_click=acting(_undo), args=(engine,), shortcut="U")
     dismiss_col.button("✖", key="inbox-undo-close", help="Hide", on_click=st.session_state.pop, args=(UNDO,))
 
 
@@ -120,13 +121,13 @@ def bulk_bar(engine: Engine, shown: Sequence[int], user: User, toolbar: DeltaGen
         handled.button(
             "✅ Mark handled",
             key="bulk-handled",
-            on_click=mark_with_undo,
+            on_click=acting(mark_with_undo),
             args=(engine, ids, "handled", user.name),
         )
         dismiss.button(
             "🚫 Not relevant",
             key="bulk-dismiss",
-            on_click=mark_with_undo,
+            on_click=acting(mark_with_undo),
             args=(engine, ids, "dismissed", user.name),
         )
         clear.button("Clear selection", key="bulk-clear", on_click=_unpick, args=(ids,))
@@ -137,8 +138,12 @@ def bulk_bar(engine: Engine, shown: Sequence[int], user: User, toolbar: DeltaGen
             assign_col.selectbox("Assign to", names, key="bulk-assignee")
         else:
             assign_col.text_input("Assign to", key="bulk-assignee", placeholder="a name")
-        assign_col.button("Assign", key="bulk-assign", on_click=_assign, args=(engine, ids, user.name))
+        assign_col.button(
+            "Assign", key="bulk-assign", on_click=acting(_assign), args=(engine, ids, user.name)
+        )
         tag_col.text_input("Tag", key="bulk-tag", placeholder="e.g. refund")
-        tag_col.button("Add tag", key="bulk-add-tag", on_click=_tag, args=(engine, ids, user.name))
+        tag_col.button("Add tag", key="bulk-add-tag", on_click=acting(_tag), args=(engine, ids, user.name))
         label_col.selectbox("Label", list(LABELS), key="bulk-label", help="Kept as feedback for retraining")
-        label_col.button("Relabel", key="bulk-relabel", on_click=_relabel, args=(engine, ids, user.name))
+        label_col.button(
+            "Relabel", key="bulk-relabel", on_click=acting(_relabel), args=(engine, ids, user.name)
+        )

@@ -15,6 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import context
 from dashboard.components import FOCUS, LABEL_COLORS, card, case_words
+from dashboard.context import acting
 from dashboard.inbox_actions import PICK, mark_with_undo
 from dashboard.panel_message import say
 from dashboard.safe import plain
@@ -81,7 +82,7 @@ def keyboard(engine: Engine, rows: Sequence[MentionRow], user: User, buttons: De
             "✅ Handled",
             key="key-handled",
             shortcut="E",
-            on_click=mark_with_undo,
+            on_click=acting(mark_with_undo),
             args=(engine, [focused.id], "handled", user.name),
         )
     if user.can("responder"):
@@ -89,7 +90,7 @@ def keyboard(engine: Engine, rows: Sequence[MentionRow], user: User, buttons: De
             "🙋 Assign to me",
             key="key-assign",
             shortcut="A",
-            on_click=_assign_to_me,
+            on_click=acting(_assign_to_me),
             args=(engine, focused.id, user),
         )
     buttons.button(

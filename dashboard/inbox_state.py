@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
+from dashboard.context import acting
 from dashboard.panel_message import say
 from dashboard.safe import plain
 from models.labels import LABELS
@@ -172,8 +173,8 @@ def saved_views(engine: Engine, user: User, watches: list[str], sources: list[st
                 "🗑",
                 key=f"view-delete-{number}",
                 help=f"Delete “{plain(view.name, 40)}”",
-                on_click=_delete,
+                on_click=acting(_delete),
                 args=(engine, user, view.name),
             )
         st.text_input("Save these filters as", key="view_name", placeholder="e.g. refunds this week")
-        st.button("Save view", key="view-save", on_click=_save, args=(engine, user))
+        st.button("Save view", key="view-save", on_click=acting(_save), args=(engine, user))

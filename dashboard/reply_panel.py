@@ -13,6 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard import context
+from dashboard.context import acting
 from dashboard.panel_message import say
 from dashboard.safe import plain, safe_link
 from dashboard.times import shown_time
@@ -20,6 +21,7 @@ from monitor.auth.users import User
 from monitor.config import Config
 from monitor.errors import GrumbleError
 from monitor.ranking import priority_from_key
+from monitor.respond.remote_state import remote_state_label
 from monitor.respond.replies import EDITABLE, approval_reasons, can_approve, current_reply, render_template
 from monitor.respond.workflow import Repliers, ReplyAction, ReplyRoute, Step, run_reply_action
 from monitor.store.cases import Case, CaseReply, replies_for_case
@@ -94,7 +96,7 @@ def _button(view: _ReplyView, label: str, step: Step, key: str, primary: bool = 
         label,
         key=f"{view.key}-{key}",
         type="primary" if primary else "secondary",
-        on_click=_run,
+        on_click=acting(_run),
         args=(view, step),
     )
 
@@ -103,8 +105,11 @@ def _posted(replies: list[CaseReply]) -> None:
     for reply in replies:
         if reply.status == "posted":
             when = shown_time(reply.posted_at) if reply.posted_at else ""
+            # A store that publishes later (App Store Connect) says where it has the reply.
+            state = remote_state_label(reply.source, reply.remote_state)
             st.success(
                 f"Reply posted {when}: {plain(reply.remote_url or '(no link)')} · id {plain(reply.remote_id)}"
+                + (f" · {state}" if state else "")
             )
             link = safe_link(reply.remote_url)
             if link:

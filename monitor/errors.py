@@ -25,6 +25,8 @@ GrumbleError
     ├── SourceRateLimited    429: carries how long to wait (Retry-After, or backoff)
     ├── SourceUnavailable    timeouts, connection errors, 5xx
     ├── SourceResponseError  HTML where JSON was expected, malformed or partial JSON
+    ├── StreamCursorTooOld   a live stream refused (or would silently skip from) our stored cursor: the
+    │                        stream restarts live and the gap is backfilled over the source's REST API
     ├── ReplyRejected        the source refused a reply and did not publish it (thread locked or archived,
     │                        post deleted, text too long, rate limited): the draft is kept with the reason
     └── ReplyUnconfirmed     a reply may have been published but the source did not confirm it (timeout,
@@ -67,6 +69,10 @@ class SourceError(GrumbleError):
         super().__init__(f"{source}: {message}")
         self.source = source
         self.detail = message
+        # A fetch over several listings (paging.fetch_streams) that failed in every one still learned
+        # something worth keeping: how often each failed. The collector stores this cursor with the
+        # failure, so a deep page that keeps failing is given up and page 1 is read again.
+        self.cursor: str | None = None
 
 
 class SourceAuthError(SourceError):
@@ -88,6 +94,10 @@ class SourceUnavailable(SourceError):
 
 
 class SourceResponseError(SourceError):
+    pass
+
+
+class StreamCursorTooOld(SourceError):
     pass
 
 

@@ -21,11 +21,14 @@ from monitor.mention import Watch
 from monitor.observe.metrics import record_job
 from monitor.respond.cases import apply_rules
 from monitor.respond.posting import settle_unconfirmed
+from monitor.respond.remote_state import refresh_remote_states
 from monitor.respond.workflow import Repliers
 from monitor.score.run import Model, load_model, score_pending
 from monitor.sources.base import Source
 from monitor.sources.registry import build_source
+from monitor.store.quotas import SharedQuotaLedger
 from monitor.store.rate_limits import shared_rate_limits
+from monitor.streams.fallback import stream_is_covering
 from monitor.surface.alert_delivery import AlertDelivery
 from monitor.surface.digest_delivery import DigestDelivery, find_list
 from monitor.surface.mail import mailer_for
@@ -63,8 +66,8 @@ class Jobs:
         self._alerts: AlertDelivery | None = None
         # The same rule as the dashboard's: a source that cannot be built or cannot reply is None.
         self.replier = Repliers(self.source)
-        # What follows a collection that brought new mentions: scoring them here and now, or, in a
-        # queue worker, queueing a scoring job that any free worker takes (monitor/queue/worker.py).
+        # What follows a collection that brought new or edited mentions: scoring them here and now, or,
+        # in a queue worker, queueing a scoring job that any free worker takes (monitor/queue/worker.py).
         self.after_collect: Callable[[], object] = self.score
 
     @classmethod
@@ -76,24 +79,30 @@ class Jobs:
         if name not in self._sources:
             # Rate limits kept in the database: every process on it shares one per API client.
             self._sources[name] = build_source(
-                self.config.source_settings(name), shared_rate_limits(self.engine)
+                self.config.source_settings(name),
+                shared_rate_limits(self.engine),
+                quotas=SharedQuotaLedger(self.engine),
             )
         return self._sources[name]
 
     def settle_replies(self) -> int:
         """Replies whose posting was not confirmed: recorded as posted when the source shows them.
-        Returns how many were."""
+        Also records a store publishing a reply it held back (App Store Connect's pending responses).
+        Returns how many were settled."""
         with record_job("settle-replies"):
             settled = settle_unconfirmed(self.engine, self.replier)
+            refresh_remote_states(self.engine, self.replier)
         if settled:
             log.info("%d unconfirmed reply(ies) found on their source and recorded as posted", len(settled))
         return len(settled)
 
     def collect(self, watch: Watch, source_name: str) -> None:
+        if stream_is_covering(self.config, self.engine, watch, source_name):
+            return  # its live stream brings these mentions; polling stands in only while it is down
         # collect() records a failing source in its health and never raises for it.
         with record_job("collect"):
             result = collect(self.engine, watch, self.source(source_name))
-        if result.new:
+        if result.new or result.edited:  # an edit's score was cleared: it waits for one like a new one
             self.after_collect()
 
     def score(self) -> None:

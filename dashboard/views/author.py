@@ -7,16 +7,18 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components import card
+from dashboard.context import acting
 from dashboard.safe import plain, safe_link
 from monitor.mention import utcnow
 from monitor.ranking import VIP_FACTOR
 from monitor.store.authors import audience, author_cases, said, set_vip
+from monitor.store.link_input import AUTHOR_CHARS, clean_text
 from monitor.surface import render
 from monitor.surface.inbox import mention_row
 
 engine = context.engine()
 user = context.run_user()
-author = st.query_params.get("author", "").strip()
+author = clean_text(st.query_params.get("author", ""), AUTHOR_CHARS)
 st.title("Author")
 st.page_link("views/inbox.py", label="Back to the inbox", icon="📥")
 if not author:
@@ -51,7 +53,7 @@ for number, seen in enumerate(sources):
         vip_col.button(
             "Unmark VIP" if seen.vip else "⭐ Mark VIP",
             key=f"vip-{number}",
-            on_click=_set_vip,
+            on_click=acting(_set_vip),
             args=(seen.source, not seen.vip),
         )
 

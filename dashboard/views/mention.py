@@ -9,23 +9,29 @@ from dashboard.case_panel import case_panel
 from dashboard.components import card
 from dashboard.safe import plain
 from dashboard.times import shown_time
+from monitor.mention import utcnow
 from monitor.respond.history import event_sentence
 from monitor.store.detail import by_same_author, get_mention, parent_of, replies_to
+from monitor.store.link_input import row_id
+from monitor.store.mentions import full_text
 from monitor.store.triage import history
+from monitor.store.versions import earlier_versions
 from monitor.surface.inbox import mention_row
+from monitor.surface.versions import version_line
 
 engine = context.engine()
-raw_id = st.query_params.get("id", "")
-if not raw_id.isdigit():
+mention_id = row_id(st.query_params.get("id", ""))
+if mention_id is None:
     st.title("Mention")
     st.info("Open a mention from the inbox (its Details link) to see it here.")
     st.page_link("views/inbox.py", label="Back to the inbox", icon="📥")
     st.stop()
+assert mention_id is not None
 
-mention = get_mention(engine, int(raw_id))
+mention = get_mention(engine, mention_id)
 if mention is None:
     st.title("Mention")
-    st.warning(f"No mention with id {int(raw_id)}: it may have been deleted.")
+    st.warning(f"No mention with id {mention_id}: it may have been deleted.")
     st.stop()
 assert mention is not None
 
@@ -39,6 +45,21 @@ elif mention.get("parent_id"):
     st.caption(f"A reply to {plain(mention['parent_id'])}, which is not stored.")
 
 card(engine, mention_row(mention), key="mention", details_link=False)
+whole = full_text(engine, mention["id"])
+if whole is not None:
+    st.caption(
+        f"The text above is the first {len(mention['text']):,} of its {len(whole):,} characters; "
+        "the whole of it is in the download."
+    )
+    st.download_button(
+        "Download the whole text", whole, file_name=f"mention-{mention['id']}.txt", mime="text/plain"
+    )
+versions = earlier_versions(engine, mention["id"])
+if versions:
+    now = utcnow()
+    with st.expander(f"Earlier versions ({len(versions)})", expanded=True):
+        for version in versions:
+            st.markdown(f"- {plain(version_line(version, now), 1000)} ({shown_time(version.replaced_at)})")
 case_panel(engine, mention)
 
 replies = replies_to(engine, mention)

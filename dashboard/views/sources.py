@@ -10,7 +10,10 @@ import streamlit as st
 from dashboard import context
 from dashboard.times import shown_time
 from monitor.mention import utcnow
+from monitor.sources.quota_report import quota_report
 from monitor.store.collect_state import all_states
+from monitor.store.quotas import SharedQuotaLedger
+from monitor.streams.health import stream_rows
 from monitor.surface.render import age
 from monitor.surface.trends import daily_by_source
 
@@ -55,6 +58,24 @@ if states:
     )
 else:
     st.info("No collection has run yet. Start the scheduler with `grumble run`, or `grumble collect --once`.")
+
+# Sources that ration calls by a daily or hourly quota (YouTube, Google Play): what is spent and left.
+quotas = quota_report(context.config(), SharedQuotaLedger(engine))
+if quotas:
+    st.subheader("Quotas")
+    for name, lines in quotas.items():
+        st.markdown(f"**{name}**")
+        for line in lines:
+            st.caption(line)
+
+# Live streams (Bluesky Jetstream, Mastodon streaming): one row per connection.
+streams = stream_rows(engine, now)
+if streams:
+    st.subheader("Live streams")
+    down = [row["stream"] for row in streams if row["state"] != "live"]
+    if down:
+        st.warning("Not live (polling stands in): " + ", ".join(down))
+    st.dataframe(pd.DataFrame(streams), hide_index=True, width="stretch")
 
 st.subheader("Mentions per day")
 daily = daily_by_source(engine, since=now - timedelta(days=14))

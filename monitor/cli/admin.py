@@ -69,8 +69,10 @@ def _print_queue(engine: Engine, config: Config) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.sources.quota_report import quota_report
     from monitor.store.collect_state import all_states
     from monitor.store.mentions import counts_by_source
+    from monitor.store.quotas import SharedQuotaLedger
 
     config = config_of(args)
     engine = connect(config.database_url)
@@ -82,6 +84,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not names:
         print("no sources yet: add watches to the config, then run `grumble collect --once`")
         return 0
+    quotas = quota_report(config, SharedQuotaLedger(engine), names)
     for name in names:
         mine = [s for s in states if s.source == name]
         count = counts.get(name)
@@ -118,4 +121,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         for state in degraded:
             print(f"  partly failing ({state.watch}), last run {_format_time(state.last_success_at)}:")
             print(f"    {state.last_warning}")
+        for line in quotas.get(name, []):
+            print(f"  {line}")
+    from monitor.streams.health import status_lines
+
+    for line in status_lines(engine):  # live streams: connected, lag, events/min, reconnects
+        print(line)
     return 0

@@ -16,7 +16,7 @@ from monitor.store.engine import connect
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from monitor.sources.tabular import import_file
+    from monitor.collect.file_import import import_file
 
     config = config_of(args)
     engine = connect(config.database_url)

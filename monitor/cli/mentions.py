@@ -40,16 +40,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
             continue
         result = collect(engine, watch, source, force=True)
         if result.ok:
-            print(
-                f"{watch.name}/{source_name}: {result.fetched} fetched, {result.kept} kept, {result.new} new"
-            )
+            print(f"{watch.name}/{source_name}: {result.summary}")
             for warning in result.warnings:
                 print(f"{watch.name}/{source_name}: PARTLY FAILED: {warning}", file=sys.stderr)
             # Some mentions are missing: a cron wrapper must hear about it as it would a failure.
             failures += bool(result.warnings)
         else:
             failures += 1
-            print(f"{watch.name}/{source_name}: FAILED: {result.error}", file=sys.stderr)
+            stored = f" after {result.summary}" if result.pages else ""  # what earlier pages stored stays
+            print(f"{watch.name}/{source_name}: FAILED{stored}: {result.error}", file=sys.stderr)
     if not args.no_score:
         scored = score_pending(engine, jobs.model.get(), batch_size=config.model.batch_size)
         print(f"scored {scored} mentions")

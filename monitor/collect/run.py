@@ -8,19 +8,19 @@ of `collect`, so one broken API cannot stop the scheduler or the other sources. 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from monitor.backoff import Backoff
 from monitor.collect.matching import matches
+from monitor.collect.saving import save_page
 from monitor.errors import SourceError, SourceRateLimited
 from monitor.mention import Watch, utcnow
 from monitor.observe.metrics import count_collected, count_source_failure
 from monitor.sources.base import Source
 from monitor.store.collect_state import get_state, record_attempt, record_failure, record_success
-from monitor.store.mentions import save_page
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,18 @@ class CollectResult:
     error: str | None = None
     skipped_until: datetime | None = None
     warnings: tuple[str, ...] = ()
+    edited: int = 0  # stored mentions whose content the source changed (store/mentions.py)
+    deleted: int = 0  # stored mentions the source said were deleted
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.skipped_until is None
+
+    @property
+    def summary(self) -> str:
+        """The counts for a status line: "40 fetched, 12 kept, 3 new, 1 edited"."""
+        counts = f"{self.fetched} fetched, {self.kept} kept, {self.new} new, {self.edited} edited"
+        return f"{counts}, {self.deleted} deleted" if self.deleted else counts
 
 
 def collect(
@@ -65,16 +73,18 @@ def collect(
         return CollectResult(watch.name, source.name, skipped_until=state.next_attempt_at)
     record_attempt(engine, watch.name, source.name, now)
     cursor = state.cursor
-    fetched = kept = new = pages = 0
+    fetched = kept = new = edited = deleted = pages = 0
     warnings: dict[str, None] = {}  # ordered, without repeats across pages
     try:
         for _ in range(max_pages):
             page = source.fetch(watch, cursor)
             pages += 1
             wanted = [m for m in page.mentions if matches(watch, m, need_keyword=page.unsearched)]
-            saved = save_page(engine, watch.name, source.name, wanted, page.next_cursor)
-            new += saved
-            count_collected(source.name, saved)  # as each page commits: a later failure keeps them
+            saved = save_page(engine, watch.name, source.name, wanted, page.next_cursor, page.deleted)
+            new += saved.new
+            edited += saved.edited
+            deleted += saved.deleted
+            count_collected(source.name, saved.new)  # as each page commits: a later failure keeps them
             fetched += len(page.mentions)
             kept += len(wanted)
             cursor = page.next_cursor
@@ -86,21 +96,34 @@ def collect(
         if not isinstance(exc, SourceError):
             log.exception("unexpected error collecting %s for watch %s", source.name, watch.name)
             exc = SourceError(source.name, f"unexpected {type(exc).__name__}: {exc}")
-        partial = CollectResult(watch.name, source.name, fetched, kept, new, pages)
+        if exc.cursor is not None:
+            save_page(engine, watch.name, source.name, [], exc.cursor)  # what the failure taught the cursor
+        partial = CollectResult(
+            watch.name, source.name, fetched, kept, new, pages, edited=edited, deleted=deleted
+        )
         return _failed(engine, watch, source, exc, now, partial, backoff)
     warning = "; ".join(warnings) or None
     record_success(engine, watch.name, source.name, utcnow(), warning=warning)
-    log.log(
-        logging.WARNING if warning else logging.INFO,
-        "collected %s/%s: %d fetched, %d kept, %d new%s",
+    result = CollectResult(
         watch.name,
         source.name,
         fetched,
         kept,
         new,
+        pages,
+        warnings=tuple(warnings),
+        edited=edited,
+        deleted=deleted,
+    )
+    log.log(
+        logging.WARNING if warning else logging.INFO,
+        "collected %s/%s: %s%s",
+        watch.name,
+        source.name,
+        result.summary,
         f"; partly failed: {warning}" if warning else "",
     )
-    return CollectResult(watch.name, source.name, fetched, kept, new, pages, warnings=tuple(warnings))
+    return result
 
 
 def _failed(
@@ -128,6 +151,4 @@ def _failed(
         timedelta(seconds=round(delay.total_seconds())),  # jitter's microseconds say nothing
         exc,
     )
-    return CollectResult(
-        watch.name, source.name, partial.fetched, partial.kept, partial.new, partial.pages, error=str(exc)
-    )
+    return replace(partial, error=str(exc))

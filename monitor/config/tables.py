@@ -13,7 +13,7 @@ from monitor.config.environment import layered
 from monitor.errors import ConfigError
 
 # Keys whose values are secrets: never echoed in an error.
-_SECRET = re.compile(r"password|secret|token|api_?key|webhook", re.IGNORECASE)
+_SECRET = re.compile(r"password|secret|token|api_?key|private_?key|webhook", re.IGNORECASE)
 MAX_PORT = 65535
 
 

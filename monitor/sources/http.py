@@ -214,6 +214,17 @@ def check_status(source: str, response: httpx.Response, *, auth_hint: str, resou
         raise SourceRateLimited(source, f"HTTP 429 rate limited on {where}; retry after {wait:g} s", wait)
     if status >= 500:
         raise SourceUnavailable(source, f"HTTP {status} server error on {where}: {said}; will retry later")
+    if 300 <= status < 400:
+        # APIs answer at one address: a redirect is a moved base URL, a proxy's login page, or http->https.
+        location = response.headers.get("location")
+        points = (
+            f"it points to {masked(location, sent_secrets(response.request))}" if location else "no Location"
+        )
+        raise SourceResponseError(
+            source,
+            f"HTTP {status} redirect for {resource} ({where}); {points}. Grumble does not follow redirects "
+            f"from an API: if that is the API's new address, set [sources.{source}] base_url to it",
+        )
     raise SourceResponseError(source, f"HTTP {status} for {resource} ({where}): {said}")
 
 

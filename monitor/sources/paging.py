@@ -210,7 +210,8 @@ def fetch_streams(
 
     A stream that fails keeps its state (it is asked again next time) and the page says so in its
     warnings, while what the other streams fetched is kept: one country's feed down must not cost
-    another's reviews. Only when every stream asked fails does the fetch raise. A pass whose deep page
+    another's reviews. Only when every stream asked fails does the fetch raise (the error carries the
+    cursor with the failure counts: a watch of one stream needs them as much). A pass whose deep page
     keeps failing is given up after MAX_PAGE_FAILURES tries (what it saw becomes the mark), so a stuck
     page 7 never stops page 1's new reviews from arriving; while it fails, the other streams start
     new passes as usual.
@@ -247,6 +248,7 @@ def fetch_streams(
                 seen.add(mention.external_id)
                 mentions.append(mention)
     if failed and len(failed) == asked:
+        failed[0].cursor = encode_cursor(states)  # the failure counts, so a stuck pass ends
         raise failed[0]
     return Page(
         mentions=mentions,

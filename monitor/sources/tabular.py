@@ -12,13 +12,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from io import BufferedReader, TextIOWrapper
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine
-
 from monitor.errors import ImportFileError
 from monitor.mention import Mention, utcnow
+from monitor.sources import play_console
 from monitor.sources.text import parse_time
 from monitor.spreadsheet_guard import unguard
 
@@ -43,21 +43,6 @@ class ImportBatch:
     mentions: list[Mention] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
-
-
-@dataclass
-class ImportReport(ImportBatch):
-    """What import_file did: rows read and new ones stored (its `mentions` stay empty)."""
-
-    read: int = 0
-    new: int = 0
-
-    def stored(self, read: int, new: int) -> None:
-        self.read += read
-        self.new += new
-
-
-IMPORT_CHUNK = 1000  # rows per transaction: large enough to be fast, small enough to bound memory
 
 
 def column_map(overrides: Mapping[str, str]) -> dict[str, str]:
@@ -133,6 +118,14 @@ def _lines(handle: BinaryIO, batch: ImportBatch) -> Iterator[str]:
             yield raw.decode("utf-8", errors="replace")
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _utf16_lines(handle: BufferedReader) -> Iterator[str]:
+    """A UTF-16 file's lines (Play Console exports are UTF-16): bytes that do not decode are replaced."""
+    yield from TextIOWrapper(handle, encoding="utf-16", errors="replace", newline="")
+
+
 def detect_format(path: Path, explicit: str | None) -> str:
     if explicit:
         return explicit
@@ -162,14 +155,17 @@ def iter_file(
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:
-        lines = _lines(handle, batch)
+        lines = _utf16_lines(handle) if handle.peek(2)[:2] in UTF16_BOMS else _lines(handle, batch)
         rows = _jsonl_rows(lines, batch) if fmt == "jsonl" else _csv_rows(lines, path, batch)
         first_line: dict[tuple[str, str], int] = {}
         for line, row in rows:
             if progress is not None:
                 progress(handle.tell())
             try:
-                mention = row_to_mention(row, mapping, source)
+                if fmt == play_console.FORMAT or (fmt == "csv" and play_console.looks_like_play_console(row)):
+                    mention = play_console.row_to_mention(row)  # its own columns; always google_play
+                else:
+                    mention = row_to_mention(row, mapping, source)
             except ValueError as exc:
                 batch.problems.append(RowProblem(line, str(exc)))
                 continue
@@ -194,50 +190,10 @@ def read_file(
     source: str | None = None,
     file_format: str | None = None,
 ) -> ImportBatch:
-    """The whole file at once: for small files and tests (`grumble import` streams with import_file)."""
+    """The whole file at once, for small files and tests (`grumble import` streams it: file_import.py)."""
     batch = ImportBatch()
     batch.mentions = list(iter_file(path, batch, columns=columns, source=source, file_format=file_format))
     return batch
-
-
-def import_file(
-    engine: Engine,
-    watch: str,
-    path: Path,
-    *,
-    columns: Mapping[str, str] | None = None,
-    source: str | None = None,
-    file_format: str | None = None,
-    chunk: int = IMPORT_CHUNK,
-    progress: bool = False,
-) -> ImportReport:
-    """Store the file's good rows in transactions of `chunk` rows, so memory stays bounded and an
-    interrupted import keeps the chunks it finished (a rerun adds the rest: stored ids are skipped)."""
-    from tqdm import tqdm
-
-    from monitor.store.mentions import import_mentions
-
-    report = ImportReport()
-    total = path.stat().st_size if path.exists() else 0
-    with tqdm(
-        total=total, unit="B", unit_scale=True, desc=f"importing {path.name}", disable=not progress
-    ) as bar:
-
-        def advance(position: int) -> None:
-            bar.update(position - bar.n)
-
-        pending: list[Mention] = []
-        for mention in iter_file(
-            path, report, columns=columns, source=source, file_format=file_format, progress=advance
-        ):
-            pending.append(mention)
-            if len(pending) >= chunk:
-                report.stored(len(pending), import_mentions(engine, watch, pending))
-                pending = []
-        if pending:
-            report.stored(len(pending), import_mentions(engine, watch, pending))
-        bar.update(total - bar.n)
-    return report
 
 
 # Deeper than any export a person writes; deep enough nesting stops the JSON parser and, stored in

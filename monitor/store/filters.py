@@ -8,13 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, select
 
 from monitor.mention import utcnow
 from monitor.ranking import now_offset
+from monitor.store.link_input import search_text
 from monitor.store.schema import mention_watches, mentions
 
 TRIAGE_STATES = ("open", "handled", "dismissed")
+
+
+def still_open() -> ColumnElement[bool]:
+    """A mention someone must still look at: open, and not deleted by its author. The digests, the
+    alerts and the responder rules ask this; the inbox's filter says the same for "open" (`filtered`)."""
+    return (mentions.c.triage == "open") & mentions.c.deleted_at.is_(None)
 
 
 @dataclass(frozen=True)
@@ -50,12 +57,17 @@ def filtered(query: Select[Any], where: MentionFilter) -> Select[Any]:
         query = query.where(c.label.in_(where.labels))
     if where.triage:
         query = query.where(c.triage.in_(where.triage))
+        if "open" in where.triage:
+            # A post its author deleted is nobody's to answer: it is never an open item (it still shows
+            # as handled or dismissed, and in the export).
+            query = query.where(c.deleted_at.is_(None) | (c.triage != "open"))
     if where.since is not None:
         query = query.where(c.created_at >= where.since)
     if where.until is not None:
         query = query.where(c.created_at < where.until)
-    if where.search and where.search.strip():
-        pattern = _like_pattern(where.search.strip())
+    search = search_text(where.search)
+    if search is not None:
+        pattern = _like_pattern(search)
         query = query.where(
             c.text.ilike(pattern, escape="\\")
             | c.title.ilike(pattern, escape="\\")

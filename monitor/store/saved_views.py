@@ -11,6 +11,7 @@ from sqlalchemy import Engine, delete, select
 
 from monitor.errors import GrumbleError
 from monitor.store.engine import dialect_insert
+from monitor.store.link_input import clean_text
 from monitor.store.schema import saved_views
 
 MAX_NAME_CHARS = 80
@@ -28,7 +29,7 @@ class SavedView:
 
 
 def clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
+    cleaned = " ".join(clean_text(name, len(name)).split())
     if not cleaned:
         raise SavedViewError("a saved view needs a name, such as “overdue on reddit”")
     if len(cleaned) > MAX_NAME_CHARS:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -61,6 +62,8 @@ mentions = Table(
     Column("triage", String(16), nullable=False, server_default="open"),
     Column("triaged_at", UTCDateTime()),
     Column("triaged_by", String(128)),
+    # When the source said the author deleted it (a stream's delete event): it leaves the inbox.
+    Column("deleted_at", UTCDateTime()),
     UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
     Index("ix_mentions_label_created", "label", "created_at"),
     Index("ix_mentions_created", "created_at"),
@@ -105,6 +108,33 @@ label_feedback = Table(
     Column("corrected_by", String(128), nullable=False),
     Column("corrected_at", UTCDateTime(), nullable=False),
     Index("ix_label_feedback_mention", "mention_id"),
+)
+
+# Earlier versions of an edited mention (store/mentions.py): what it said before each edit, numbered
+# from 1, the oldest; the mention's row always holds the latest.
+mention_versions = Table(
+    "mention_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("title", Text),
+    Column("rating", Float),
+    Column("language", String(16)),
+    Column("raw", JSON),
+    Column("seen_at", UTCDateTime(), nullable=False),  # when this version was collected
+    Column("replaced_at", UTCDateTime(), nullable=False),  # when the edit replacing it was
+    UniqueConstraint("mention_id", "version", name="uq_mention_versions_mention_version"),
+)
+
+# The whole text of a mention cut to mention.MAX_TEXT_CHARS: read only to download it (mention page).
+mention_full_texts = Table(
+    "mention_full_texts",
+    metadata,
+    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("characters", BigInteger, nullable=False),
 )
 
 mention_watches = Table(
@@ -269,6 +299,9 @@ case_replies = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("posted_at", UTCDateTime()),
+    # Where the source has the posted reply, for a store that publishes later (App Store Connect:
+    # "pending" until Apple publishes it, then "published"); None where the source does not say.
+    Column("remote_state", String(24)),
     UniqueConstraint("idempotency_key", name="uq_case_replies_key"),
     Index("ix_case_replies_case", "case_id", "id"),
     Index("ix_case_replies_status", "status", "claimed_at"),
@@ -371,4 +404,28 @@ vip_authors = Table(
     Column("author", String(256), primary_key=True),
     Column("set_by", String(128), nullable=False),
     Column("set_at", UTCDateTime(), nullable=False),
+)
+
+# One row per live stream connection (source + endpoint), shared by every watch that streams from it
+# (monitor/streams/): its resume cursor, written in the transaction that stores its mentions, and the
+# health `grumble status`, the Sources page and /metrics show.
+stream_state = Table(
+    "stream_state",
+    metadata,
+    Column("source", String(40), primary_key=True),
+    Column("endpoint", String(400), primary_key=True),
+    Column("cursor", Text),
+    Column("holder", String(128)),  # the process reading it (host:pid)
+    Column("connected", Boolean, nullable=False, default=False),
+    Column("connected_at", UTCDateTime()),
+    Column("heartbeat_at", UTCDateTime()),  # the runner's last sign of life
+    Column("last_event_at", UTCDateTime()),  # the newest event's own time (the server's)
+    Column("lag_seconds", Float),  # received time - event time, for the newest batch
+    Column("events_per_minute", Float),
+    Column("events_total", BigInteger, nullable=False, default=0),
+    Column("mentions_total", BigInteger, nullable=False, default=0),
+    Column("reconnects", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("fell_back_at", UTCDateTime()),  # when it last backfilled or polled for want of the stream
+    Column("fell_back_reason", Text),
 )

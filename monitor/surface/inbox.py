@@ -27,6 +27,7 @@ SOURCE_ICONS = {
     "mastodon": "🐘",
     "bluesky": "🦋",
     "appstore": "",
+    "app_store_connect": "",
     "rss": "📰",
     "file": "📄",
     "demo": "🎭",

@@ -25,6 +25,8 @@ def test_author_page_shows_what_they_said_and_their_cases(make_store: Callable[[
         in run_app("views/author.py", query={"author": "nobody"}).warning[0].value
     )
     assert "Open an author" in run_app("views/author.py").info[0].value
+    crafted = run_app("views/author.py", query={"author": "author2\x00" + "x" * 10_000})
+    assert not crafted.exception and "No mentions under this name" in crafted.warning[0].value
 
 
 def test_marking_an_author_vip_raises_them_in_the_inbox(make_store: Callable[[str], Seeded]) -> None:

@@ -33,6 +33,11 @@ def test_mention_page_without_or_with_unknown_id(make_store: Callable[[str], See
     make_store("")
     assert "Open a mention from the inbox" in run_app("views/mention.py").info[0].value
     assert "No mention with id 999" in run_app("views/mention.py", query={"id": "999"}).warning[0].value
+    # Crafted ids: "²" passes str.isdigit() and fails int(); 2**70 overflows the id column.
+    for crafted in ("²", str(2**70), "1\x00"):
+        app = run_app("views/mention.py", query={"id": crafted})
+        assert not app.exception, crafted
+        assert "Open a mention from the inbox" in app.info[0].value
 
 
 def test_trends_page_charts_and_terms(make_store: Callable[[str], Seeded]) -> None:
@@ -217,3 +222,19 @@ def test_a_user_who_receives_a_digest_can_leave_it_but_not_remove_others(
     app.button(key="d_self").click().run()
     assert opted_out(seeded.engine, "support") == {"lead@example.com"}
     assert "do not receive" in markdown_text(app)
+
+
+def test_a_tab_left_open_after_signing_out_cannot_act_once_more(make_store: Callable[[str], Seeded]) -> None:
+    from monitor.store.detail import get_mention
+
+    seeded = make_store(USERS)
+    app = run_app(session=_as("rick"))
+    handled = next(b for b in app.button if "-handled-" in (b.key or ""))
+    mention_id = int((handled.key or "").rsplit("-", 1)[-1])
+    # Signed out meanwhile (in this tab or another): the session holds no user any more.
+    del app.session_state["grumble_user"]
+    handled.click().run()
+    # Streamlit ran the click's callback before the page's gate: it used to mark the mention anyway.
+    assert get_mention(seeded.engine, mention_id)["triage"] == "open"
+    assert "Nothing was changed: your session had ended" in app.warning[0].value
+    assert "not signed in" in app.info[0].value

@@ -163,7 +163,7 @@ def test_only_configured_proxies_may_say_who_the_client_is() -> None:
     assert dashboard_env(parse_config({}, None, {}))["FORWARDED_ALLOW_IPS"] == ""
     config = parse_config({"dashboard": {"trusted_proxies": ["10.0.0.5", "172.16.0.0/12"]}}, None, {})
     assert dashboard_env(config)["FORWARDED_ALLOW_IPS"] == "10.0.0.5,172.16.0.0/12"
-    with pytest.raises(ConfigError, match="dashboard.trusted_proxies.*IP addresses or networks.*proxy.local"):
+    with pytest.raises(ConfigError, match=r"trusted_proxies.*IP addresses or networks.*proxy\.local"):
         parse_config({"dashboard": {"trusted_proxies": ["proxy.local"]}}, None, {})
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 from models import Score
 from monitor.collect.run import collect
 from monitor.errors import SourceUnavailable
+from monitor.observe.metrics import source_label
 from monitor.score import run
 from monitor.score.run import score_pending
 from monitor.store.mentions import import_mentions
@@ -21,28 +22,31 @@ from tests.factories import BASE_TIME, mention, watch
 from tests.fake_sources import PagedSource
 from tests.observe.conftest import sample
 
+# The fake source is no registered kind: its counts go to the "other" label (metrics.source_label).
+PAGED = source_label(PagedSource.name)
+
 
 def test_collection_counts_new_mentions_per_source_and_not_the_repeats(sqlite_engine: Engine) -> None:
-    before = sample("grumble_mentions_collected_total", source="paged")
+    before = sample("grumble_mentions_collected_total", source=PAGED)
     source = PagedSource(total=25, page_size=10)
     collect(sqlite_engine, watch(), source, now=BASE_TIME)
-    assert sample("grumble_mentions_collected_total", source="paged") == before + 25
+    assert sample("grumble_mentions_collected_total", source=PAGED) == before + 25
     collect(sqlite_engine, watch(), source, now=BASE_TIME)
-    assert sample("grumble_mentions_collected_total", source="paged") == before + 25
+    assert sample("grumble_mentions_collected_total", source=PAGED) == before + 25
 
 
 def test_a_failing_source_is_counted_with_what_it_stored_first_and_a_skipped_run_is_not(
     sqlite_engine: Engine,
 ) -> None:
-    collected = sample("grumble_mentions_collected_total", source="paged")
-    failures = sample("grumble_source_failures_total", source="paged")
+    collected = sample("grumble_mentions_collected_total", source=PAGED)
+    failures = sample("grumble_source_failures_total", source=PAGED)
     source = PagedSource(total=30, page_size=10, fail_at=20, error=SourceUnavailable("paged", "HTTP 503"))
     result = collect(sqlite_engine, watch(), source, now=BASE_TIME)
     assert result.error is not None
-    assert sample("grumble_source_failures_total", source="paged") == failures + 1
-    assert sample("grumble_mentions_collected_total", source="paged") == collected + 20
+    assert sample("grumble_source_failures_total", source=PAGED) == failures + 1
+    assert sample("grumble_mentions_collected_total", source=PAGED) == collected + 20
     assert collect(sqlite_engine, watch(), source, now=BASE_TIME).skipped_until is not None  # backing off
-    assert sample("grumble_source_failures_total", source="paged") == failures + 1
+    assert sample("grumble_source_failures_total", source=PAGED) == failures + 1
 
 
 def scoring_samples(*sources: str) -> dict[str, float]:

@@ -17,10 +17,24 @@ from pathlib import Path
 from typing import Any
 
 from monitor.mention import Watch
-from monitor.sources import appstore, bluesky, hackernews, mastodon, reddit, rss
+from monitor.sources import app_store_connect, appstore, bluesky, hackernews, mastodon, reddit, rss
 from monitor.sources.base import Source, SourceSettings
 from monitor.sources.http import build_client
 from monitor.token_bucket import LocalRateLimit
+from tests.sources.app_store_connect_fake import APP_ID as ASC_APP_ID
+from tests.sources.app_store_connect_fake import ISSUER_ID as ASC_ISSUER_ID
+from tests.sources.app_store_connect_fake import KEY_ID as ASC_KEY_ID
+from tests.sources.app_store_connect_fake import REVIEWS as ASC_REVIEWS
+from tests.sources.app_store_connect_fake import FakeAppStoreConnect, p8_text
+from tests.sources.google_fakes import (
+    GBP_REVIEWS,
+    OAUTH,
+    PLAY_REVIEWS,
+    SERVICE_ACCOUNT_JSON,
+    FakeGoogleBusiness,
+    FakeGooglePlay,
+)
+from tests.sources.google_fakes import PACKAGE as PLAY_PACKAGE
 from tests.support.http_replay import ReplayServer, Reply, Request
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -417,11 +431,104 @@ def rss_adapter(server: ReplayServer) -> Adapter:
     return adapter
 
 
+# --- App Store Connect API (tests/sources/app_store_connect_fake.py: the JWT checked for real) ------------
+
+
+def app_store_connect_adapter(server: ReplayServer) -> Adapter:
+    fake = FakeAppStoreConnect(server)
+    adapter = Adapter(
+        name="app_store_connect",
+        server=server,
+        fixtures=load_fixture("app_store_connect"),
+        endpoint=("GET", ASC_REVIEWS),
+        credential="GRUMBLE_APP_STORE_CONNECT_PRIVATE_KEY",
+        external_id=lambda item: item.get("id"),
+        make=lambda settings: app_store_connect.AppStoreConnectSource(
+            settings, build_client(settings, app_store_connect.DEFAULT_BASE_URL)
+        ),
+        watch_options={"app_ids": [ASC_APP_ID]},
+        settings_options={"issuer_id": ASC_ISSUER_ID, "key_id": ASC_KEY_ID, "private_key": p8_text(fake.key)},
+    )
+    fake.reviews = adapter.items  # the fake serves the adapter's list, as it changes
+    return adapter
+
+
+# --- Google Play (tests/sources/google_fakes.py: the service account's JWT checked for real) ------------
+
+
+def google_play_adapter(server: ReplayServer) -> Adapter:
+    from monitor.sources.google_play import DEFAULT_BASE_URL, GooglePlaySource
+    from monitor.sources.quota import MemoryQuotaLedger
+
+    adapter = Adapter(
+        name="google_play",
+        server=server,
+        fixtures=load_fixture("google_play"),
+        endpoint=("GET", PLAY_REVIEWS),
+        credential="GRUMBLE_GOOGLE_PLAY_SERVICE_ACCOUNT_FILE",
+        external_id=lambda item: item.get("reviewId"),
+        make=lambda settings: GooglePlaySource(
+            settings, build_client(settings, DEFAULT_BASE_URL), ledger=MemoryQuotaLedger()
+        ),
+        watch_options={"package_names": [PLAY_PACKAGE]},
+        settings_options={"service_account_json": SERVICE_ACCOUNT_JSON, "token_url": f"{server.url}/token"},
+    )
+    FakeGooglePlay(server, lambda: adapter.items)
+    return adapter
+
+
+# --- YouTube (tests/sources/youtube_fake.py) --------------------------------------------------------------
+
+
+def youtube_adapter(server: ReplayServer) -> Adapter:
+    from monitor.sources.quota import MemoryQuotaLedger
+    from monitor.sources.youtube import DEFAULT_BASE_URL, YouTubeSource
+    from tests.sources.youtube_fake import API_KEY, FakeYouTube
+
+    adapter = Adapter(
+        name="youtube",
+        server=server,
+        fixtures=load_fixture("youtube"),
+        endpoint=("GET", "/commentThreads"),
+        credential="GRUMBLE_YOUTUBE_API_KEY",
+        external_id=lambda item: (item.get("snippet", {}).get("topLevelComment") or {}).get("id"),
+        make=lambda settings: YouTubeSource(
+            settings, build_client(settings, DEFAULT_BASE_URL), MemoryQuotaLedger()
+        ),
+        watch_options={"video_ids": ["vidAcme0001"]},
+        settings_options={"api_key": API_KEY},
+    )
+    FakeYouTube(server, threads=lambda request: adapter.items)
+    return adapter
+
+
+def google_business_adapter(server: ReplayServer) -> Adapter:
+    from monitor.sources.google_business import DEFAULT_BASE_URL, GoogleBusinessSource
+
+    adapter = Adapter(
+        name="google_business",
+        server=server,
+        fixtures=load_fixture("google_business"),
+        endpoint=("GET", GBP_REVIEWS),
+        credential="GRUMBLE_GOOGLE_BUSINESS_REFRESH_TOKEN",
+        external_id=lambda item: item.get("reviewId"),
+        make=lambda settings: GoogleBusinessSource(settings, build_client(settings, DEFAULT_BASE_URL)),
+        watch_options={"locations": ["accounts/1234567890/locations/9876543210"]},
+        settings_options={**OAUTH, "token_url": f"{server.url}/token"},
+    )
+    FakeGoogleBusiness(server, lambda: adapter.items)
+    return adapter
+
+
 ADAPTERS: dict[str, Callable[[ReplayServer], Adapter]] = {
+    "youtube": youtube_adapter,
     "reddit": reddit_adapter,
     "hackernews": hackernews_adapter,
     "mastodon": mastodon_adapter,
     "bluesky": bluesky_adapter,
     "appstore": appstore_adapter,
     "rss": rss_adapter,
+    "app_store_connect": app_store_connect_adapter,
+    "google_play": google_play_adapter,
+    "google_business": google_business_adapter,
 }

@@ -695,3 +695,65 @@ def test_every_stream_failing_still_fails_the_fetch(replay_server: ReplayServer)
     )
     with pytest.raises(SourceUnavailable):
         adapter.source().fetch(watch, None)
+
+
+def test_a_watch_of_one_stream_gives_up_a_failing_deep_page_and_reads_page_one_again(
+    replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    import re as regex
+
+    from monitor.collect.run import collect
+    from monitor.store.collect_state import get_state
+    from monitor.store.engine import connect
+    from tests.sources.fakes import APPSTORE_PAGE_SIZE, appstore_feed
+
+    adapter = appstore_adapter(replay_server)
+    reviews = list(adapter.items)
+    asked: list[int] = []
+
+    def feed(request: Request) -> Reply:
+        page = int(regex.search(r"page=(\d+)", request.path).group(1))  # type: ignore[union-attr]
+        asked.append(page)
+        if page == 2:
+            return Reply.text("upstream error", 500)
+        chunk = reviews[(page - 1) * APPSTORE_PAGE_SIZE : page * APPSTORE_PAGE_SIZE]
+        return Reply.json(appstore_feed(chunk, "gb", page, "1234567890"))
+
+    replay_server.clear()
+    replay_server.route(
+        "GET", regex.compile(r"/gb/rss/customerreviews/page=\d+/id=\d+/sortby=mostrecent/json"), feed
+    )
+    watch = Watch(
+        name="acme",
+        keywords=("acme",),
+        sources={"appstore": {"app_ids": ["1234567890"], "countries": ["gb"]}},
+    )
+    engine = connect(f"sqlite:///{tmp_path / 'g.db'}")
+    source = adapter.source(max_backfill=50)
+    first = collect(engine, watch, source, force=True)
+    assert first.error is not None and first.new == APPSTORE_PAGE_SIZE  # page 1 stored, then page 2 failed
+    for _ in range(3):
+        collect(engine, watch, source, force=True)
+    # Before: with one stream the failure counts were thrown away with the cursor: page 2, forever.
+    assert asked[-1] == 1 or 1 in asked[asked.index(2) + 1 :]
+    newest = dict(reviews[0], id={"label": "9999999999999"})
+    reviews.insert(0, newest)
+    result = collect(engine, watch, source, force=True)
+    assert result.ok and result.new >= 1
+    assert get_state(engine, "acme", "appstore").last_success_at is not None
+    engine.dispose()
+
+
+def test_a_redirect_from_a_json_api_says_where_it_points_and_what_to_set(replay_server: ReplayServer) -> None:
+    adapter = hackernews_adapter(replay_server)
+    replay_server.clear()
+    replay_server.route(
+        "GET",
+        "/api/v1/search_by_date",
+        Reply(301, b"", {"Location": "https://hn.algolia.com/api/v1/search_by_date"}),
+    )
+    with pytest.raises(SourceResponseError) as caught:
+        adapter.source().fetch(adapter.watch(), None)
+    said = str(caught.value)
+    assert "HTTP 301 redirect" in said and "it points to https://hn.algolia.com/api/v1/search_by_date" in said
+    assert "set [sources.hackernews] base_url" in said and "(empty body)" not in said

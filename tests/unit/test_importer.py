@@ -190,7 +190,8 @@ def test_ratings_outside_one_to_five_stars_are_reported(tmp_path: Path, rating: 
 def test_import_streams_in_chunks_and_a_rerun_adds_what_an_interruption_left(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monitor.sources.tabular import import_file
+    from monitor.collect import file_import
+    from monitor.collect.file_import import import_file
     from monitor.store import mentions as store
     from monitor.store.engine import connect
 
@@ -200,22 +201,22 @@ def test_import_streams_in_chunks_and_a_rerun_adds_what_an_interruption_left(
         encoding="utf-8",
     )
     engine = connect(f"sqlite:///{tmp_path / 'g.db'}")
-    real = store.import_mentions
+    real = file_import.import_batch
     calls: list[int] = []
 
-    def dies_on_the_third_chunk(engine_: object, watch: str, batch: list[object]) -> int:
+    def dies_on_the_third_chunk(engine_: object, watch: str, batch: list[object]) -> object:
         calls.append(len(batch))
         if len(calls) == 3:
             raise KeyboardInterrupt
         return real(engine, watch, batch)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "import_mentions", dies_on_the_third_chunk)
+    monkeypatch.setattr(file_import, "import_batch", dies_on_the_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         import_file(engine, "acme", path, chunk=3)
     assert calls == [3, 3, 3]
     assert store.count_mentions(engine) == 6  # the two finished chunks are kept
 
-    monkeypatch.setattr(store, "import_mentions", real)
+    monkeypatch.setattr(file_import, "import_batch", real)
     report = import_file(engine, "acme", path, chunk=3)
     assert (report.read, report.new) == (10, 4)
     assert [str(p) for p in report.problems] == ["line 22: expected 2 fields as in the header, found 1"]
