@@ -38,7 +38,6 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from monitor.errors import (
-    ReplyRejected,
     ReplyUnconfirmed,
     SourceAuthError,
     SourceError,
@@ -65,7 +64,8 @@ from monitor.sources.http import (
     snippet,
 )
 from monitor.sources.paging import Batch, StreamState, fetch_streams
-from monitor.sources.reply_text import normalized, refusal_reason
+from monitor.sources.reply_errors import reply_request
+from monitor.sources.reply_text import normalized
 from monitor.sources.text import as_int, as_mapping, as_str, dig, metrics, parse_time
 
 log = logging.getLogger(__name__)
@@ -213,22 +213,14 @@ class AppStoreConnectSource:
                 "relationships": {"review": {"data": {"type": "customerReviews", "id": target.external_id}}},
             }
         }
-        try:
+        with reply_request(
+            self.name,
+            what,
+            server="Apple",
+            landed="Apple may have taken the response",
+            gone=f"review {target.external_id} is gone (deleted by its author?)",
+        ):
             response = self._request("POST", RESPONSES_PATH, resource=what, json=body)
-        except SourceUnavailable as exc:
-            raise ReplyUnconfirmed(self.name, f"{exc.detail}; Apple may have taken the response") from None
-        except SourceNotFound as exc:
-            raise ReplyRejected(
-                self.name,
-                f"review {target.external_id} is gone (deleted by its author?): {exc.detail}",
-                "deleted",
-            ) from None
-        except (SourceAuthError, SourceRateLimited):
-            raise
-        except SourceResponseError as exc:
-            raise ReplyRejected(
-                self.name, f"Apple refused {what}: {exc.detail}", refusal_reason(exc.detail)
-            ) from None
         try:
             data = expect_mapping(self.name, decode_json(self.name, response), "the created response")
         except SourceResponseError as exc:

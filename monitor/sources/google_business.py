@@ -39,7 +39,6 @@ from monitor.errors import (
     SourceError,
     SourceNotFound,
     SourceResponseError,
-    SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
@@ -55,7 +54,8 @@ from monitor.sources.http import (
     option_list,
 )
 from monitor.sources.paging import Batch, StreamState, fetch_streams
-from monitor.sources.reply_text import normalized, refusal_reason
+from monitor.sources.reply_errors import reply_request
+from monitor.sources.reply_text import normalized
 from monitor.sources.text import as_mapping, as_str, metrics, parse_time
 
 DEFAULT_BASE_URL = "https://mybusiness.googleapis.com"
@@ -263,20 +263,14 @@ class GoogleBusinessSource:
             )
         name = self._review_name(target)
         what = f"the reply to review {target.external_id}"
-        try:
+        with reply_request(
+            self.name,
+            what,
+            server="Business Profile",
+            landed="Google may have saved it",
+            gone=f"review {target.external_id} no longer exists (or the location is not verified)",
+        ):
             response = self._send("PUT", f"/v4/{_quoted(name)}/reply", what, json={"comment": text})
-        except SourceUnavailable as exc:
-            raise ReplyUnconfirmed(self.name, f"{exc.detail}; Google may have saved it") from None
-        except SourceNotFound:
-            raise ReplyRejected(
-                self.name,
-                f"review {target.external_id} no longer exists (or the location is not verified)",
-                "deleted",
-            ) from None
-        except SourceResponseError as exc:
-            raise ReplyRejected(
-                self.name, f"Business Profile refused {what}: {exc.detail}", refusal_reason(exc.detail)
-            ) from None
         try:
             saved = expect_mapping(self.name, decode_json(self.name, response), "a ReviewReply")
         except SourceResponseError as exc:

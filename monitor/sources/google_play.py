@@ -41,7 +41,6 @@ from monitor.errors import (
     SourceError,
     SourceNotFound,
     SourceResponseError,
-    SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
@@ -66,7 +65,8 @@ from monitor.sources.quota import (
     QuotaAccount,
     QuotaLedger,
 )
-from monitor.sources.reply_text import normalized, refusal_reason
+from monitor.sources.reply_errors import reply_request
+from monitor.sources.reply_text import normalized
 from monitor.sources.text import as_int, as_mapping, as_str, metrics, parse_time
 
 log = logging.getLogger(__name__)
@@ -394,20 +394,14 @@ class GooglePlaySource:
         what = f"the reply to review {target.external_id} of {package}"
         self.token.access_token()
         self._replies(package).spend(1, f"reviews.reply for {package}")
-        try:
+        with reply_request(
+            self.name,
+            what,
+            server="Google Play",
+            landed="Google Play may have saved it",
+            gone=f"review {target.external_id} of {package} no longer exists on Google Play",
+        ):
             response = self._send("POST", path, what, json={"replyText": text})
-        except SourceUnavailable as exc:
-            raise ReplyUnconfirmed(self.name, f"{exc.detail}; Google Play may have saved it") from None
-        except SourceNotFound:
-            raise ReplyRejected(
-                self.name,
-                f"review {target.external_id} of {package} no longer exists on Google Play",
-                "deleted",
-            ) from None
-        except SourceResponseError as exc:
-            raise ReplyRejected(
-                self.name, f"Google Play refused {what}: {exc.detail}", refusal_reason(exc.detail)
-            ) from None
         try:
             result = as_mapping(
                 expect_mapping(self.name, decode_json(self.name, response), "a reply answer").get("result")

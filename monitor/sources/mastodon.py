@@ -24,13 +24,11 @@ from urllib.parse import quote
 import httpx
 
 from monitor.errors import (
-    ReplyRejected,
     ReplyUnconfirmed,
     SourceAuthError,
     SourceError,
     SourceNotFound,
     SourceResponseError,
-    SourceUnavailable,
 )
 from monitor.mention import Mention, Page, Watch
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
@@ -47,7 +45,8 @@ from monitor.sources.http import (
     send,
 )
 from monitor.sources.paging import Batch, StreamState, fetch_streams, search_terms
-from monitor.sources.reply_text import graphemes, normalized, refusal_reason
+from monitor.sources.reply_errors import reply_request
+from monitor.sources.reply_text import graphemes, normalized
 from monitor.sources.text import as_int, as_mapping, as_str, dig, html_to_text, metrics, parse_time, total
 
 DEFAULT_BASE_URL = "https://mastodon.social"
@@ -203,7 +202,13 @@ class MastodonSource:
         headers = {**self._write_headers(), "Idempotency-Key": idempotency_key}
         what = f"the reply to status {target.external_id}"
         body = {"status": text, "in_reply_to_id": target.external_id, "visibility": self.reply_visibility}
-        try:
+        with reply_request(
+            self.name,
+            what,
+            server="the instance",
+            landed="the instance may have posted it",
+            gone=f"status {target.external_id} is gone (deleted, or hidden from this account)",
+        ):
             response = send(
                 self.client,
                 self.name,
@@ -214,18 +219,6 @@ class MastodonSource:
                 auth_hint=self.reply_hint,
                 resource=what,
             )
-        except SourceUnavailable as exc:
-            raise ReplyUnconfirmed(self.name, f"{exc.detail}; the instance may have posted it") from None
-        except SourceNotFound:
-            raise ReplyRejected(
-                self.name,
-                f"status {target.external_id} is gone (deleted, or hidden from this account)",
-                "deleted",
-            ) from None
-        except SourceResponseError as exc:
-            raise ReplyRejected(
-                self.name, f"the instance refused {what}: {exc.detail}", refusal_reason(exc.detail)
-            ) from None
         try:
             status = expect_mapping(self.name, decode_json(self.name, response), "the posted status")
         except SourceResponseError as exc:
