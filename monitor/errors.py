@@ -3,6 +3,8 @@
 GrumbleError
 ├── ConfigError              grumble.toml or a GRUMBLE_* variable is wrong (names file, key, expected, found)
 ├── StoreError               the database cannot be opened, migrated or written
+│   └── ClaimLost            a queued run's job was handed to another worker (this one was paused past
+│                            its stall time): the run stops without writing, the new holder does the work
 ├── ImportFileError          an import file cannot be read at all (bad rows are reported, not raised)
 ├── ScoringError             the sentiment model cannot be loaded or run
 ├── UnknownSourceError       a source name that no module registers
@@ -45,6 +47,10 @@ class ConfigError(GrumbleError):
 
 
 class StoreError(GrumbleError):
+    pass
+
+
+class ClaimLost(StoreError):
     pass
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from monitor.collect.run import collect
+from monitor.collect.saving import Claim
 from monitor.config import Config
 from monitor.mention import Watch
 from monitor.observe.metrics import record_job
@@ -96,12 +97,13 @@ class Jobs:
             log.info("%d unconfirmed reply(ies) found on their source and recorded as posted", len(settled))
         return len(settled)
 
-    def collect(self, watch: Watch, source_name: str) -> None:
+    def collect(self, watch: Watch, source_name: str, claim: Claim | None = None) -> None:
+        """`claim`: a queued run's hold on its job (monitor/queue/fence.py), checked as it writes."""
         if stream_is_covering(self.config, self.engine, watch, source_name):
             return  # its live stream brings these mentions; polling stands in only while it is down
         # collect() records a failing source in its health and never raises for it.
         with record_job("collect"):
-            result = collect(self.engine, watch, self.source(source_name))
+            result = collect(self.engine, watch, self.source(source_name), claim=claim)
         if result.new or result.edited:  # an edit's score was cleared: it waits for one like a new one
             self.after_collect()
 

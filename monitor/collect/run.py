@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 from monitor.backoff import Backoff
 from monitor.collect.matching import matches
-from monitor.collect.saving import save_page
-from monitor.errors import SourceError, SourceRateLimited
+from monitor.collect.saving import Claim, save_page
+from monitor.errors import ClaimLost, SourceError, SourceRateLimited
 from monitor.mention import Watch, utcnow
 from monitor.observe.metrics import count_collected, count_source_failure
 from monitor.sources.base import Source
@@ -65,9 +65,31 @@ def collect(
     max_pages: int = MAX_PAGES_PER_RUN,
     now: datetime | None = None,
     backoff: Backoff = SOURCE_BACKOFF,
+    claim: Claim | None = None,
 ) -> CollectResult:
-    """One run of the (watch, source) job. `force` ignores a pending backoff (a manual `collect --once`)."""
-    now = now or utcnow()
+    """One run of the (watch, source) job. `force` ignores a pending backoff (a manual `collect --once`).
+
+    `claim` (a queued run's hold on its job, monitor/queue/fence.py) is checked in each page's
+    transaction and before the run's outcome is recorded: a run whose job was handed to another
+    worker meanwhile stops there, having written nothing, and leaves the source's health to the new
+    holder (two runs feeding one failure count would double it)."""
+    try:
+        return _collect(engine, watch, source, force, max_pages, now or utcnow(), backoff, claim)
+    except ClaimLost as lost:
+        log.warning("stopped collecting %s for watch %s without storing: %s", source.name, watch.name, lost)
+        return CollectResult(watch.name, source.name, error=str(lost))
+
+
+def _collect(
+    engine: Engine,
+    watch: Watch,
+    source: Source,
+    force: bool,
+    max_pages: int,
+    now: datetime,
+    backoff: Backoff,
+    claim: Claim | None,
+) -> CollectResult:
     state = get_state(engine, watch.name, source.name)
     if not force and state.next_attempt_at is not None and state.next_attempt_at > now:
         return CollectResult(watch.name, source.name, skipped_until=state.next_attempt_at)
@@ -80,7 +102,7 @@ def collect(
             page = source.fetch(watch, cursor)
             pages += 1
             wanted = [m for m in page.mentions if matches(watch, m, need_keyword=page.unsearched)]
-            saved = save_page(engine, watch.name, source.name, wanted, page.next_cursor, page.deleted)
+            saved = save_page(engine, watch.name, source.name, wanted, page.next_cursor, page.deleted, claim)
             new += saved.new
             edited += saved.edited
             deleted += saved.deleted
@@ -91,18 +113,23 @@ def collect(
             warnings.update(dict.fromkeys(page.warnings))
             if not page.has_more:
                 break
+    except ClaimLost:
+        raise
     except Exception as exc:
         # A bug in a parser must show in the source's health like an outage, not vanish into a log.
         if not isinstance(exc, SourceError):
             log.exception("unexpected error collecting %s for watch %s", source.name, watch.name)
             exc = SourceError(source.name, f"unexpected {type(exc).__name__}: {exc}")
         if exc.cursor is not None:
-            save_page(engine, watch.name, source.name, [], exc.cursor)  # what the failure taught the cursor
+            # What the failure taught the cursor.
+            save_page(engine, watch.name, source.name, [], exc.cursor, claim=claim)
         partial = CollectResult(
             watch.name, source.name, fetched, kept, new, pages, edited=edited, deleted=deleted
         )
+        _check(engine, claim)
         return _failed(engine, watch, source, exc, now, partial, backoff)
     warning = "; ".join(warnings) or None
+    _check(engine, claim)
     record_success(engine, watch.name, source.name, utcnow(), warning=warning)
     result = CollectResult(
         watch.name,
@@ -124,6 +151,13 @@ def collect(
         f"; partly failed: {warning}" if warning else "",
     )
     return result
+
+
+def _check(engine: Engine, claim: Claim | None) -> None:
+    """Raise ClaimLost before recording the run's outcome if the run no longer holds its job."""
+    if claim is not None:
+        with engine.connect() as connection:
+            claim(connection)
 
 
 def _failed(

@@ -9,7 +9,7 @@ in the transaction that writes its cursor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
@@ -20,6 +20,11 @@ from monitor.store.cases import case_for_mention
 from monitor.store.collect_state import advance_cursor
 from monitor.store.mentions import SOURCE_ACTOR, Edit, Stored, mark_deleted, store_mentions
 from monitor.store.triage import mention_triage
+
+# Checks, inside the transaction about to write a page, that this run still holds its claim on the
+# (watch, source), and raises ClaimLost if not (a queued job handed to another worker:
+# monitor/queue/fence.py).
+Claim = Callable[[Connection], None]
 
 # The case statuses an edit reopens: we had answered, or closed it as done.
 ANSWERED = ("replied", "resolved")
@@ -74,10 +79,14 @@ def save_page(
     batch: Sequence[Mention],
     next_cursor: str | None,
     deleted: Sequence[str] = (),
+    claim: Claim | None = None,
 ) -> Stored:
     """A page (its mentions, the ids it says were deleted) and the cursor after it, in one transaction:
-    a crash repeats work, never loses it."""
+    a crash repeats work, never loses it. With `claim`, the transaction first checks that the run still
+    holds its job, so a run whose job was handed to another worker can never write after it."""
     with engine.begin() as connection:
+        if claim is not None:
+            claim(connection)
         stored = store_batch(connection, watch, source, batch, deleted)
         advance_cursor(connection, watch, source, next_cursor, stored.new)
     return stored

@@ -87,4 +87,5 @@ class Enqueuer:
             queueing_lock="remove-old-jobs",
             max_hours=KEEP_FAILED_JOBS_HOURS,
             remove_failed=True,
+            remove_aborted=True,  # superseded jobs (tasks.recover_stalled)
         )

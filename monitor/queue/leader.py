@@ -13,10 +13,14 @@ import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from procrastinate.exceptions import ConnectorException
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config
+from monitor.mention import utcnow
 from monitor.queue.app import queue_app
+from monitor.queue.catch_up import missed_digests, next_collects
 from monitor.queue.election import Election
 from monitor.queue.enqueue import Enqueuer
 from monitor.scheduler import build_scheduler
@@ -43,6 +47,23 @@ def add_queue_jobs(scheduler: BackgroundScheduler, enqueuer: Enqueuer) -> None:
     )
 
 
+def catch_up(config: Config, engine: Engine, scheduler: BackgroundScheduler, enqueuer: Enqueuer) -> None:
+    """Before the timers start: queue the digests missed while no scheduler ran, and hold back the
+    collections the last scheduler already queued for this slot (monitor/queue/catch_up.py)."""
+    now = utcnow()
+    for list_name in missed_digests(engine, config, now):
+        log.warning("digest %s was due while no scheduler ran: queued now", list_name)
+        enqueuer.digest(list_name)
+    held = next_collects(engine, config, now)
+    for (watch, source), due in held.items():
+        # The scheduler is not started yet: this changes the pending job's first run.
+        scheduler.modify_job(f"collect:{watch}:{source}", next_run_time=due)
+    if held:
+        log.info(
+            "%d collection(s) already polled in this slot: next polled when their interval is over", len(held)
+        )
+
+
 def schedule_while_elected(
     config: Config, engine: Engine, stop: threading.Event, election: Election | None = None
 ) -> None:
@@ -63,6 +84,11 @@ def schedule_while_elected(
                 standing_by = False
                 scheduler = build_scheduler(config, engine, enqueuer)
                 add_queue_jobs(scheduler, enqueuer)
+                try:
+                    catch_up(config, engine, scheduler, enqueuer)
+                except (SQLAlchemyError, ConnectorException) as exc:
+                    # The timers still run: only what was missed waits.
+                    log.error("could not read what the last scheduler left (%s); scheduling from now", exc)
                 scheduler.start()
                 log.info(
                     "elected scheduler (%s): queueing %d jobs", election.holder, len(scheduler.get_jobs())

@@ -250,11 +250,17 @@ def store_mentions(
         }
         rows = [_row(unique[(source, i)], now) for i in ids if i not in existing]
         if rows:
-            # ON CONFLICT covers a concurrent writer that inserted between our SELECT and this INSERT.
+            # ON CONFLICT covers a concurrent writer (another watch's collection of the same item) that
+            # inserted between our SELECT and this INSERT. Counted by what RETURNING gives back, the
+            # rows this INSERT made: a batched insert's rowcount is -1 on PostgreSQL, and counting the
+            # rows sent instead made both writers count the item as new.
             result = connection.execute(
-                insert(mentions).on_conflict_do_nothing(index_elements=["source", "external_id"]), rows
+                insert(mentions)
+                .on_conflict_do_nothing(index_elements=["source", "external_id"])
+                .returning(mentions.c.id),
+                rows,
             )
-            new += max(result.rowcount, 0) if result.rowcount != -1 else len(rows)
+            new += len(result.all())
         for external_id, stored in existing.items():
             edit = _apply_edit(connection, stored, _row(unique[(source, external_id)], now), now)
             if edit is not None:
