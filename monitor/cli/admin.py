@@ -37,6 +37,7 @@ def _format_time(moment: datetime | None) -> str:
 
 def _print_queue(engine: Engine, config: Config) -> None:
     """PostgreSQL: the elected scheduler, each worker and what it runs, and the queue by state."""
+    from monitor.cli.worker_lines import print_workers
     from monitor.queue.election import APPLICATION_NAME_PREFIX, SCHEDULER_LOCK_KEY
     from monitor.store import queue
 
@@ -50,19 +51,13 @@ def _print_queue(engine: Engine, config: Config) -> None:
         print(f"scheduler: {leader.name} (connected since {_format_time(leader.since)})")
     silent = f", {stats.stalled_workers} silent" if stats.stalled_workers else ""
     print(f"workers: {stats.live_workers} alive{silent}")
-    for worker in queue.workers(engine):
-        alive = worker.seconds_since_heartbeat <= config.queue.stalled_after_seconds
-        state = "alive" if alive else "SILENT (taken for dead; its jobs go to others)"
-        print(
-            f"  #{worker.id} {worker.name}  [{state}]  "
-            f"last heartbeat {worker.seconds_since_heartbeat:.0f} s ago"
-        )
-        for job in worker.running:
-            print(f"    running {job}")
+    print_workers(engine, config, leader.name if leader else None)
     waiting, running = stats.jobs_by_status["todo"], stats.jobs_by_status["doing"]
+    superseded = queue.superseded_jobs(engine)
+    replaced = f", {superseded} superseded by a newer queued job" if superseded else ""
     print(
         f"queue: {waiting} waiting, {running} running, {queue.failed_jobs(engine)} failed (kept a week), "
-        f"{stats.stalled_jobs} stalled"
+        f"{stats.stalled_jobs} stalled{replaced}"
     )
     if waiting and not stats.live_workers:
         print("  jobs are waiting and no worker is alive: start `grumble worker` (or `grumble run`)")

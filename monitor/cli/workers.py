@@ -82,12 +82,13 @@ def run_scaled_out(
     `grumble run` alone still does everything; more `grumble worker`s add hands."""
     from monitor.cli.observed import observed
     from monitor.jobs import Jobs
+    from monitor.queue.drift import config_hash
     from monitor.queue.election import Election
     from monitor.queue.leader import schedule_while_elected
     from monitor.queue.worker import WorkerState
     from monitor.store.leases import this_process
 
-    election = Election(config.database_url)
+    election = Election(config.database_url, config_hash=config_hash(config))
     state = WorkerState()
     worker: threading.Thread | None = None
     if with_worker:

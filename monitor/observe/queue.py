@@ -72,7 +72,14 @@ def _queue_families(stats: QueueStats | None = None) -> list[GaugeMetricFamily]:
         "Jobs in status doing whose worker has stopped sending heartbeats (counted in doing too)",
     )
     workers = GaugeMetricFamily(
-        "grumble_workers", "Queue workers by heartbeat: live, or stalled (silent too long)", labels=["state"]
+        "grumble_workers",
+        "Queue workers by heartbeat: live, stalled (silent too long), or missing (taken for dead, not back)",
+        labels=["state"],
+    )
+    drifted = GaugeMetricFamily(
+        "grumble_workers_config_drift",
+        "Registered queue workers whose config fingerprint differs from the elected scheduler's"
+        " (they skip jobs for watches or lists they do not know: restart them)",
     )
     if stats is not None:
         for status, count in sorted(stats.jobs_by_status.items()):
@@ -80,4 +87,6 @@ def _queue_families(stats: QueueStats | None = None) -> list[GaugeMetricFamily]:
         stalled.add_metric([], stats.stalled_jobs)
         workers.add_metric(["live"], stats.live_workers)
         workers.add_metric(["stalled"], stats.stalled_workers)
-    return [jobs, stalled, workers]
+        workers.add_metric(["missing"], stats.missing_workers)
+        drifted.add_metric([], stats.drifted_workers)
+    return [jobs, stalled, workers, drifted]

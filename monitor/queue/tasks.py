@@ -18,9 +18,14 @@ from procrastinate.jobs import Status
 
 from monitor.errors import ConfigError
 from monitor.jobs import Jobs
+from monitor.queue.drift import unknown_name
+from monitor.queue.fence import job_claim, outlast_new_holder
 from monitor.surface.digest_delivery import find_list
 
 log = logging.getLogger(__name__)
+
+# How a job handed back by recover_stalled ends when the same job was queued again meanwhile.
+SUPERSEDED = Status.ABORTED
 
 _bound: Jobs | None = None
 
@@ -37,17 +42,26 @@ def _jobs() -> Jobs:
     return _bound
 
 
-def collect(watch: str, source: str) -> None:
+def collect(context: JobContext, watch: str, source: str) -> None:
+    """Collect, fenced by this job's claim: if a recovery hands the job to another worker while this
+    one is paused, this run stops before writing (monitor/queue/fence.py)."""
     jobs = _jobs()
     try:
         configured = jobs.config.watch(watch)
     except ConfigError:
-        log.warning("skipped collecting %s for %s: the watch is no longer configured", source, watch)
+        said = unknown_name(jobs.config, jobs.engine, "no longer configured")
+        log.warning("skipped collecting %s for %s: the watch is %s", source, watch, said)
         return
     if source not in configured.sources:
-        log.warning("skipped collecting %s for %s: the watch no longer uses that source", source, watch)
+        said = unknown_name(jobs.config, jobs.engine, "no longer used by the watch")
+        log.warning("skipped collecting %s for %s: the source is %s", source, watch, said)
         return
-    jobs.collect(configured, source)
+    job_id, attempts = context.job.id, context.job.attempts
+    if job_id is None:  # a job always has its id once taken; the check is for the type
+        jobs.collect(configured, source)
+        return
+    jobs.collect(configured, source, claim=job_claim(job_id, attempts))
+    outlast_new_holder(jobs.engine, job_id, attempts)
 
 
 def score() -> None:
@@ -59,7 +73,8 @@ def digest(list_name: str) -> None:
     try:
         find_list(jobs.config, list_name)
     except ConfigError:
-        log.warning("skipped digest %r: the list is no longer configured", list_name)
+        said = unknown_name(jobs.config, jobs.engine, "no longer configured")
+        log.warning("skipped digest %r: the list is %s", list_name, said)
         return
     jobs.digest(list_name)
 
@@ -95,13 +110,15 @@ async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> 
             await manager.retry_job(job)
         except UniqueViolation:
             # The scheduler has queued the same work again meanwhile (its queueing lock only keeps
-            # one *waiting*): that job will do it, once this one no longer holds the lock.
+            # one *waiting*): that job will do it, once this one no longer holds the lock. Nothing
+            # failed, so it ends as superseded (procrastinate's "aborted", which Grumble uses for
+            # nothing else), not as a failure that `grumble status` would show for a week.
             try:
-                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                await manager.finish_job(job, status=SUPERSEDED, delete_job=False)
             except ConnectorException as exc:
                 log.info("%s: another recovery settled it (%s)", where, exc)
                 continue
-            log.warning("%s, %s: a newer queued job does its work", where, silent)
+            log.warning("%s, %s: superseded by the same job queued since, which does its work", where, silent)
         except ConnectorException as exc:
             log.info("%s: another recovery handed it back (%s)", where, exc)
             continue
@@ -113,7 +130,6 @@ async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> 
 
 
 TASKS: dict[str, Callable[..., Any]] = {
-    "collect": collect,
     "score": score,
     "digest": digest,
     "retry_digests": retry_digests,
@@ -121,7 +137,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "check_alerts": check_alerts,
 }
 # Tasks that procrastinate passes their job's context.
-CONTEXT_TASKS: dict[str, Callable[..., Any]] = {"recover_stalled": recover_stalled}
+CONTEXT_TASKS: dict[str, Callable[..., Any]] = {"collect": collect, "recover_stalled": recover_stalled}
 
 
 def blueprint() -> Blueprint:

@@ -68,6 +68,14 @@ def test_jobs_by_status_stalled_jobs_and_workers_by_heartbeat(engine: Engine) ->
         add_jobs(connection, "doing", 1, worker_id=None)  # its worker was pruned: stalled too
         add_jobs(connection, "succeeded", 4)
         add_jobs(connection, "failed", 2)
+        # A worker taken for dead and pruned (the trigger of migration 0019 marks it vanished), and
+        # the live one on another config than the elected scheduler's.
+        pruned = add_worker(connection, seconds_since_heartbeat=300)
+        names = "INSERT INTO grumble_queue_workers (worker_id, name, config_hash) VALUES (:id, :name, :hash)"
+        connection.execute(text(names), [{"id": live, "name": "a:1", "hash": "old"}])
+        connection.execute(text(names), [{"id": pruned, "name": "b:2", "hash": "new"}])
+        connection.execute(text("DELETE FROM procrastinate_workers WHERE id = :id"), {"id": pruned})
+        connection.execute(text("INSERT INTO grumble_queue_scheduler VALUES ('c:3', 'new')"))
     import_mentions(engine, "acme", [mention(1), mention(2)])
     assert scraped(QueueCollector(engine, stalled_after_seconds=30)) == {
         BACKLOG: 2,
@@ -77,6 +85,8 @@ def test_jobs_by_status_stalled_jobs_and_workers_by_heartbeat(engine: Engine) ->
         ("grumble_queue_stalled_jobs", ()): 2,
         ("grumble_workers", (("state", "live"),)): 1,
         ("grumble_workers", (("state", "stalled"),)): 1,
+        ("grumble_workers", (("state", "missing"),)): 1,
+        ("grumble_workers_config_drift", ()): 1,
     }
     # A longer patience: the silent worker is live again, and only the orphaned job is stalled.
     patient = scraped(QueueCollector(engine, stalled_after_seconds=600))
