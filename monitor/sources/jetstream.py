@@ -103,11 +103,14 @@ def parse_event(event: Any, skips: SkipLog) -> StreamEvent | None:
         return StreamEvent(time_us, at, key, deleted=uri)
     if operation not in ("create", "update"):
         return StreamEvent(time_us, at, key)
-    mention = _post(uri, did, commit, at, skips)
+    mention = post_mention(uri, did, commit, at, skips)
     return StreamEvent(time_us, at, key, mention=mention)
 
 
-def _post(uri: str, did: str, commit: Mapping[str, Any], at: datetime, skips: SkipLog) -> Mention | None:
+def post_mention(
+    uri: str, did: str, commit: Mapping[str, Any], at: datetime, skips: SkipLog
+) -> Mention | None:
+    """The post in a commit's `record` (and `cid`); also the v2 parser's (sources/jetstream_v2.py)."""
     record = as_mapping(commit.get("record"))
     text = record.get("text")
     if not isinstance(text, str):

@@ -22,9 +22,9 @@ from monitor.config import Config
 from monitor.sources.base import Source
 from monitor.sources.http import option_int
 from monitor.store.leases import this_process
-from monitor.streams.bluesky import JetstreamAdapter
+from monitor.streams.bluesky import JetstreamAdapter, JetstreamV2Adapter
 from monitor.streams.mastodon import MastodonAdapter
-from monitor.streams.plan import StreamPlan, planned_streams
+from monitor.streams.plan import StreamPlan, jetstream_protocol, planned_streams
 from monitor.streams.runner import Adapter, StreamRunner
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,10 @@ class Nudge:
 def build_adapter(config: Config, plan: StreamPlan, source: Callable[[str], Source]) -> Adapter:
     """The adapter of a planned stream, with the source's REST client for catching up."""
     if plan.key.source == "bluesky":
-        options = config.source_settings("bluesky").options
+        settings = config.source_settings("bluesky")
+        if jetstream_protocol(settings) == "v2":
+            return JetstreamV2Adapter(plan.key.endpoint, source("bluesky"))
+        options = settings.options
         rewind = option_int(options, "rewind_seconds", 5, minimum=0, maximum=3600)
         return JetstreamAdapter(plan.key.endpoint, source("bluesky"), rewind=timedelta(seconds=rewind))
     token = str(config.source_settings("mastodon").options.get("access_token") or "") or None

@@ -11,6 +11,8 @@ A watch streams a source with `stream` in its source table:
 
 The endpoint is the source's (`[sources.bluesky] jetstream_url`, `[sources.mastodon] streaming_url`,
 by default the instance's own `/api/v1/streaming`), so every watch on one endpoint shares its connection.
+`[sources.bluesky] jetstream_protocol = "v2"` streams Jetstream's subscribeEvents XRPC path instead of
+v1's `/subscribe`: a different endpoint, so a v1 cursor (a time) is never sent as a v2 one (a seq).
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from typing import Any
 from monitor.config import Config
 from monitor.errors import ConfigError
 from monitor.mention import Watch
-from monitor.sources import jetstream, mastodon_stream
+from monitor.sources import jetstream, jetstream_v2, mastodon_stream
 from monitor.sources.base import SourceSettings
 from monitor.store.streams import StreamKey
 
 STREAMABLE = ("bluesky", "mastodon")
+JETSTREAM_PROTOCOLS = ("v1", "v2")
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,23 @@ def _check(watch: Watch, source: str) -> None:
         raise ConfigError(f"{where}: a streamed watch needs keywords to match the stream against")
 
 
+def jetstream_protocol(settings: SourceSettings) -> str:
+    """`[sources.bluesky] jetstream_protocol`: "v1" (the default) or "v2"."""
+    value = str(settings.options.get("jetstream_protocol") or "v1").strip().lower()
+    if value not in JETSTREAM_PROTOCOLS:
+        raise ConfigError(
+            f"[sources.bluesky] jetstream_protocol is {value!r}; expected {' or '.join(JETSTREAM_PROTOCOLS)}"
+        )
+    return value
+
+
 def endpoint(settings: SourceSettings) -> str:
     options: Mapping[str, Any] = settings.options
     if settings.name == "bluesky":
-        return str(options.get("jetstream_url") or jetstream.DEFAULT_JETSTREAM_URL)
+        configured = str(options.get("jetstream_url") or "")
+        if jetstream_protocol(settings) == "v2":
+            return jetstream_v2.stream_url(configured or jetstream_v2.DEFAULT_JETSTREAM_V2_URL)
+        return configured or jetstream.DEFAULT_JETSTREAM_URL
     return mastodon_stream.streaming_url(settings.base_url, str(options.get("streaming_url") or "") or None)
 
 
