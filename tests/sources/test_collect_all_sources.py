@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.cli import main
+from monitor.sources.paging import FAILURES, decode_cursor
 from monitor.store.collect_state import get_state
 from monitor.store.engine import connect
 from monitor.store.mentions import counts_by_source
@@ -142,7 +143,12 @@ def test_collect_once_fills_the_store_from_all_six_and_status_shows_a_failing_on
             )
             assert counts[name].stored == expected, name
     state = get_state(engine, "acme", "hackernews")
-    assert state.cursor == cursor_before and state.consecutive_failures == 1
+    # The cursor keeps its place (the marks of what was stored) and learns how often the page failed.
+    before, after = decode_cursor("hackernews", cursor_before), decode_cursor("hackernews", state.cursor)
+    assert {key: (s.mark, s.mark_ids) for key, s in after.items()} == {
+        key: (s.mark, s.mark_ids) for key, s in before.items()
+    }
+    assert [s.extra.get(FAILURES) for s in after.values()] == [1] and state.consecutive_failures == 1
 
     capsys.readouterr()
     assert main(["--config", config, "status"]) == 0

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ImportFileError
+from monitor.mention import MAX_TEXT_CHARS
 from monitor.sources.tabular import read_file
 
 
@@ -116,7 +117,9 @@ def test_odd_text_is_kept(tmp_path: Path) -> None:
     texts = {m.external_id: m.text for m in batch.mentions}
     assert batch.problems == []
     assert texts["empty"] == ""
-    assert len(texts["big"]) == 1_000_000
+    # Kept whole apart from the stored text, which is cut to the bound every mention has.
+    assert len(texts["big"]) == MAX_TEXT_CHARS
+    assert next(m.full_text for m in batch.mentions if m.external_id == "big") == big
     assert texts["bytes"] == "caf\ufffd broken"
     assert texts["emoji"] == "love it 😍🔥"
     assert texts["rtl"] == "מוצר גרוע מאוד"
