@@ -342,7 +342,7 @@ def test_three_workers_survive_two_kills_and_store_score_and_send_everything_onc
     # The survivor took over the dead workers' jobs once their heartbeats lapsed.
     said = "".join(processes.log(n) for n in workers)
     assert re.search(
-        r"silent for over 3 s: (handed to another worker|a newer queued job does its work)", said
+        r"silent for over 3 s: (handed to another worker|superseded by the same job queued since)", said
     )
     assert "workers: 1 alive" in status, status
     assert scheduler.poll() is None, processes.log("scheduler")
