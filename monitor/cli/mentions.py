@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from monitor.cli.common import EXIT_ERROR, config_of
 from monitor.errors import ConfigError, GrumbleError
 from monitor.store.engine import connect
+
+if TYPE_CHECKING:  # the collector is imported when a command runs, not when the CLI starts
+    from monitor.collect.run import CollectResult
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -47,12 +50,17 @@ def cmd_collect(args: argparse.Namespace) -> int:
             failures += bool(result.warnings)
         else:
             failures += 1
-            stored = f" after {result.summary}" if result.pages else ""  # what earlier pages stored stays
-            print(f"{watch.name}/{source_name}: FAILED{stored}: {result.error}", file=sys.stderr)
+            print(failure_line(result), file=sys.stderr)
     if not args.no_score:
         scored = score_pending(engine, jobs.model.get(), batch_size=config.model.batch_size)
         print(f"scored {scored} mentions")
     return EXIT_ERROR if failures else 0
+
+
+def failure_line(result: CollectResult) -> str:
+    """A failed run's line; with what the pages before the failure stored (they stay stored)."""
+    stored = f" after {result.summary}" if result.pages else ""
+    return f"{result.watch}/{result.source}: FAILED{stored}: {result.error}"
 
 
 def cmd_score(args: argparse.Namespace) -> int:

@@ -736,6 +736,13 @@ def test_a_watch_of_one_stream_gives_up_a_failing_deep_page_and_reads_page_one_a
         collect(engine, watch, source, force=True)
     # Before: with one stream the failure counts were thrown away with the cursor: page 2, forever.
     assert asked[-1] == 1 or 1 in asked[asked.index(2) + 1 :]
+    # `grumble collect --once` says what the run stored before it failed (it printed only FAILED).
+    from monitor.cli.mentions import failure_line
+
+    line = failure_line(first)
+    assert (
+        line.startswith(f"acme/appstore: FAILED after {first.fetched} fetched") and f"{first.new} new" in line
+    )
     newest = dict(reviews[0], id={"label": "9999999999999"})
     reviews.insert(0, newest)
     result = collect(engine, watch, source, force=True)
