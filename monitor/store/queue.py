@@ -205,31 +205,23 @@ def describe_job(task_name: str, arguments: dict[str, object]) -> str:
 
 def failed_jobs(engine: Engine) -> int:
     """Jobs that ended in an error and are kept (a week) for a person to look at."""
-    if engine.dialect.name != "postgresql":
-        return 0
-    with engine.connect() as connection:
-        if not _has_queue(connection):
-            return 0
-        return int(
-            connection.execute(
-                text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'")
-            ).scalar_one()
-        )
+    return _jobs_in_status(engine, "failed")
 
 
 def superseded_jobs(engine: Engine) -> int:
     """Jobs of a silent worker that a newer queued job of the same work replaced (recover_stalled ends
     them "aborted"): nothing failed, they are kept a week beside the failed ones, and counted apart."""
+    return _jobs_in_status(engine, "aborted")
+
+
+def _jobs_in_status(engine: Engine, status: str) -> int:
     if engine.dialect.name != "postgresql":
         return 0
     with engine.connect() as connection:
         if not _has_queue(connection):
             return 0
-        return int(
-            connection.execute(
-                text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'aborted'")
-            ).scalar_one()
-        )
+        query = text("SELECT count(*) FROM procrastinate_jobs WHERE status = :status")
+        return int(connection.execute(query, {"status": status}).scalar_one())
 
 
 def scheduler_leader(engine: Engine, lock_key: int, name_prefix: str) -> SchedulerLeader | None:

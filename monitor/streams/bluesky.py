@@ -62,8 +62,7 @@ class JetstreamAdapter:
 
     def advance(self, cursor: str | None, events: Sequence[Event]) -> str | None:
         # Events of one moment arrive slightly out of order: the newest so far is the cursor.
-        positions = [p for p in (_number(cursor), *(_number(e.position) for e in events)) if p is not None]
-        return str(max(positions)) if positions else cursor
+        return largest_position(cursor, events)
 
     def catch_up(self, engine: Engine, watches: Sequence[Watch], cursor: str | None) -> str | None:
         catch_up_over_search(engine, watches, self.search)
@@ -104,8 +103,7 @@ class JetstreamV2Adapter:
 
     def advance(self, cursor: str | None, events: Sequence[Event]) -> str | None:
         # seq only grows on one instance: the largest seen is where to resume.
-        positions = [p for p in (_number(cursor), *(_number(e.position) for e in events)) if p is not None]
-        return str(max(positions)) if positions else cursor
+        return largest_position(cursor, events)
 
     def catch_up(self, engine: Engine, watches: Sequence[Watch], cursor: str | None) -> str | None:
         catch_up_over_search(engine, watches, self.search)
@@ -132,6 +130,12 @@ def catch_up_over_search(engine: Engine, watches: Sequence[Watch], search: Sourc
         log.info(
             "bluesky: caught %s up over search: %d new (%s)", watch.name, result.new, result.error or "ok"
         )
+
+
+def largest_position(cursor: str | None, events: Sequence[Event]) -> str | None:
+    """The largest of the cursor and the events' positions (both wires' cursors are numbers)."""
+    positions = [p for p in (_number(cursor), *(_number(e.position) for e in events)) if p is not None]
+    return str(max(positions)) if positions else cursor
 
 
 def _number(cursor: str | None) -> int | None:
