@@ -42,7 +42,7 @@ class CollectResult:
     error: str | None = None
     skipped_until: datetime | None = None
     warnings: tuple[str, ...] = ()
-    edited: int = 0  # stored mentions whose content the source changed (store/mentions.py)
+    edited: int = 0  # stored mentions whose content the source changed (store/edits.py)
     deleted: int = 0  # stored mentions the source said were deleted
 
     @property

@@ -1,10 +1,10 @@
 """Storing what a source returned, and what it does to the cases: a page's mentions, its deletions and
 its cursor in one transaction, with each edit that came after our reply reopening its case.
 
-The store keeps the rows (monitor/store/mentions.py: new, edited, deleted); a case moves only through
-the transition table (monitor/respond/transitions.py), so joining the two lives here, above both.
-A polling collector calls `save_page`; a stream, which keeps its cursor elsewhere, calls `store_batch`
-in the transaction that writes its cursor.
+The store keeps the rows (monitor/store/mentions.py: new; monitor/store/edits.py: edited, deleted); a
+case moves only through the transition table (monitor/respond/transitions.py), so joining the two lives
+here, above both. A polling collector calls `save_page`; a stream, which keeps its cursor elsewhere,
+calls `store_batch` in the transaction that writes its cursor.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from monitor.mention import Mention, utcnow
 from monitor.respond.transitions import apply_transition
 from monitor.store.cases import case_for_mention
 from monitor.store.collect_state import advance_cursor
-from monitor.store.mentions import SOURCE_ACTOR, Edit, Stored, mark_deleted, store_mentions
+from monitor.store.edits import SOURCE_ACTOR, Edit, mark_deleted
+from monitor.store.mentions import Stored, store_mentions
 from monitor.store.triage import mention_triage
 
 # Checks, inside the transaction about to write a page, that this run still holds its claim on the

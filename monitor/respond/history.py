@@ -2,7 +2,7 @@
 `mention_events`; every place that shows the history words it through `event_sentence`.
 
 The kinds are written by monitor/respond/ (cases, replies, posting, transitions), by
-monitor/store/triage.py (relabel) and by monitor/store/mentions.py (the source's edits and deletions).
+monitor/store/triage.py (relabel) and by monitor/store/edits.py (the source's edits and deletions).
 A kind not listed here (a newer version's, or a typo) still reads as a sentence, with its before and
 after values."""
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor.respond.cases import RULES_ACTOR
-from monitor.store.mentions import SOURCE_ACTOR
+from monitor.store.edits import SOURCE_ACTOR
 from monitor.store.triage import MentionEvent
 
 # "with the case" / "with the mention": the note transitions.py gives the side that followed.
@@ -22,7 +22,7 @@ def _words(value: str | None) -> str:
     return (value or "nothing").replace("_", " ")
 
 
-# What the source told us (store/mentions.py): the author's own doing, worded as theirs.
+# What the source told us (store/edits.py): the author's own doing, worded as theirs.
 _BY_THE_AUTHOR = {"edited": "The author edited it", "deleted": "The author deleted the post"}
 
 

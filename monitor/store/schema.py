@@ -1,8 +1,10 @@
-"""The tables. Changes go through an Alembic migration in `migrations/versions/`, never create_all."""
+"""The tables. Changes go through an Alembic migration in `migrations/versions/`, never create_all.
+
+The mention tables and `metadata` are in mention_tables.py and re-exported here; this module adds the
+rest (collection state, delivery, the care workflow, sign-in, limits, views, streams), so importing it
+declares every table: `from monitor.store.schema import X` for any of them."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -13,137 +15,23 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.store.dialects import UTCDateTime
 
-metadata = MetaData()
-
-
-mentions = Table(
-    "mentions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(40), nullable=False),
-    Column("external_id", String(512), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("title", Text),
-    Column("author", String(256)),
-    Column("url", Text),
-    Column("created_at", UTCDateTime(), nullable=False),
-    Column("collected_at", UTCDateTime(), nullable=False),
-    Column("author_reach", BigInteger),
-    Column("engagement", BigInteger),
-    Column("rating", Float),
-    Column("parent_id", String(512)),
-    Column("language", String(16)),
-    Column("metrics", JSON),
-    Column("raw", JSON),
-    # The current score; re-scoring with another model version overwrites it.
-    Column("label", String(10)),
-    Column("negative", Float),
-    Column("neutral", Float),
-    Column("positive", Float),
-    Column("detected_language", String(16)),
-    # What the model read in the text alone, and what decided `label` (verdict.py): text, stars, language.
-    Column("text_label", String(10)),
-    Column("label_basis", String(10)),
-    Column("model_version", String(128)),
-    Column("scored_at", UTCDateTime()),
-    # log(priority) without its time-dependent term: ordering by it is ordering by priority (ranking.py).
-    Column("rank_key", Float),
-    # Triage: open, handled, or dismissed (spam, not about us).
-    Column("triage", String(16), nullable=False, server_default="open"),
-    Column("triaged_at", UTCDateTime()),
-    Column("triaged_by", String(128)),
-    # When the source said the author deleted it (a stream's delete event): it leaves the inbox.
-    Column("deleted_at", UTCDateTime()),
-    UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
-    Index("ix_mentions_label_created", "label", "created_at"),
-    Index("ix_mentions_created", "created_at"),
-    Index("ix_mentions_scored_at", "scored_at"),
-    Index("ix_mentions_author", "source", "author", "created_at"),
-    Index("ix_mentions_parent", "source", "parent_id"),
-)
-
-# The inbox's orders (store/inbox.py SORTS adds "newest", which walks ix_mentions_created), each with an
-# index in that very order after the triage and label the inbox filters on, so its first page is a walk
-# along one index that stops after 25 rows. Each order ends on id: pages never repeat or skip a mention
-# between two equal keys. Unscored mentions (no key yet) come last.
-_m = mentions.c
-INBOX_ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
-    "priority": (_m.rank_key.desc().nulls_last(), _m.created_at.desc(), _m.id.desc()),
-    # The author's audience, then the post's own reactions; ties by priority.
-    "reach": (
-        _m.author_reach.desc().nulls_last(),
-        _m.engagement.desc().nulls_last(),
-        _m.rank_key.desc().nulls_last(),
-        _m.id.desc(),
-    ),
-    # What the model read in the text: P(negative).
-    "most negative": (_m.negative.desc().nulls_last(), _m.rank_key.desc().nulls_last(), _m.id.desc()),
-}
-for _name, _order in (
-    ("ix_mentions_inbox", "priority"),
-    ("ix_mentions_inbox_reach", "reach"),
-    ("ix_mentions_inbox_negative", "most negative"),
-):
-    Index(_name, _m.triage, _m.label, *INBOX_ORDERS[_order])
-
-
-label_feedback = Table(
-    "label_feedback",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
-    Column("model_label", String(10)),
-    Column("model_version", String(128)),
-    Column("corrected_label", String(10), nullable=False),
-    Column("corrected_by", String(128), nullable=False),
-    Column("corrected_at", UTCDateTime(), nullable=False),
-    Index("ix_label_feedback_mention", "mention_id"),
-)
-
-# Earlier versions of an edited mention (store/mentions.py): what it said before each edit, numbered
-# from 1, the oldest; the mention's row always holds the latest.
-mention_versions = Table(
-    "mention_versions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("title", Text),
-    Column("rating", Float),
-    Column("language", String(16)),
-    Column("raw", JSON),
-    Column("seen_at", UTCDateTime(), nullable=False),  # when this version was collected
-    Column("replaced_at", UTCDateTime(), nullable=False),  # when the edit replacing it was
-    UniqueConstraint("mention_id", "version", name="uq_mention_versions_mention_version"),
-)
-
-# The whole text of a mention cut to mention.MAX_TEXT_CHARS: read only to download it (mention page).
-mention_full_texts = Table(
-    "mention_full_texts",
-    metadata,
-    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
-    Column("text", Text, nullable=False),
-    Column("characters", BigInteger, nullable=False),
-)
-
-mention_watches = Table(
-    "mention_watches",
-    metadata,
-    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
-    Column("watch", String(128), primary_key=True),
-    Index("ix_mention_watches_watch", "watch", "mention_id"),
-)
+# Re-exported, so that this module names every table.
+from monitor.store.mention_tables import INBOX_ORDERS as INBOX_ORDERS
+from monitor.store.mention_tables import label_feedback as label_feedback
+from monitor.store.mention_tables import mention_events as mention_events
+from monitor.store.mention_tables import mention_full_texts as mention_full_texts
+from monitor.store.mention_tables import mention_versions as mention_versions
+from monitor.store.mention_tables import mention_watches as mention_watches
+from monitor.store.mention_tables import mentions as mentions
+from monitor.store.mention_tables import metadata as metadata
 
 collect_state = Table(
     "collect_state",
@@ -160,21 +48,6 @@ collect_state = Table(
     Column("mentions_collected", BigInteger, nullable=False, default=0),
     # Set by a run that worked only in part (one feed of several failed); cleared by a clean run.
     Column("last_warning", Text),
-)
-
-# Who did what to a mention, when: triage and label changes (the case history the mention page shows).
-mention_events = Table(
-    "mention_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mention_id", Integer, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
-    Column("action", String(32), nullable=False),
-    Column("before", String(64)),
-    Column("after", String(64)),
-    Column("note", Text),
-    Column("actor", String(128), nullable=False),
-    Column("at", UTCDateTime(), nullable=False),
-    Index("ix_mention_events_mention", "mention_id", "at"),
 )
 
 # One digest for one recipient list: created in "intent" with its mentions claimed and its message

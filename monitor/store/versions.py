@@ -1,4 +1,4 @@
-"""What an edited mention said before: its earlier versions (written by store/mentions.py on an edit)."""
+"""What an edited mention said before: its earlier versions (written by store/edits.py on an edit)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.store.mentions import SOURCE_ACTOR
+from monitor.store.edits import SOURCE_ACTOR
 from monitor.store.triage import MentionEvent
 from monitor.store.versions import MentionVersion
 from monitor.surface import render

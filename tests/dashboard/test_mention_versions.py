@@ -7,7 +7,7 @@ from monitor.collect.saving import save_page
 from monitor.config import ResponderSettings
 from monitor.mention import utcnow
 from monitor.respond.cases import open_case, set_status
-from monitor.store.mentions import mark_deleted
+from monitor.store.edits import mark_deleted
 from tests.dashboard.conftest import Seeded, markdown_text, run_app
 from tests.factories import mention
 

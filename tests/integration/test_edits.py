@@ -20,14 +20,16 @@ from monitor.respond.cases import open_case, set_status
 from monitor.respond.history import event_sentence
 from monitor.respond.transitions import apply_transition
 from monitor.score.run import score_pending
+from monitor.store import edits as edits_module
 from monitor.store import mentions as mentions_module
 from monitor.store.alerts import recent_negatives
 from monitor.store.cases import find_case, overdue_cases, uncased_scored_since, update_case
 from monitor.store.collect_state import get_state
 from monitor.store.digests import unclaimed_negatives
+from monitor.store.edits import mark_deleted
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import open_negatives, ranked
-from monitor.store.mentions import import_mentions, iter_all, mark_deleted, store_mentions
+from monitor.store.mentions import import_mentions, iter_all, store_mentions
 from monitor.store.schema import mention_events, mention_versions, mentions
 from monitor.store.triage import history
 from monitor.store.versions import earlier_versions
@@ -353,12 +355,12 @@ def test_an_edit_made_from_a_stale_read_is_redone_on_the_row_as_it_now_is(engine
     committed. Its compare-and-set finds the row changed, reads it again, and keeps both versions."""
     import_mentions(engine, "acme", [review(5, "v0")])
     with engine.connect() as connection:
-        [stale] = mentions_module._stored_rows(connection, mentions.c.external_id == "m1")
+        [stale] = edits_module._stored_rows(connection, mentions.c.external_id == "m1")
     import_mentions(engine, "acme", [review(4, "vA")])  # the other writer, committed in between
 
     now = utcnow()
     with engine.begin() as connection:
-        edit = mentions_module._apply_edit(connection, stale, mentions_module._row(review(1, "vB"), now), now)
+        edit = edits_module._apply_edit(connection, stale, mentions_module._row(review(1, "vB"), now), now)
 
     assert edit is not None and (edit.version, edit.changes) == (2, "text changed; rating 4 -> 1")
     versions = earlier_versions(engine, int(row(engine)["id"]))
