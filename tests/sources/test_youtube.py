@@ -1,4 +1,4 @@
-"""YouTube comments (monitor/sources/youtube.py) against a real loopback server.
+"""YouTube comments (monitor/sources/youtube/) against a real loopback server.
 
 The first half replays every file of ../shared/data/payloads/youtube (recorded answers of the real API,
 its recorded errors, and its discovery schema, which the requests we send are checked against); the
