@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from monitor.mention import Mention
-from monitor.sources.google_play import PLAY_KEY, GooglePlaySource, language_code, review_url
+from monitor.sources.google_play import GooglePlaySource
+from monitor.sources.google_play_reviews import PLAY_KEY, language_code, review_url
 from monitor.sources.text import as_int, parse_time
 
 FORMAT = "play-console"
