@@ -33,7 +33,7 @@ from monitor.errors import (
     SourceResponseError,
     SourceUnavailable,
 )
-from monitor.sources.http import DEFAULT_RETRY_AFTER_S, perform, retry_after_seconds, snippet
+from monitor.sources.http import DEFAULT_RETRY_AFTER_S, retry_after_seconds, snippet
 from monitor.sources.quota import DailyWindow
 
 QUOTA_REASONS = frozenset(
@@ -151,19 +151,3 @@ def check_google_status(source: str, response: httpx.Response, *, auth_hint: str
     if status >= 500:
         raise SourceUnavailable(source, f"HTTP {status} server error on {where}: {said}; will retry later")
     raise SourceResponseError(source, f"HTTP {status} for {resource} ({where}): {said}")
-
-
-def google_send(
-    client: httpx.Client,
-    source: str,
-    method: str,
-    url: str,
-    *,
-    auth_hint: str,
-    resource: str,
-    **kwargs: Any,
-) -> httpx.Response:
-    """One request to a Google API; network failures and error answers come out as SourceErrors."""
-    response = perform(client, source, method, url, **kwargs)
-    check_google_status(source, response, auth_hint=auth_hint, resource=resource)
-    return response

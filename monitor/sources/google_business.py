@@ -42,7 +42,7 @@ from monitor.errors import (
 )
 from monitor.mention import Mention, Page, Watch
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
-from monitor.sources.google_api import google_send
+from monitor.sources.google_api import check_google_status
 from monitor.sources.google_auth import GoogleToken
 from monitor.sources.http import (
     SkipLog,
@@ -52,6 +52,7 @@ from monitor.sources.http import (
     expect_mapping,
     option_int,
     option_list,
+    send,
 )
 from monitor.sources.paging import Batch, StreamState, fetch_streams
 from monitor.sources.reply_errors import reply_request
@@ -191,7 +192,7 @@ class GoogleBusinessSource:
     def _send(self, method: str, path: str, resource: str, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **self.token.header()}
         try:
-            return google_send(
+            return send(
                 self.client,
                 self.name,
                 method,
@@ -199,6 +200,7 @@ class GoogleBusinessSource:
                 headers=headers,
                 auth_hint=self.auth_hint,
                 resource=resource,
+                check=check_google_status,
                 **kwargs,
             )
         except SourceAuthError:

@@ -45,7 +45,7 @@ from monitor.errors import (
 )
 from monitor.mention import Page, Watch
 from monitor.sources.base import PostedReply, ReplyTarget, SourceSettings, TextLength
-from monitor.sources.google_api import google_send
+from monitor.sources.google_api import check_google_status
 from monitor.sources.google_auth import GoogleToken
 from monitor.sources.google_play_reviews import PLAY_KEY as PLAY_KEY
 from monitor.sources.google_play_reviews import SOURCE, package_of, parse_review
@@ -59,6 +59,7 @@ from monitor.sources.http import (
     expect_mapping,
     option_int,
     option_list,
+    send,
 )
 from monitor.sources.paging import Batch, StreamState, fetch_streams
 from monitor.sources.quota import (
@@ -175,7 +176,7 @@ class GooglePlaySource:
     def _send(self, method: str, path: str, resource: str, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **self.token.header()}
         try:
-            return google_send(
+            return send(
                 self.client,
                 self.name,
                 method,
@@ -183,6 +184,7 @@ class GooglePlaySource:
                 headers=headers,
                 auth_hint=self.auth_hint,
                 resource=resource,
+                check=check_google_status,
                 **kwargs,
             )
         except SourceAuthError:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -228,6 +228,12 @@ def check_status(source: str, response: httpx.Response, *, auth_hint: str, resou
     raise SourceResponseError(source, f"HTTP {status} for {resource} ({where}): {said}")
 
 
+class StatusCheck(Protocol):
+    """What turns an unsuccessful answer into its SourceError (check_status, or an API's own)."""
+
+    def __call__(self, source: str, response: httpx.Response, *, auth_hint: str, resource: str) -> None: ...
+
+
 def send(
     client: httpx.Client,
     source: str,
@@ -236,11 +242,13 @@ def send(
     *,
     auth_hint: str,
     resource: str,
+    check: StatusCheck | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Perform one request; every failure comes out as a SourceError (see the module docstring)."""
+    """Perform one request; every failure comes out as a SourceError (see the module docstring).
+    `check` reads an API whose error answers say more than check_status can (Google's envelope)."""
     response = perform(client, source, method, url, **kwargs)
-    check_status(source, response, auth_hint=auth_hint, resource=resource)
+    (check or check_status)(source, response, auth_hint=auth_hint, resource=resource)
     return response
 
 
