@@ -107,15 +107,16 @@ def running(
 
 def stored(engine: Engine) -> dict[str, dict[str, Any]]:
     """Every stored mention by external id: text, deleted_at and the watches it belongs to."""
+    # One statement: the stream writes while this reads, and SQLite gives each SELECT its own snapshot.
+    query = select(
+        mentions.c.external_id, mentions.c.text, mentions.c.deleted_at, mention_watches.c.watch
+    ).select_from(mentions.outerjoin(mention_watches, mention_watches.c.mention_id == mentions.c.id))
+    out: dict[str, dict[str, Any]] = {}
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(mentions.c.id, mentions.c.external_id, mentions.c.text, mentions.c.deleted_at)
-        )
-        out = {
-            r.external_id: {"id": r.id, "text": r.text, "deleted_at": r.deleted_at, "watches": set()}
-            for r in rows
-        }
-        by_id = {v["id"]: v for v in out.values()}
-        for link in connection.execute(select(mention_watches)):
-            by_id[link.mention_id]["watches"].add(link.watch)
+        for r in connection.execute(query):
+            entry = out.setdefault(
+                r.external_id, {"text": r.text, "deleted_at": r.deleted_at, "watches": set()}
+            )
+            if r.watch is not None:
+                entry["watches"].add(r.watch)
     return out
