@@ -12,18 +12,23 @@ export TRANSFORMERS_VERBOSITY := error
 .PHONY: install up test lint typecheck pytest clean
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned by constraints.txt: an unpinned torch pulls gigabytes of CUDA packages.
-	$(BIN)/pip install --quiet -c constraints.txt torch
-	# What `make test` needs: Grumble, the test tools and the training extra (the tests cover training).
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,train]"
-	# Builds the bundled model's int8 ONNX file now (~10 s), so the first load is fast too.
-	$(BIN)/python -m models.export
-	touch $(STAMP)
+	@echo "==> [1/4] Creating the virtual environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# torch first, pinned by constraints.txt: an unpinned torch pulls gigabytes of CUDA packages.
+	@echo "==> [2/4] Installing torch, the CPU build (the largest download: a few minutes on a slow line)"
+	@$(BIN)/pip install --progress-bar on -c constraints.txt torch
+	@# What `make test` needs: Grumble, the test tools and the training extra (the tests cover training).
+	@echo "==> [3/4] Installing Grumble and its libraries (a few minutes)"
+	@$(BIN)/pip install --progress-bar on -c constraints.txt -e ".[test,train]"
+	@echo "==> [4/4] Preparing the bundled sentiment model (about 10 s)"
+	@$(BIN)/python -m models.export
+	@touch $(STAMP)
+	@echo "==> Installed. The command is $(BIN)/grumble (or run 'source $(BIN)/activate' once, then 'grumble --help')."
 
 install: $(STAMP)
 
 up: install
+	@echo "==> Starting Grumble on SQLite with demo data ($(BIN)/grumble up; Ctrl-C stops it)"
 	$(BIN)/grumble up
 
 lint: install

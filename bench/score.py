@@ -106,7 +106,7 @@ def one_thread_model() -> Any:
     else:
         # The ONNX backend runs one text per core side by side (`workers`, cpu_count() by default;
         # each run is already single-threaded): one worker is one core.
-        model.backend.workers = 1  # type: ignore[attr-defined]
+        model.backend.runs.workers = 1  # type: ignore[attr-defined]
     model.predict(["warming up the model", "a second text"])
     return model
 

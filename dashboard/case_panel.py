@@ -15,15 +15,16 @@ from sqlalchemy import Engine
 
 from dashboard import context
 from dashboard.context import acting
-from dashboard.panel_message import say, show
+from dashboard.helpdesk_panel import helpdesk_panel
+from dashboard.panel_message import say, say_failed, show
 from dashboard.reply_panel import reply_panel
 from dashboard.safe import plain
 from dashboard.times import shown_time
-from monitor.auth.users import User
-from monitor.config import Config
+from monitor.auth.users import User, shown_name, typed_name
+from monitor.config import Config, ResponderSettings
 from monitor.errors import GrumbleError
 from monitor.mention import utcnow
-from monitor.respond.cases import add_note, assign, open_case, set_status, set_tags
+from monitor.respond.cases import add_note, assign, open_case_saying, set_status, set_tags
 from monitor.respond.history import event_sentence
 from monitor.respond.transitions import MANUAL_STATUSES
 from monitor.store.cases import Case, case_notes, find_case
@@ -35,8 +36,8 @@ STATUS_LABELS = {
     "in_progress": "🛠️ in progress",
     "waiting_for_approval": "⏳ waiting for approval",
     "replied": "💬 replied",
-    "resolved": "✅ resolved",
-    "dismissed": "🚫 dismissed",
+    "resolved": "✅ handled",  # one name per thing: history.STATUS_WORDS
+    "dismissed": "🚫 not relevant",
 }
 NOBODY = "(nobody)"
 
@@ -46,7 +47,7 @@ def _act(action: Callable[..., Any], *args: Any) -> None:
     try:
         action(*args)
     except GrumbleError as exc:
-        say("error", str(exc))
+        say_failed("Not changed", exc, "Reload the page to see the case as it is now, then try again.")
 
 
 def _minutes(delta: timedelta) -> str:
@@ -70,11 +71,12 @@ def _clock(label: str, done: datetime | None, due: datetime | None, start: datet
 def _summary(case: Case, now: datetime) -> None:
     tags = ", ".join(case.tags) or "none"
     st.markdown(
-        f"**{STATUS_LABELS.get(case.status, case.status)}** · assignee **{plain(case.assignee or 'nobody')}**"
+        f"**{STATUS_LABELS.get(case.status, case.status)}**"
+        f" · assignee **{plain(shown_name(case.assignee or 'nobody'))}**"
         f" · tags {plain(tags)}"
     )
     first = _clock("First response", case.first_response_at, case.response_due_at, case.clock_from, now)
-    resolution = _clock("Resolution", case.resolved_at, case.resolution_due_at, case.clock_from, now)
+    resolution = _clock("Handled", case.resolved_at, case.resolution_due_at, case.clock_from, now)
     st.caption(
         f"{first} · {resolution} · case opened {shown_time(case.opened_at)}"
         f" · clock from {shown_time(case.clock_from)}, when the mention reached us"
@@ -91,8 +93,8 @@ def _status_changed(engine: Engine, case_id: int, key: str, actor: str) -> None:
 
 
 def _assign(engine: Engine, case_id: int, key: str, actor: str) -> None:
-    value = st.session_state.get(key) or ""
-    _act(assign, engine, case_id, None if value == NOBODY else value, actor)
+    value = typed_name(str(st.session_state.get(key) or ""), actor)
+    _act(assign, engine, case_id, None if value in ("", NOBODY) else value, actor)
 
 
 def _save_tags(engine: Engine, case_id: int, key: str, actor: str) -> None:
@@ -104,9 +106,26 @@ def _add_note(engine: Engine, case_id: int, key: str, actor: str) -> None:
     try:
         add_note(engine, case_id, str(st.session_state.get(key) or ""), actor)
     except GrumbleError as exc:
-        say("error", str(exc))
+        say_failed("Note not added", exc, "Correct it, then add it again.")
         return
     st.session_state[key] = ""
+
+
+def _open_case(engine: Engine, mention_id: int, actor: str, settings: ResponderSettings) -> None:
+    """Open the case; when someone opened it since this page was drawn, say so (the panel, drawn
+    again after this, shows their case as it stands) rather than seem to have opened it now."""
+    try:
+        opened = open_case_saying(engine, mention_id, actor, settings)
+    except GrumbleError as exc:
+        say_failed("No case opened", exc, "Reload the page, then try again.")
+        return
+    if not opened.new:
+        who = "You" if opened.opened_by == actor else shown_name(opened.opened_by or "Someone")
+        say(
+            "info",
+            f"{who} already opened this case, at {shown_time(opened.case.opened_at)}: nothing new was opened."
+            " Here it is as it stands now.",
+        )
 
 
 # --- sections -------------------------------------------------------------------------------------------
@@ -131,7 +150,8 @@ def _case_controls(engine: Engine, case: Case, config: Config, user: User) -> No
         current = case.assignee if case.assignee in names else NOBODY
         assignee_col.selectbox("Assignee", names, index=names.index(current), key=assignee_key)
     else:
-        assignee_col.text_input("Assignee", value=case.assignee or "", key=assignee_key)
+        assignee = shown_name(case.assignee) if case.assignee else ""  # "you", never "local"
+        assignee_col.text_input("Assignee", value=assignee, key=assignee_key, placeholder="a name, or me")
     assignee_col.button(
         "Assign",
         key=f"{key}-assign",
@@ -181,8 +201,8 @@ def case_panel(engine: Engine, mention: dict[str, Any]) -> None:
             st.button(
                 "Open a case",
                 key=f"open-case-{mention['id']}",
-                on_click=acting(_act),
-                args=(open_case, engine, int(mention["id"]), user.name, config.responder),
+                on_click=acting(_open_case),
+                args=(engine, int(mention["id"]), user.name, config.responder),
             )
         return
     _summary(case, utcnow())
@@ -192,4 +212,5 @@ def case_panel(engine: Engine, mention: dict[str, Any]) -> None:
     if user.can("responder"):
         _case_controls(engine, case, config, user)
     _notes(engine, case, user)
+    helpdesk_panel(engine, case, config, user)
     reply_panel(engine, case, mention, config, user)

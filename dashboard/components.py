@@ -9,7 +9,8 @@ from dashboard.context import acting, run_user
 from dashboard.inbox_actions import PICK, mark_with_undo
 from dashboard.safe import escape_markdown, plain, safe_link
 from models.labels import LABELS
-from monitor.auth.users import User
+from monitor.auth.users import User, shown_name
+from monitor.respond.history import status_words
 from monitor.store.cases import CaseBadge
 from monitor.store.triage import relabel
 from monitor.surface.inbox import MentionRow
@@ -17,28 +18,28 @@ from monitor.surface.inbox import MentionRow
 PREVIEW_CHARS = 400
 CARD_TEXT_CHARS = 3_000  # the most of a text an inbox card sends (its "Full text")
 LABEL_COLORS = {"negative": "red", "neutral": "gray", "positive": "green"}
-FOCUS = "👉 "
+# Marks the pointer's headline in words as well (a screen reader, a test); its row is highlighted by
+# inbox_list.POINTER_STYLE. A plain triangle, not an emoji: no emoji font is needed to see it.
+FOCUS = "▸ "
+POINTER_KEY = "inbox-pointer"  # the container of the pointer's card or line (inbox_list.py styles it)
 
 
 def _scores(row: MentionRow) -> str:
+    """The model's reading in words; its probabilities are in the caption's tooltip."""
     if row.label is None:
         return "not scored yet"
-    parts = [
-        f"{name} {value or 0:.2f}"
-        for name, value in (("neg", row.negative), ("neu", row.neutral), ("pos", row.positive))
-    ]
     why = row.why()
     if why:
-        return f"text: {row.text_label} (" + ", ".join(parts) + f") · {plain(why, 200)}"
+        return f"the text reads {row.text_tone()} · {plain(why, 200)}"
     language = f" · language {plain(row.language)}" if row.language and row.language != "en" else ""
-    return " · ".join(parts) + language
+    return f"the text reads {row.text_tone()}{language}"
 
 
 def case_words(case: CaseBadge | None) -> str:
     if case is None:
         return ""
-    assignee = f" → {plain(case.assignee, 40)}" if case.assignee else ""
-    words = f" · case {case.status.replace('_', ' ')}{assignee}"
+    assignee = f" → {plain(shown_name(case.assignee), 40)}" if case.assignee else ""
+    words = f" · case {status_words(case.status)}{assignee}"
     return " · :red-badge[⏰ overdue]" + words if case.overdue else words
 
 
@@ -53,8 +54,7 @@ def headline(row: MentionRow, case: CaseBadge | None = None, focused: bool = Fal
     return (
         f"{FOCUS if focused else ''}:{color}-badge[{row.label or 'unscored'}]{flag} "
         f"**{plain(row.source_badge)}** · "
-        f"{plain(row.author or 'unknown author', 60)}{reach} · {row.age()}{stars}"
-        f" · priority {row.priority:.2g}{case_part}"
+        f"{plain(row.author or 'unknown author', 60)}{reach} · {row.age()}{stars}{case_part}"
     )
 
 
@@ -150,7 +150,7 @@ def card(
     selectable: bool = False,
 ) -> None:
     """`user`: the signed-in user when the caller has it (resolving it can be a query)."""
-    with st.container(border=True):
+    with st.container(border=True, key=POINTER_KEY if focused else None):
         st.markdown(headline(row, case, focused), help=row.priority_breakdown())
         if details_link:
             mention_text(row)
@@ -161,7 +161,12 @@ def card(
             )
         link = safe_link(row.url)
         caption = _scores(row) + (f" · {plain(', '.join(row.watches))}" if row.watches else "")
-        st.caption(f"Priority {row.priority:.2g}: {plain(row.priority_reasons())} · {caption}")
+        caption += f" · topic: {plain(' / '.join(row.topics))}" if row.topics else ""
+        # The priority in words; its number and the model's probabilities stay in the tooltip.
+        st.caption(
+            f"Priority: {plain(row.priority_reasons())} · {caption}",
+            help=f"{row.priority_breakdown()} Model's reading of the text: {row.score_numbers()}.",
+        )
         if not link and not with_actions:
             return
         # One row of controls (a horizontal container, not columns: five column blocks a card were a

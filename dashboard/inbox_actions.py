@@ -14,15 +14,17 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import context
 from dashboard.context import acting
-from dashboard.panel_message import say
+from dashboard.helpdesk_panel import bulk_helpdesk
+from dashboard.panel_message import say, say_failed
 from models.labels import LABELS
-from monitor.auth.users import User
+from monitor.auth.users import User, shown_name, typed_name
 from monitor.errors import GrumbleError
-from monitor.respond.bulk import Before, assign_all, mark, relabel_all, tag_all, undo
+from monitor.respond.bulk import Before, assign_all, mark, refusal, relabel_all, tag_all, undo
 from monitor.surface.render import plural
 
 UNDO = "inbox_undo"  # (what was done, who did it, what to put back)
 PICK = "pick-{}"  # a mention's selection checkbox
+AGAIN = "Reload the inbox to see where things stand, then try again."
 MARK_WORDS = {"handled": "marked handled", "dismissed": "marked not relevant", "open": "reopened"}
 NOBODY = "(nobody)"
 
@@ -45,7 +47,7 @@ def _act(action: Callable[..., Any], *args: Any) -> bool:
     try:
         action(*args)
     except GrumbleError as exc:
-        say("error", str(exc))
+        say_failed("Not done", exc, AGAIN)
         return False
     return True
 
@@ -55,7 +57,7 @@ def mark_with_undo(engine: Engine, ids: Sequence[int], state: str, actor: str) -
     try:
         befores = mark(engine, ids, state, actor)
     except GrumbleError as exc:
-        say("error", str(exc))
+        say_failed("Not marked", exc, AGAIN)
         return
     _unpick(ids)
     moved = [before for before in befores if before.triage != state]
@@ -63,13 +65,28 @@ def mark_with_undo(engine: Engine, ids: Sequence[int], state: str, actor: str) -
         st.session_state[UNDO] = (f"{plural(len(moved), 'mention')} {MARK_WORDS[state]}", actor, moved)
 
 
+def marked_here(mention_id: int) -> bool:
+    """Whether this session's last mark moved this mention (so it leaving the list is no news)."""
+    done: tuple[str, str, list[Before]] | None = st.session_state.get(UNDO)
+    return done is not None and any(before.mention_id == mention_id for before in done[2])
+
+
 def _undo(engine: Engine) -> None:
     done: tuple[str, str, list[Before]] | None = st.session_state.pop(UNDO, None)
     if done is None:
         return
     words, actor, befores = done
-    if _act(undo, engine, befores, actor):
+    try:
+        refused = undo(engine, befores, actor)
+    except GrumbleError as exc:
+        say_failed("Not undone", exc, AGAIN)
+        return
+    if not refused:
         say("success", f"Undone: {words}.")
+    elif len(refused) < len(befores):
+        say("warning", f"Undone for the rest. {refusal(refused)}")
+    else:
+        say("warning", refusal(refused))
 
 
 def undo_bar(engine: Engine) -> None:
@@ -85,11 +102,14 @@ def undo_bar(engine: Engine) -> None:
 
 
 def _assign(engine: Engine, ids: Sequence[int], actor: str) -> None:
-    value = str(st.session_state.get("bulk-assignee") or "").strip()
+    value = typed_name(str(st.session_state.get("bulk-assignee") or ""), actor)
     assignee = None if value in ("", NOBODY) else value
     if _act(assign_all, engine, ids, assignee, actor, context.config().responder):
         _unpick(ids)
-        say("success", f"{plural(len(ids), 'mention')} assigned to {assignee or 'nobody'}.")
+        say(
+            "success",
+            f"{plural(len(ids), 'mention')} assigned to {shown_name(assignee) if assignee else 'nobody'}.",
+        )
 
 
 def _tag(engine: Engine, ids: Sequence[int], actor: str) -> None:
@@ -137,7 +157,7 @@ def bulk_bar(engine: Engine, shown: Sequence[int], user: User, toolbar: DeltaGen
             names = [NOBODY, *sorted(u.name for u in users if u.can("responder"))]
             assign_col.selectbox("Assign to", names, key="bulk-assignee")
         else:
-            assign_col.text_input("Assign to", key="bulk-assignee", placeholder="a name")
+            assign_col.text_input("Assign to", key="bulk-assignee", placeholder="a name, or me")
         assign_col.button(
             "Assign", key="bulk-assign", on_click=acting(_assign), args=(engine, ids, user.name)
         )
@@ -147,3 +167,4 @@ def bulk_bar(engine: Engine, shown: Sequence[int], user: User, toolbar: DeltaGen
         label_col.button(
             "Relabel", key="bulk-relabel", on_click=acting(_relabel), args=(engine, ids, user.name)
         )
+        bulk_helpdesk(engine, ids, user)  # nothing unless a helpdesk is configured

@@ -16,6 +16,13 @@ def say(kind: str, text: str) -> None:
     st.session_state[MESSAGE] = (kind, text)
 
 
+def say_failed(what: str, exc: Exception, then: str) -> None:
+    """A step that failed: what was not done, the reason as the error words it (a library's text, often),
+    and what to do now, as one sentence: "Not assigned: <reason>. Reload the inbox and try again."."""
+    reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    say("error", f"{what}: {reason}. {then}")
+
+
 def show() -> None:
     """Show the message left for this run, if any, once."""
     message = st.session_state.pop(MESSAGE, None)

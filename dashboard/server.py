@@ -27,14 +27,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from dashboard import pages_html
+from dashboard.notice_links import notice_routes
 from dashboard.preload import preload
+from monitor.api.app import PREFIX as API_PREFIX
+from monitor.api.app import LazyApi
 from monitor.auth.login import Login, LoginThrottled
 from monitor.auth.sessions import COOKIE, LIFETIME, end_session, session_user, start_session
 from monitor.auth.signing import read_unsubscribe_token
 from monitor.config import Config, load_config
+from monitor.helpdesk.receiver import HOOKS_PREFIX, hook_endpoint
 from monitor.mention import utcnow
 from monitor.store.digests import set_subscribed
 from monitor.store.engine import connect
@@ -46,8 +50,17 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 # Reachable without a session: the gate's own pages, Streamlit's health check and static assets (the
-# same for every install), and Streamlit's OpenID Connect routes.
-OPEN_PATHS = ("/grumble/", "/_stcore/health", "/_stcore/host-config", "/static/", "/favicon", "/auth/")
+# same for every install), Streamlit's OpenID Connect routes, and the REST API (bearer tokens instead).
+OPEN_PATHS = (
+    "/grumble/",
+    "/_stcore/health",
+    "/_stcore/host-config",
+    "/static/",
+    "/favicon",
+    "/auth/",
+    API_PREFIX + "/",
+    HOOKS_PREFIX,  # the helpdesks' webhooks, each verified by its own signature (monitor/helpdesk/)
+)
 OPEN_EXACT = ("/oauth2callback", "/manifest.json")
 # Not pages: refused outright rather than sent to the sign-in page.
 NOT_PAGES = ("/media/", "/_stcore/", "/component/", "/app/static/")
@@ -260,6 +273,10 @@ ROUTES = [
     Route("/grumble/unsubscribe", unsubscribe_confirm, methods=["GET"]),
     Route("/grumble/unsubscribe", unsubscribe, methods=["POST"]),
     Route("/grumble/resubscribe", resubscribe, methods=["POST"]),
+    # The REST API (monitor/api/), built on its first request with this server's config and database.
+    Mount(API_PREFIX, app=LazyApi(lambda: (_engine(), _config()))),
+    *notice_routes(_engine, _config),  # a notification email's "Stop emails like this"
+    Route(HOOKS_PREFIX + "{helpdesk}", hook_endpoint(lambda: _config().helpdesk, _engine), methods=["POST"]),
 ]
 
 preload()  # the first visitor's page would import all this otherwise

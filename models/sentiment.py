@@ -33,6 +33,18 @@ class Score:
         return {"negative": self.negative, "neutral": self.neutral, "positive": self.positive}
 
 
+def shifted(score: Score, offsets: Sequence[float]) -> Score:
+    """`score` with per-class offsets added to its log-probabilities (a watch's calibration, learned
+    from its corrections by monitor/learn/): the probabilities times exp(offset), renormalised, and the
+    label their argmax. Applied to a model's Score afterwards, so scoring without offsets is unchanged."""
+    weighted = np.array([score.negative, score.neutral, score.positive], dtype=np.float64) * np.exp(
+        np.asarray(offsets, dtype=np.float64)
+    )
+    probs = weighted / weighted.sum()
+    label = LABELS[int(probs.argmax())]
+    return Score(label, float(probs[0]), float(probs[1]), float(probs[2]), score.language)
+
+
 _EMPTY = (0.0, 1.0, 0.0)
 
 

@@ -7,12 +7,15 @@ GrumbleError
 │                            its stall time): the run stops without writing, the new holder does the work
 ├── ImportFileError          an import file cannot be read at all (bad rows are reported, not raised)
 ├── ScoringError             the sentiment model cannot be loaded or run
+├── TopicError               a complaint-topic edit that cannot be done (no such topic, another watch's)
 ├── UnknownSourceError       a source name that no module registers
 ├── CaseError                a case or reply action that cannot be done now; nothing was sent
 │   ├── TemplateError        a reply template names an unknown placeholder, or one without a value
 │   ├── ReplyTooLong         the text is over the source's limit, counted the way the source counts
 │   ├── ApprovalError        approval rules: this reply waits for an approver, or this user may not approve
 │   ├── ReplyStateError      the reply is not in a state for that (being posted, already posted, not approved)
+│   │   └── DraftConflict    someone else saved another version of the draft since it was loaded: both
+│   │                        texts are kept on the error (nothing was replaced)
 │   └── NoReplyApi           the source cannot reply: copy the text, open the original, mark replied by hand
 ├── DeliveryError            a digest or alert was not delivered; it is kept and retried with backoff
 │   ├── MailNotConfigured    no [smtp] host, or nobody to send to
@@ -21,6 +24,12 @@ GrumbleError
 │   ├── SmtpUnavailable      cannot reach the server, timeouts, 4xx answers: worth retrying soon
 │   ├── SmtpRejected         the server refused the sender, every recipient or the message (5xx)
 │   └── WebhookError         the alert webhook could not be reached or answered with an error
+├── HelpdeskError            a hand-off to a helpdesk (monitor/helpdesk/) was not made: the helpdesk could
+│   │                        not be reached, so nothing was created; it is tried again with backoff
+│   ├── HelpdeskRejected     the helpdesk refused it (4xx: token, ids, payload): fix and send again
+│   ├── HelpdeskUnconfirmed  it may have been created (timeout, 5xx, unreadable answer): the next
+│   │                        attempt looks for it on the helpdesk before creating it again
+│   └── HelpdeskBusy         another click or process is sending it now
 └── SourceError              one fetch from one source failed; the cursor is kept, the job retries later
     ├── SourceAuthError      401/403: names the credential to fix
     ├── SourceNotFound       404: the subreddit, instance, app id or feed does not exist
@@ -60,6 +69,10 @@ class ImportFileError(GrumbleError):
 
 class ScoringError(GrumbleError):
     pass
+
+
+class TopicError(GrumbleError):
+    """A rename, merge or split of complaint topics that cannot be done; nothing was changed."""
 
 
 class UnknownSourceError(GrumbleError):
@@ -140,6 +153,15 @@ class ReplyStateError(CaseError):
     pass
 
 
+class DraftConflict(ReplyStateError):
+    def __init__(self, message: str, yours: str, theirs: str, theirs_by: str, version: int) -> None:
+        super().__init__(message)
+        self.yours = yours
+        self.theirs = theirs
+        self.theirs_by = theirs_by
+        self.version = version  # the version now stored: save on it to replace theirs on purpose
+
+
 class NoReplyApi(CaseError):
     pass
 
@@ -172,3 +194,23 @@ class SmtpRejected(DeliveryError):
 
 class WebhookError(DeliveryError):
     transient = True
+
+
+class HelpdeskError(GrumbleError):
+    """`helpdesk` names the helpdesk, so the case panel and the log say which."""
+
+    def __init__(self, helpdesk: str, message: str) -> None:
+        super().__init__(f"{helpdesk}: {message}")
+        self.helpdesk = helpdesk
+
+
+class HelpdeskRejected(HelpdeskError):
+    pass
+
+
+class HelpdeskUnconfirmed(HelpdeskError):
+    pass
+
+
+class HelpdeskBusy(HelpdeskError):
+    pass

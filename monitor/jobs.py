@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
 from monitor.collect.run import collect
 from monitor.collect.saving import Claim
 from monitor.config import Config
+from monitor.helpdesk.registry import Helpdesks
 from monitor.mention import Watch
 from monitor.observe.metrics import record_job
 from monitor.respond.cases import apply_rules
@@ -34,6 +35,12 @@ from monitor.surface.alert_delivery import AlertDelivery
 from monitor.surface.digest_delivery import DigestDelivery, find_list
 from monitor.surface.mail import mailer_for
 from monitor.surface.webhook import http_client
+from monitor.team.run import TeamNews
+from monitor.topics.assign import assign_new
+from monitor.topics.embed import EmbedderHolder
+from monitor.topics.refit import refit_watch
+from monitor.webhooks.delivery import WebhookDelivery
+from monitor.webhooks.delivery import http_client as webhook_client
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,11 @@ class Jobs:
         self._sources: dict[str, Source] = {}
         self._digests: DigestDelivery | None = None
         self._alerts: AlertDelivery | None = None
+        self._webhooks: WebhookDelivery | None = None
+        self._helpdesks: Helpdesks | None = None
+        self._team_news: TeamNews | None = None
+        # The sentence encoder for complaint topics, loaded on first use (monitor/topics/).
+        self.embedder = EmbedderHolder()
         # The same rule as the dashboard's: a source that cannot be built or cannot reply is None.
         self.replier = Repliers(self.source)
         # What follows a collection that brought new or edited mentions: scoring them here and now, or,
@@ -110,7 +122,12 @@ class Jobs:
     def score(self) -> None:
         try:
             with record_job("score"):
-                score_pending(self.engine, self.model.get(), batch_size=self.config.model.batch_size)
+                score_pending(
+                    self.engine,
+                    self.model.get(),
+                    batch_size=self.config.model.batch_size,
+                    after_batch=self.assign_topics if self.config.topics.enabled else None,
+                )
         finally:
             # [[responder.rules]] open and assign cases for newly scored mentions (rules may ask for a
             # label); run even when scoring failed, for the mentions scored before it did.
@@ -148,6 +165,43 @@ class Jobs:
                     logging.INFO if outcome.status == "sent" else logging.WARNING, "%s", outcome.describe()
                 )
 
+    def learn(self) -> None:
+        """Every watch learns from its corrections (monitor/learn/): a better calibration is activated
+        and its open inbox re-scored; one that does not beat the current one is recorded as refused."""
+        from monitor.learn.dev_check import probe
+        from monitor.learn.run import learn_watch
+
+        model = self.model.get()
+        with record_job("learn"):
+            for watch in self.config.watch_names:
+                outcome = learn_watch(
+                    self.engine,
+                    model,
+                    watch,
+                    self.config.learn,
+                    actor="scheduler",
+                    probe=lambda: probe(model.version),
+                    batch_size=self.config.model.batch_size,
+                )
+                if outcome.decision != "skipped":
+                    log.info("learn %s: %s: %s", watch, outcome.decision, outcome.reason)
+
+    def send_to_helpdesks(self) -> None:
+        """[[helpdesk.rules]] hand newly scored mentions to their helpdesk, and hand-offs that did not
+        go through are tried again after their backoff (monitor/helpdesk/rules.py)."""
+        from monitor.helpdesk.rules import apply_helpdesk_rules, retry_handoffs
+
+        if self._helpdesks is None:
+            self._helpdesks = Helpdesks(self.config.helpdesk)
+        with record_job("helpdesk"):
+            made = apply_helpdesk_rules(
+                self.engine, self.config.helpdesk, self._helpdesks, self.config.responder
+            )
+            retried = retry_handoffs(self.engine, self._helpdesks, self.config.responder)
+        if made or retried:
+            sent = sum(link.sent for link in [*made, *retried])
+            log.info("helpdesk: %d hand-off(s) by rule, %d retried, %d sent", len(made), len(retried), sent)
+
     def check_alerts(self) -> None:
         with record_job("alerts"):
             report = self.alerts().check_alerts()
@@ -155,3 +209,40 @@ class Jobs:
             log.info("alert: %s", event.summary)
         for message_id, error in report.failed:
             log.warning("alert %s not delivered, will retry: %s", message_id, error)
+
+    def deliver_webhooks(self) -> None:
+        """Signed webhooks ([[webhooks.endpoints]]): record what happened since the last run, deliver
+        what is due (monitor/webhooks/delivery.py logs each failure and a disabled endpoint)."""
+        if self._webhooks is None:
+            self._webhooks = WebhookDelivery(self.config, self.engine, http=webhook_client())
+        with record_job("webhooks"):
+            report = self._webhooks.run()
+        if report.delivered or report.failed:
+            log.info("webhooks: %d delivered, %d attempt(s) failed", report.delivered, report.failed)
+
+    def notify_team(self) -> None:
+        """Tell people what waits for them: assigned, approval asked, approved, sent back, @mentioned
+        (monitor/team/): into their For you lists, and by email where they want it."""
+        if self._team_news is None:
+            self._team_news = TeamNews(self.config, self.engine, mailer_for(self.config.smtp))
+        with record_job("notify-team"):
+            report = self._team_news.run()
+        if report.told or report.emails.sent:
+            log.info("told people %d new thing(s); %d email(s) sent", report.told, report.emails.sent)
+        for error in report.emails.failed:
+            log.warning("a notification email was not sent, will retry: %s", error)
+
+    def assign_topics(self, mention_ids: Sequence[int]) -> None:
+        """Newly scored unhappy mentions join their nearest complaint topic (monitor/topics/assign.py).
+        A failure here is logged, not raised: the scores are committed, and the next refit assigns them."""
+        try:
+            assign_new(self.engine, self.embedder.get, mention_ids)
+        except Exception:
+            log.exception("complaint topics: %d scored mention(s) not assigned yet", len(mention_ids))
+
+    def refit_topics(self) -> None:
+        """Every watch's complaint topics fitted again; ids, names and people's edits kept."""
+        with record_job("topics-refit"):
+            for watch in self.config.watches:
+                outcome = refit_watch(self.engine, self.embedder.get(), watch)
+                log.info("topics: %s", outcome.describe())

@@ -167,6 +167,8 @@ class Watch:
     brand: str | None = None
     product: str | None = None
     competitors: tuple[str, ...] = ()
+    # Seed complaint topics the team already tracks ("refund", "login"): anchors for monitor/topics/.
+    topics: tuple[str, ...] = ()
 
     def options_for(self, source: str) -> Mapping[str, Any]:
         return self.sources.get(source, {})

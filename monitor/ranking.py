@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.mention import as_utc, utcnow
-from monitor.score.verdict import urgency
+from monitor.verdict import urgency
 
 FRESHNESS_HALF_LIFE_HOURS = 12.0
 # An author a person marked VIP (a journalist, a key account): their mentions count this much more.

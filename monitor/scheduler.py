@@ -39,6 +39,11 @@ class ScheduledWork(Protocol):
     def retry_digests(self) -> None: ...
     def settle_replies(self) -> object: ...
     def check_alerts(self) -> None: ...
+    def deliver_webhooks(self) -> None: ...
+    def send_to_helpdesks(self) -> None: ...
+    def notify_team(self) -> None: ...
+    def learn(self) -> None: ...
+    def refit_topics(self) -> None: ...
 
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
@@ -54,6 +59,8 @@ def log_job_error(event: JobExecutionEvent) -> None:
 DIGEST_RETRY_MINUTES = 5.0
 # Unconfirmed replies are looked for on their source this often.
 SETTLE_REPLIES_MINUTES = 5.0
+# People are told what waits for them (assigned, approval asked, ...) within about this long.
+NOTIFY_TEAM_MINUTES = 1.0
 
 
 def digest_trigger(digest_list: DigestList) -> CronTrigger:
@@ -110,6 +117,44 @@ def build_scheduler(config: Config, engine: Engine, jobs: ScheduledWork | None =
         name="look for unconfirmed replies on their source",
         next_run_time=start,
     )
+    if config.users:  # with no users (local use) there is nobody to tell
+        scheduler.add_job(
+            jobs.notify_team,
+            IntervalTrigger(minutes=NOTIFY_TEAM_MINUTES),
+            id="notify-team",
+            name="tell people what waits for them",
+            next_run_time=start,
+        )
+    if config.learn.every_hours > 0:
+        scheduler.add_job(
+            jobs.learn,
+            IntervalTrigger(hours=config.learn.every_hours),
+            id="learn",
+            name="learn from the team's corrections",
+        )
+    if config.topics.enabled and config.topics.refit_every_hours > 0:
+        scheduler.add_job(
+            jobs.refit_topics,
+            IntervalTrigger(hours=config.topics.refit_every_hours),
+            id="topics-refit",
+            name="fit the complaint topics again (ids, names and people's edits kept)",
+        )
+    if config.helpdesk.accounts:
+        scheduler.add_job(
+            jobs.send_to_helpdesks,
+            IntervalTrigger(minutes=config.helpdesk.every_minutes),
+            id="helpdesk",
+            name="hand mentions to the helpdesk by rule; retry hand-offs",
+            next_run_time=start,
+        )
+    if config.webhooks.enabled:
+        scheduler.add_job(
+            jobs.deliver_webhooks,
+            IntervalTrigger(minutes=config.webhooks.every_minutes),
+            id="webhooks",
+            name="send signed webhooks",
+            next_run_time=start,
+        )
     if config.alerts.enabled:
         scheduler.add_job(
             jobs.check_alerts,

@@ -9,8 +9,10 @@ from dashboard import context
 from dashboard.components import card
 from dashboard.context import acting
 from dashboard.safe import plain, safe_link
+from monitor.auth.users import shown_name
 from monitor.mention import utcnow
 from monitor.ranking import VIP_FACTOR
+from monitor.respond.history import status_words
 from monitor.store.authors import audience, author_cases, said, set_vip
 from monitor.store.link_input import AUTHOR_CHARS, clean_text
 from monitor.surface import render
@@ -62,10 +64,10 @@ past = author_cases(engine, author)
 if not past:
     st.caption("No cases yet.")
 for item in past:
-    assignee = plain(item.case.assignee or "nobody", 40)
+    assignee = plain(shown_name(item.case.assignee) if item.case.assignee else "nobody", 40)
     with st.container(border=True):
         st.markdown(
-            f"**{item.case.status.replace('_', ' ')}** · {plain(item.source)} · assignee {assignee}"
+            f"**{status_words(item.case.status)}** · {plain(item.source)} · assignee {assignee}"
             f" · opened {item.case.opened_at:%Y-%m-%d %H:%M} UTC · {plain(render.shorten(item.text, 120))}"
         )
         st.page_link(
@@ -76,7 +78,7 @@ for item in past:
             # A bracket would end the Markdown link early: percent-encoded, the URL is the same.
             where = f" · [the reply ↗]({link.replace('(', '%28').replace(')', '%29')})" if link else ""
             st.markdown(
-                f"- reply {reply.status.replace('_', ' ')} by {plain(reply.author, 40)}"
+                f"- reply {reply.status.replace('_', ' ')} by {plain(shown_name(reply.author), 40)}"
                 f" · {plain(render.shorten(reply.text, 200))}{where}"
             )
 

@@ -15,6 +15,9 @@ from monitor.mention import utcnow
 from monitor.surface.compare import PERIOD_DAYS, brand_watches, load_comparison
 from monitor.surface.render import percent
 from monitor.surface.shares import points
+from monitor.topics.report import period_topics
+
+TOPICS_SHOWN = 5  # per watch
 
 
 def with_change(value: str, change: str) -> str:
@@ -114,3 +117,21 @@ if terms:
     st.dataframe(pd.DataFrame(terms), hide_index=True, width="stretch")
 else:
     st.caption("No negative mentions in this period.")
+
+st.subheader("Complaint topics")
+now = utcnow()
+topics = [
+    {
+        "watch": row.watch,
+        "topic": topic.name,
+        "mentions": topic.count,
+        "period before": topic.previous,
+        "new": "yes" if topic.new else "",
+    }
+    for row in comparison.rows
+    for topic in period_topics(context.engine(), [row.watch], now - timedelta(days=days), now)[:TOPICS_SHOWN]
+]
+if topics:
+    st.dataframe(pd.DataFrame(topics), hide_index=True, width="stretch")
+else:
+    st.caption("No complaint topics in this period (the Topics page fits each watch's).")

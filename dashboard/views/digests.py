@@ -101,7 +101,10 @@ elif st.button(f"Send me a test ({plain(own_address)})", key="d_test"):
             context.config(), engine, digest_list, own_address, mailer_for(context.config().smtp), utcnow()
         )
     except GrumbleError as exc:
-        st.error(f"Test not sent: {plain(str(exc))}")
+        st.error(
+            f"Test not sent: {plain(str(exc).rstrip('.'))}. Check [smtp] in grumble.toml and that the mail "
+            "server is reachable, then send it again."
+        )
     else:
         st.success(f"Test sent to {plain(own_address)} only. The real digest is sent on schedule as usual.")
 

@@ -17,9 +17,18 @@ from dashboard import context
 from dashboard.export import export_button
 from dashboard.inbox_actions import bulk_bar, undo_bar
 from dashboard.inbox_list import card_list, compact_list, cursor, keyboard
-from dashboard.inbox_state import current_view, order_and_layout, saved_views, sidebar_filters, start_widgets
+from dashboard.inbox_state import (
+    current_view,
+    inbox_filter,
+    order_and_layout,
+    queue_counts,
+    saved_views,
+    sidebar_filters,
+    start_widgets,
+)
 from dashboard.panel_message import show
 from dashboard.safe import plain
+from monitor.config.watches import competitor_watches
 from monitor.mention import utcnow
 from monitor.store.cases import case_badges
 from monitor.store.inbox import count, open_negatives
@@ -49,19 +58,20 @@ def live_inbox(view: InboxView) -> None:
         st.info("Your session has ended: reload the page to sign in again.")
         return
     now = utcnow()
-    where = view.to_filter(now)
+    where = inbox_filter(view, user, now)
     summary, notices = st.container(), st.container()
     rows = inbox_rows(engine, where, limit=st.session_state["inbox_limit"], sort=view.sort)
     if rows:
         badges = case_badges(engine, [row.id for row in rows], now)  # one query: case and overdue flags
         draw = compact_list if view.layout == "compact" else card_list
-        draw(engine, rows, badges, user, cursor(len(rows)))
+        draw(engine, rows, badges, user, cursor([row.id for row in rows]))
     total = count(engine, where, cap=COUNT_CAP)
     if total > len(rows):
         st.button("Show more", key="inbox_more", on_click=_show_more)
     with summary:
         metric_col, tools_col = st.columns([1, 5], vertical_alignment="bottom")
-        metric_col.metric("Unhandled negatives", f"{open_negatives(engine):,}")
+        unhandled = open_negatives(engine, competitor_watches(context.config().watches))
+        metric_col.metric("Unhandled negatives", f"{unhandled:,}")
         matched = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
         tools_col.caption(f"{matched} mentions match · showing {len(rows):,}, sorted by {view.sort}")
         toolbar = tools_col.container(horizontal=True, gap="small")
@@ -78,7 +88,7 @@ def live_inbox(view: InboxView) -> None:
 user = context.run_user()
 assert user is not None  # app.py stops the script for nobody
 watches, sources = list(context.config().watch_names), _source_names()
-problems = start_widgets(watches, sources)
+problems = start_widgets(watches, sources, user)
 view = current_view()  # from the widgets' values, which the session holds before they are drawn
 title_row, warnings = st.container(), st.container()
 st.session_state.setdefault("inbox_limit", PAGE_SIZE)
@@ -87,6 +97,7 @@ with title_row:
     order_and_layout(title="Inbox")
 for problem in problems:
     warnings.warning(plain(problem))
-sidebar_filters(watches, sources)
+queue_counts(context.engine(), user, view)
+sidebar_filters(watches, sources, user)
 saved_views(context.engine(), user, watches, sources)
-export_button(context.engine(), view.to_filter(utcnow()))
+export_button(context.engine(), inbox_filter(view, user, utcnow()))

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import context
 from dashboard.case_panel import case_panel
 from dashboard.components import card
+from dashboard.presence import presence_bar
 from dashboard.safe import plain
 from dashboard.times import shown_time
 from monitor.mention import utcnow
@@ -18,6 +19,7 @@ from monitor.store.triage import history
 from monitor.store.versions import earlier_versions
 from monitor.surface.inbox import mention_row
 from monitor.surface.versions import version_line
+from monitor.topics.report import mention_topics
 
 engine = context.engine()
 mention_id = row_id(st.query_params.get("id", ""))
@@ -37,6 +39,7 @@ assert mention is not None
 
 st.title("Mention")
 st.page_link("views/inbox.py", label="Back to the inbox", icon="📥")
+presence_bar(engine, mention_id)  # who else is on it, fresh without a reload
 parent = parent_of(engine, mention)
 if parent is not None:
     st.subheader("In reply to")
@@ -45,6 +48,16 @@ elif mention.get("parent_id"):
     st.caption(f"A reply to {plain(mention['parent_id'])}, which is not stored.")
 
 card(engine, mention_row(mention), key="mention", details_link=False)
+# Why this customer is unhappy, and a way to the others who say the same (the inbox's topic filter).
+topics = mention_topics(engine, mention["id"])
+for topic in topics:
+    of_watch = f" ({plain(topic.watch)})" if len(topics) > 1 else ""
+    st.page_link(
+        "views/inbox.py",
+        label=f"Complaint topic{of_watch}: {plain(topic.name)}: every mention in it",
+        icon="🏷️",
+        query_params={"topic": str(topic.topic_id)},
+    )
 whole = full_text(engine, mention["id"])
 if whole is not None:
     st.caption(

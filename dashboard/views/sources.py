@@ -25,12 +25,18 @@ failing = [s for s in states if s.health == "failing"]
 degraded = [s for s in states if s.health == "degraded"]
 if failing:
     st.error(
-        f"{len(failing)} collection job(s) failing: " + ", ".join(f"{s.source} ({s.watch})" for s in failing)
+        f"{len(failing)} collection job(s) failing: "
+        + ", ".join(f"{s.source} ({s.watch})" for s in failing)
+        + ". The problem column below says what went wrong, in the source's own words: fix what it names "
+        "(a key, a login, a URL) in grumble.toml or the environment, then restart Grumble. Until then "
+        "each job is tried again at its next try."
     )
 if degraded:
     st.warning(
         f"{len(degraded)} collection job(s) partly failing (mentions from the failing part are missing): "
         + ", ".join(f"{s.source} ({s.watch})" for s in degraded)
+        + ". The problem column below names the part that failed: fix it or remove it from the watch in "
+        "grumble.toml."
     )
 if states and not failing and not degraded:
     st.success("Every source answered on its last run.")

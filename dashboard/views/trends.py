@@ -16,6 +16,7 @@ from monitor.mention import utcnow
 from monitor.store.trends import GroupBy
 from monitor.surface.render import percent
 from monitor.surface.trends import bucket_unit, chart_points, load_trend, period_terms, week_shares
+from monitor.topics.report import topic_days
 
 PERIODS = {
     "last 24 hours": timedelta(hours=24),
@@ -89,3 +90,22 @@ if top:
     )
 else:
     st.caption("No negative mentions in this period.")
+
+st.subheader("Complaint topics over time")
+# Per day, the chosen watches' topics (all watches' when none is chosen): why, not just how many.
+charted = watches or list(config.watch_names)
+days = topic_days(engine, charted, now - max(span, timedelta(days=7)), now)
+if days:
+    frame = pd.DataFrame(
+        [
+            {
+                "day": d.day,
+                "topic": d.topic if len(charted) == 1 else f"{d.watch}: {d.topic}",
+                "mentions": d.count,
+            }
+            for d in days
+        ]
+    )
+    st.line_chart(frame, x="day", y="mentions", color="topic")
+else:
+    st.caption("No complaint topics yet (the Topics page fits them).")

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.backends import cpu_count
+from models.backends.side_by_side import SideBySide
 from models.bundle import onnx_path
 from models.encoding import Encoder, softmax
 from models.labels import label_matrix
@@ -71,9 +70,7 @@ class OnnxBackend:
         self.encoder = Encoder(tokenizer, max_length)
         self.matrix = label_matrix(id2label)
         self.input_names = {i.name for i in session.get_inputs()}
-        self.workers = max(1, workers)
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self.runs = SideBySide(workers, "grumble-onnx")
 
     @classmethod
     def from_model_dir(
@@ -114,20 +111,7 @@ class OnnxBackend:
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         encoded = self.encoder.encode(texts)
-        out = np.zeros((len(texts), 3), dtype=np.float32)
-        by_length = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        shares = [by_length[w :: self.workers] for w in range(self.workers) if by_length[w :: self.workers]]
-
-        def run(share: list[int]) -> None:
-            for i in share:  # each worker writes its own rows of `out`
-                out[i] = self._run_one(encoded[i])
-
-        if len(shares) > 1:
-            list(self._executor().map(run, shares))
-        else:
-            for share in shares:
-                run(share)
-        return out
+        return self.runs.rows(encoded, 3, self._run_one)
 
     def _run_one(self, ids: list[int]) -> npt.NDArray[np.float32]:
         input_ids = np.asarray([ids], dtype=np.int64)
@@ -137,9 +121,3 @@ class OnnxBackend:
         (logits,) = self.session.run(["logits"], feeds)
         probs: npt.NDArray[np.float32] = (softmax(logits) @ self.matrix)[0]
         return probs
-
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="grumble-onnx")
-            return self._pool

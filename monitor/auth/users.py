@@ -36,6 +36,19 @@ class User:
 LOCAL_USER = User(name="local", role="admin")
 
 
+def shown_name(name: str) -> str:
+    """A person's name as a screen or a sentence shows it: the one user of a Grumble without sign-in is
+    "you" there ("local" is only what the records keep)."""
+    return "you" if name == LOCAL_USER.name else name
+
+
+def typed_name(typed: str, me: str) -> str:
+    """A name typed in a field (an assignee) as the records keep it: "you" or "me" is the person typing,
+    so the one user of a Grumble without sign-in never needs to know they are "local"."""
+    cleaned = typed.strip()
+    return me if cleaned.lower() in ("you", "me") else cleaned
+
+
 _HASHER = PasswordHasher()
 
 

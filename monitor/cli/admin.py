@@ -75,6 +75,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     states = all_states(engine)
     print(f"database: {engine.url.render_as_string(hide_password=True)}")
     _print_queue(engine, config)
+    from monitor.webhooks.overview import status_lines as webhook_lines
+
+    for line in webhook_lines(config, engine):  # endpoints: health, pending, the latest attempts
+        print(line)
     names = sorted({s.source for s in states} | set(counts) | {source for _, source in config.jobs()})
     if not names:
         print("no sources yet: add watches to the config, then run `grumble collect --once`")

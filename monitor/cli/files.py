@@ -43,6 +43,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"imported {report.new} new mentions into watch {args.watch!r} "
         f"({report.read - report.new} already stored, {len(report.problems)} rows skipped)"
     )
+    if report.labelled:
+        print(f"kept {report.labelled} label(s) of the label column as corrections, for `grumble learn`")
     if report.new and not args.no_score:
         from monitor.score.run import load_model, score_pending
 

@@ -52,7 +52,10 @@ def cmd_collect(args: argparse.Namespace) -> int:
             failures += 1
             print(failure_line(result), file=sys.stderr)
     if not args.no_score:
-        scored = score_pending(engine, jobs.model.get(), batch_size=config.model.batch_size)
+        # Unhappy mentions join their complaint topics as they are scored, as in `grumble run`.
+        assign = jobs.assign_topics if config.topics.enabled else None
+        batch = config.model.batch_size
+        scored = score_pending(engine, jobs.model.get(), batch_size=batch, after_batch=assign)
         print(f"scored {scored} mentions")
     return EXIT_ERROR if failures else 0
 

@@ -10,12 +10,15 @@ from collections.abc import Callable, Sequence
 
 from models.labels import LABELS
 from monitor.cli.admin import cmd_hash_password, cmd_status
+from monitor.cli.api import add_api_commands
 from monitor.cli.common import EXIT_CONFIG, EXIT_ERROR
 from monitor.cli.files import cmd_export, cmd_import
+from monitor.cli.learn import add_learn_commands
 from monitor.cli.logs import JsonFormatter, package_version
 from monitor.cli.mentions import cmd_classify, cmd_collect, cmd_score
 from monitor.cli.notify import cmd_alerts, cmd_digest
 from monitor.cli.service import cmd_dashboard, cmd_init, cmd_up
+from monitor.cli.topics import add_topics_commands
 from monitor.cli.workers import cmd_run, cmd_worker
 from monitor.errors import ConfigError, GrumbleError
 
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD=COLUMN",
-        help="map a field (id, text, author, url, created_at, rating, title, source) to another column",
+        help="map a field (id, text, author, url, created_at, rating, title, source, label) to a column",
     )
     imp.add_argument("--no-score", action="store_true", help="do not score the imported mentions now")
 
@@ -173,4 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = command("alerts", cmd_alerts, "Look for negative spikes, loud mentions and failing sources.")
     alerts.add_argument("--check", action="store_true", help="check now and send what is new")
     alerts.add_argument("--dry-run", action="store_true", help="with --check: print, record and send nothing")
+    add_learn_commands(command)
+    add_api_commands(command)
+    add_topics_commands(command)
     return parser

@@ -1,19 +1,19 @@
-"""`grumble init`, `up` and `dashboard`: set Grumble up and keep it running (`run`, `worker`: workers.py)."""
+"""`grumble init`, `up` and `dashboard`: set Grumble up and keep it running (`run`, `worker`: workers.py).
+
+This module stands on workers.py (`up` runs what `run` runs), never the other way round."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import signal
 import subprocess
 import sys
-import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from monitor.cli.common import config_of, example_config
+from monitor.cli.workers import install_stop_handlers, run_scaled_out
 from monitor.config import DEFAULT_CONFIG_PATH, Config, config_path, load_config
 from monitor.errors import ConfigError
 from monitor.store.engine import connect
@@ -28,18 +28,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     path.write_text(example_config(), encoding="utf-8")
     print(f"wrote {path}: edit the watches, then run `grumble collect --once`")
     return 0
-
-
-def install_stop_handlers() -> threading.Event:
-    stop = threading.Event()
-
-    def handle(signum: int, _frame: Any) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
-    return stop
 
 
 def dashboard_command(config: Config) -> list[str]:
@@ -83,7 +71,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from monitor.cli.workers import run_scaled_out
     from monitor.collect.run import collect
     from monitor.jobs import Jobs
     from monitor.queue.app import uses_queue

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from monitor.cli.common import config_of
-from monitor.cli.service import install_stop_handlers
 from monitor.config import Config
 from monitor.errors import ConfigError
 from monitor.store.engine import connect
@@ -27,6 +27,19 @@ if TYPE_CHECKING:  # the scheduler, the queue and the model load only for the co
     from monitor.queue.worker import WorkerState
 
 log = logging.getLogger("grumble")
+
+
+def install_stop_handlers() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, so a long-running command stops between jobs."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: Any) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from monitor.collect.saving import import_batch
 from monitor.mention import Mention
 from monitor.sources.tabular import ImportBatch, iter_file
+from monitor.store.corrections import record_labels
 
 IMPORT_CHUNK = 1000  # rows per transaction: large enough to be fast, small enough to bound memory
 
@@ -23,6 +24,7 @@ class ImportReport(ImportBatch):
 
     read: int = 0
     new: int = 0
+    labelled: int = 0  # labels from the `label` column kept as corrections
 
     def stored(self, read: int, new: int) -> None:
         self.read += read
@@ -59,8 +61,20 @@ def import_file(
             pending.append(mention)
             if len(pending) >= chunk:
                 report.stored(len(pending), import_batch(engine, watch, pending).new)
+                report.labelled += _keep_labels(engine, report, pending, path)
                 pending = []
         if pending:
             report.stored(len(pending), import_batch(engine, watch, pending).new)
+            report.labelled += _keep_labels(engine, report, pending, path)
         bar.update(total - bar.n)
     return report
+
+
+def _keep_labels(engine: Engine, report: ImportReport, stored: list[Mention], path: Path) -> int:
+    """The `label` column of rows just stored, kept as people's corrections (store/corrections.py)."""
+    labels = {
+        key: report.labels.pop(key)
+        for key in ((m.source, m.external_id) for m in stored)
+        if key in report.labels
+    }
+    return record_labels(engine, labels, actor=f"import:{path.name}"[:128]) if labels else 0

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from monitor.auth.users import ROLES, User, is_password_hash
+from monitor.config.api import parse_api
 from monitor.config.environment import DEFAULT_CONFIG_PATH, config_path
+from monitor.config.helpdesk import parse_helpdesk
+from monitor.config.learn import parse_learn
 from monitor.config.mail import parse_alerts, parse_digests, parse_smtp
 from monitor.config.responder import parse_reply_templates, parse_responder
 from monitor.config.settings import (
@@ -25,11 +28,18 @@ from monitor.config.settings import (
 )
 from monitor.config.sources import parse_sources
 from monitor.config.tables import MAX_PORT, TableReader
+from monitor.config.topics import parse_topics
 from monitor.config.watches import parse_watches
+from monitor.config.webhooks import parse_webhooks
 from monitor.errors import ConfigError
 
 TOP_LEVEL_KEYS = {"database_url", "watches", "sources", "schedule", "queue", "model", "dashboard", "users"}
 TOP_LEVEL_KEYS |= {"auth", "smtp", "digests", "alerts", "responder", "reply_templates", "metrics"}
+TOP_LEVEL_KEYS |= {"helpdesk"}
+TOP_LEVEL_KEYS |= {"webhooks"}
+TOP_LEVEL_KEYS |= {"learn"}
+TOP_LEVEL_KEYS |= {"topics"}
+TOP_LEVEL_KEYS |= {"api"}
 
 
 def load_config(
@@ -100,6 +110,11 @@ def parse_config(
         alerts=parse_alerts(root, environ),
         responder=parse_responder(root, watches, users),
         reply_templates=parse_reply_templates(root),
+        helpdesk=parse_helpdesk(root, environ, watches),
+        webhooks=parse_webhooks(root, environ),
+        learn=parse_learn(root, watches),
+        topics=parse_topics(root),
+        api=parse_api(root),
     )
 
 

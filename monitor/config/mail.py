@@ -42,6 +42,7 @@ DIGEST_KEYS = {
     "send_when_quiet",
     "max_mentions",
     "include_comparison",
+    "include_competitors",
 }
 ALERT_KEYS = {
     "recipients",
@@ -143,6 +144,7 @@ def parse_digests(root: TableReader, watches: tuple[Watch, ...]) -> tuple[Digest
                 send_when_quiet=reader.boolean("send_when_quiet", False),
                 max_mentions=reader.integer("max_mentions", 50, minimum=1),
                 include_comparison=include_comparison,
+                include_competitors=reader.boolean("include_competitors", False),
             )
         )
     return tuple(lists)

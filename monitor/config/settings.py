@@ -8,7 +8,12 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from monitor.auth.users import User
+from monitor.config.api import ApiSettings
+from monitor.config.helpdesk import HelpdeskSettings
+from monitor.config.learn import LearnSettings
+from monitor.config.topics import TopicSettings
 from monitor.config.watches import watch_list
+from monitor.config.webhooks import WebhookSettings
 from monitor.errors import ConfigError
 from monitor.mention import Watch
 from monitor.sources.base import SourceSettings
@@ -99,6 +104,9 @@ class DigestList:
     max_mentions: int = 50
     # A share-of-voice section for the list's brand watches against their competitors, over the period.
     include_comparison: bool = False
+    # Mentions only competitor watches matched (a competitor's unhappy customers) are left out unless
+    # this is on, or the list names those watches in `watches`.
+    include_competitors: bool = False
 
     @property
     def period(self) -> timedelta:
@@ -142,7 +150,7 @@ class ResponderRule:
 
 @dataclass(frozen=True)
 class ReplyTemplate:
-    """One `[[reply_templates]]`: text with {author}, {brand}, {product} and {link} placeholders."""
+    """One `[[reply_templates]]`: text with {author}, {brand}, {product}, {link} and {case_link}."""
 
     name: str
     text: str
@@ -182,6 +190,11 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     responder: ResponderSettings = field(default_factory=ResponderSettings)
     reply_templates: tuple[ReplyTemplate, ...] = ()
+    helpdesk: HelpdeskSettings = field(default_factory=HelpdeskSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    learn: LearnSettings = field(default_factory=LearnSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @property
     def watch_names(self) -> tuple[str, ...]:

@@ -18,11 +18,18 @@ from monitor.mention import Watch
 
 WATCH_KEYS = {"name", "keywords", "required", "excluded", "languages", "sources", "brand", "product"}
 WATCH_KEYS |= {"competitors"}
+WATCH_KEYS |= {"topics"}  # seed complaint topics (monitor/topics/)
 
 
 def watch_list(watches: Sequence[Watch]) -> str:
     """The configured watch names for a message: sorted, or "none"."""
     return ", ".join(sorted(watch.name for watch in watches)) or "none"
+
+
+def competitor_watches(watches: Sequence[Watch]) -> tuple[str, ...]:
+    """The watches some brand watch names among its competitors: what they match stays out of the
+    care inbox, its count and the digests unless asked for (a competitor's customers are not ours)."""
+    return tuple(sorted({name for watch in watches for name in watch.competitors}))
 
 
 def check_watch(reader: TableReader, key: str, name: str, watches: Sequence[Watch], expected: str) -> None:
@@ -58,6 +65,7 @@ def parse_watches(root: TableReader) -> tuple[Watch, ...]:
                 brand=reader.text("brand"),
                 product=reader.text("product"),
                 competitors=reader.words("competitors"),
+                topics=reader.words("topics"),
             )
         )
     # Checked once every watch is known: a brand may name a competitor defined further down.

@@ -59,7 +59,9 @@ SCORE_DELAY_SECONDS = Histogram(
 
 # The scheduler's job ids name watches, sources and digest lists (`collect:acme:reddit`, `digest:ops`);
 # a label takes only the part before the first colon, and only when it is one of these.
-JOB_KINDS = ("collect", "score", "digest", "digest-retry", "alerts", "settle-replies")
+JOB_KINDS: tuple[str, ...] = ("collect", "score", "digest", "digest-retry", "alerts", "settle-replies")
+JOB_KINDS += ("notify-team", "learn")
+JOB_KINDS += ("topics-refit",)
 OTHER_KIND = "other"
 
 

@@ -70,6 +70,21 @@ class Enqueuer:
     def check_alerts(self) -> None:
         self._defer(task_name("check_alerts"), lock="alerts", queueing_lock="alerts")
 
+    def deliver_webhooks(self) -> None:
+        self._defer(task_name("deliver_webhooks"), lock="webhooks", queueing_lock="webhooks")
+
+    def send_to_helpdesks(self) -> None:
+        self._defer(task_name("send_to_helpdesks"), lock="helpdesk", queueing_lock="helpdesk")
+
+    def notify_team(self) -> None:
+        self._defer(task_name("notify_team"), lock="notify-team", queueing_lock="notify-team")
+
+    def learn(self) -> None:
+        self._defer(task_name("learn"), lock="learn", queueing_lock="learn")
+
+    def refit_topics(self) -> None:
+        self._defer(task_name("refit_topics"), lock="topics-refit", queueing_lock="topics-refit")
+
     def recover_stalled(self) -> None:
         # No lock: a recovery running on a worker that dies would hold it, and then no later recovery
         # could start to hand that one back. Two recoveries at once are harmless (tasks.py).

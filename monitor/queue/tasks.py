@@ -91,6 +91,26 @@ def check_alerts() -> None:
     _jobs().check_alerts()
 
 
+def deliver_webhooks() -> None:
+    _jobs().deliver_webhooks()
+
+
+def send_to_helpdesks() -> None:
+    _jobs().send_to_helpdesks()
+
+
+def notify_team() -> None:
+    _jobs().notify_team()
+
+
+def learn() -> None:
+    _jobs().learn()
+
+
+def refit_topics() -> None:
+    _jobs().refit_topics()
+
+
 async def recover_stalled(context: JobContext, stalled_after_seconds: float) -> int:
     """Hand the jobs of workers whose heartbeat lapsed back to the queue (procrastinate's recipe for
     stalled jobs). A killed worker's collection or scoring is then done by another: collection stores
@@ -135,6 +155,11 @@ TASKS: dict[str, Callable[..., Any]] = {
     "retry_digests": retry_digests,
     "settle_replies": settle_replies,
     "check_alerts": check_alerts,
+    "deliver_webhooks": deliver_webhooks,
+    "send_to_helpdesks": send_to_helpdesks,
+    "notify_team": notify_team,
+    "learn": learn,
+    "refit_topics": refit_topics,
 }
 # Tasks that procrastinate passes their job's context.
 CONTEXT_TASKS: dict[str, Callable[..., Any]] = {"collect": collect, "recover_stalled": recover_stalled}

@@ -10,7 +10,9 @@ monitor/respond/transitions.py; replies are in replies.py and posting.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -22,6 +24,7 @@ from monitor.respond.transitions import apply_transition
 from monitor.store.cases import (
     Case,
     case_for_mention,
+    case_opener,
     get_case,
     insert_case,
     mention_facts,
@@ -34,6 +37,18 @@ from monitor.store.triage import record_event
 MAX_TAGS = 20
 MAX_TAG_CHARS = 40
 RULES_ACTOR = "rules"
+# The note on a case opened by a rule that assigned it; monitor/team/ reads the assignee back from it.
+_RULE_ASSIGNED = re.compile(r"assigned to (.+) by a rule")
+
+
+def rule_assigned_note(assignee: str) -> str:
+    return f"assigned to {assignee} by a rule"
+
+
+def rule_assignee_in(note: str | None) -> str | None:
+    """The assignee named in a rule-opened case's note, or None."""
+    found = _RULE_ASSIGNED.fullmatch(note or "")
+    return found.group(1) if found else None
 
 
 def rule_assignee(
@@ -46,15 +61,32 @@ def rule_assignee(
     return None
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What opening a case did: `new` False when someone had opened it already (a page drawn before
+    they did still offered "Open a case"), with who did it, so the person can be told so."""
+
+    case: Case
+    new: bool
+    opened_by: str | None
+
+
 def open_case(
     engine: Engine, mention_id: int, actor: str, settings: ResponderSettings, now: datetime | None = None
 ) -> Case:
     """The mention's case, opened now if it has none (assigned by the first matching rule)."""
+    return open_case_saying(engine, mention_id, actor, settings, now).case
+
+
+def open_case_saying(
+    engine: Engine, mention_id: int, actor: str, settings: ResponderSettings, now: datetime | None = None
+) -> Opened:
+    """`open_case`, saying whether this call opened it or found it open (and who opened it then)."""
     now = now or utcnow()
     with engine.begin() as connection:
         existing = case_for_mention(connection, mention_id)
         if existing is not None:
-            return existing
+            return Opened(existing, False, case_opener(connection, mention_id))
         facts = mention_facts(connection, mention_id)
         assignee = rule_assignee(
             settings.rules, watches_of(connection, mention_id), facts.source, facts.label
@@ -76,11 +108,12 @@ def open_case(
             },
         )
         if inserted:
-            note = f"assigned to {assignee} by a rule" if assignee else None
+            note = rule_assigned_note(assignee) if assignee else None
             record_event(connection, mention_id, "case", None, "new", actor, now, note)
         case = case_for_mention(connection, mention_id)
+        opener = actor if inserted else case_opener(connection, mention_id)
     assert case is not None
-    return case
+    return Opened(case, inserted, opener)
 
 
 def apply_rules(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from monitor.auth.users import shown_name
 from monitor.respond.cases import RULES_ACTOR
+from monitor.respond.reply_approval import approver_in_note, approver_words
 from monitor.store.edits import SOURCE_ACTOR
 from monitor.store.triage import MentionEvent
 
@@ -18,8 +20,18 @@ from monitor.store.triage import MentionEvent
 _FOLLOWED = ("with the case", "with the mention")
 
 
+# What screens, sentences and mails call a case status or a mention's triage state: one name per thing
+# ("handled", never "resolved"; "not relevant", never "dismissed"). The stored values keep their names.
+STATUS_WORDS = {"resolved": "handled", "dismissed": "not relevant"}
+
+
 def _words(value: str | None) -> str:
-    return (value or "nothing").replace("_", " ")
+    return status_words(value) if value else "nothing"
+
+
+def status_words(status: str) -> str:
+    """A case status or triage state as people read it: "in progress", "handled", "not relevant"."""
+    return STATUS_WORDS.get(status, status.replace("_", " "))
 
 
 # What the source told us (store/edits.py): the author's own doing, worded as theirs.
@@ -29,12 +41,15 @@ _BY_THE_AUTHOR = {"edited": "The author edited it", "deleted": "The author delet
 def _actor(event: MentionEvent) -> str:
     if event.actor == SOURCE_ACTOR:
         return "Grumble"  # a change the source's news caused (an edit reopening the case)
-    return "The assignment rules" if event.actor == RULES_ACTOR else event.actor
+    if event.actor == RULES_ACTOR:
+        return "The assignment rules"
+    actor = shown_name(event.actor)
+    return actor[:1].upper() + actor[1:] if actor == "you" else actor
 
 
 def _status(event: MentionEvent) -> str:
     if event.after == "resolved":
-        return "resolved the case"
+        return "marked the case handled"
     if event.after == "dismissed":
         return "closed the case as not relevant"
     if event.before in ("resolved", "dismissed"):
@@ -52,10 +67,11 @@ def _triage(event: MentionEvent) -> str:
 
 def _assign(event: MentionEvent) -> str:
     if not event.after:
-        return f"unassigned the case (was {event.before})" if event.before else "unassigned the case"
+        was = f" (was {shown_name(event.before)})" if event.before else ""
+        return f"unassigned the case{was}"
     if event.after == event.actor:
         return "took the case"
-    return f"assigned the case to {event.after}"
+    return f"assigned the case to {shown_name(event.after)}"
 
 
 def _tags(event: MentionEvent) -> str:
@@ -64,8 +80,16 @@ def _tags(event: MentionEvent) -> str:
 
 def _submit(event: MentionEvent) -> str:
     if event.after == "awaiting_approval":
-        return "submitted the reply for approval"
+        approver, _ = approver_in_note(event.note)
+        by = f" by {approver_words(approver)}" if approver else ""
+        return f"submitted the reply for approval{by}"
     return "submitted the reply"
+
+
+def _edit(event: MentionEvent) -> str:
+    if event.before == "approved":
+        return "edited the approved reply (it needs approval again)"
+    return "edited the reply (it is a draft again)"
 
 
 SENTENCES: dict[str, Callable[[MentionEvent], str]] = {
@@ -77,10 +101,11 @@ SENTENCES: dict[str, Callable[[MentionEvent], str]] = {
     "note": lambda e: "added a note",
     "relabel": lambda e: f"relabelled the mention from {_words(e.before)} to {_words(e.after)}",
     "reply_draft": lambda e: "drafted a reply",
-    "reply_edit": lambda e: "edited the reply (it is a draft again)",
+    "reply_edit": _edit,
     "reply_submit": _submit,
     "reply_approve": lambda e: "approved the reply",
-    "reply_return": lambda e: "sent the reply back to its author",
+    "reply_send_back": lambda e: "sent the reply back to its author",
+    "reply_return": lambda e: "sent the reply back to its author",  # before reply_send_back
     "reply_posting": lambda e: "started posting the reply",
     "reply_posted": lambda e: "posted the reply",
     "reply_by_hand": lambda e: "marked the reply as posted by hand",
@@ -106,6 +131,8 @@ def event_sentence(event: MentionEvent) -> str:
         return f"{sentence}: {note}" if note else f"{sentence}."
     sentence = f"{_actor(event)} {SENTENCES.get(event.action, _unknown)(event)}"
     note = (event.note or "").strip()
+    if event.action == "reply_submit":
+        note = approver_in_note(note)[1]  # the approver is in the sentence
     if note in _FOLLOWED:
         return f"{sentence}, {note.replace('with the', 'along with the')}."
     return f"{sentence}: {note}" if note else f"{sentence}."

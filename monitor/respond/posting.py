@@ -7,7 +7,9 @@ and `error` says why), or -> unconfirmed (it may have landed). Exactly once:
    Idempotency-Key header, Bluesky's record key), so the source itself refuses a second copy where it can.
 2. `post_reply` claims the row with a compare-and-set UPDATE (approved -> posting) in its own transaction
    before any request: of two clicks, two tabs or two processes exactly one wins, the other is told the
-   reply is already being posted. "posting" is on disk before the request leaves.
+   reply is already being posted. "posting" is on disk before the request leaves. The outcome is
+   recorded in one more transaction: those two, around the request, are the only ones a post takes
+   (each move is reply_states.py's, with its event and the case's transition).
 3. The source's `reply` sends one request and never retries it once it may have arrived: a timeout, a
    5xx or an unreadable answer becomes "unconfirmed", not "failed".
 4. A reply left "unconfirmed", or "posting" past its lease (a crash between the request and the record),
@@ -18,14 +20,13 @@ and `error` says why), or -> unconfirmed (it may have landed). Exactly once:
    records those that landed; it never sends one itself, so a reply not found waits for a person.
 
 Sources without a reply API: a person copies the approved text, posts it on the source and says so
-(`mark_replied_by_hand`).
+with the text or link that was sent (`mark_replied_by_hand`), kept in the mention's history.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,37 +47,31 @@ from monitor.errors import (
 )
 from monitor.mention import utcnow
 from monitor.respond.replies import require_role
-from monitor.respond.transitions import apply_transition
+from monitor.respond.reply_claim import POSTING_LEASE as POSTING_LEASE
+from monitor.respond.reply_claim import RECHECK_AFTER as RECHECK_AFTER
+from monitor.respond.reply_claim import Claim, claim_in, claimable
+from monitor.respond.reply_states import move_reply
 from monitor.sources.base import PostedReply, Replier, ReplyTarget
-from monitor.store.cases import (
-    CaseReply,
-    get_case,
-    get_reply,
-    load_reply,
-    mention_facts,
-    replies_in,
-    set_reply_if,
-    update_case,
-    update_reply,
-)
+from monitor.store.cases import CaseReply, get_case, get_reply, mention_facts, replies_in
 from monitor.store.schema import case_replies
-from monitor.store.triage import record_event
 
 log = logging.getLogger(__name__)
 
-# A "posting" row older than this is taken to be left by a crashed process and may be claimed again.
-POSTING_LEASE = timedelta(minutes=5)
-# After an unconfirmed attempt, give the source this long to show a reply that did land before looking.
-RECHECK_AFTER = timedelta(seconds=30)
 # How long after an unconfirmed attempt the scheduler keeps looking for it on the source by itself.
 SETTLE_FOR = timedelta(days=2)
 SCHEDULER_ACTOR = "scheduler"
+# What "Mark replied by hand" keeps of what was sent: a link is also the reply's remote_url.
+LINK_PREFIXES = ("https://", "http://")
 
 
 def reply_target(engine: Engine, case_id: int) -> ReplyTarget:
     with engine.connect() as connection:
         case = get_case(connection, case_id)
-        facts = mention_facts(connection, case.mention_id)
+        return target_of(mention_facts(connection, case.mention_id))
+
+
+def target_of(facts: Any) -> ReplyTarget:
+    """Where a reply goes, from the mention's facts (store.cases.mention_facts)."""
     return ReplyTarget(
         source=facts.source,
         external_id=facts.external_id,
@@ -87,76 +82,11 @@ def reply_target(engine: Engine, case_id: int) -> ReplyTarget:
     )
 
 
-@dataclass(frozen=True)
-class _Claim:
-    reply: CaseReply  # as it was before the claim
-    attempt: int
-    recovering: bool  # an earlier attempt may have landed: look on the source first
-
-
-def _claimable(reply: CaseReply, now: datetime, lease: timedelta, recheck_after: timedelta) -> str | None:
-    """None when the reply may be claimed now, else why not."""
-    if reply.status == "approved":
-        return None
-    if reply.status in ("posted", "posted_by_hand"):
-        where = f" at {reply.remote_url}" if reply.remote_url else ""
-        return f"this reply is already posted{where}"
-    if reply.status in ("posting", "unconfirmed"):
-        wait = lease if reply.status == "posting" else recheck_after
-        if reply.claimed_at is None or reply.claimed_at + wait <= now:
-            return None
-        if reply.status == "posting":
-            return (
-                f"this reply is being posted (since {reply.claimed_at:%H:%M:%S} UTC); if that attempt died, "
-                f"retry after {reply.claimed_at + wait:%H:%M:%S} UTC, which checks the source first"
-            )
-        return (
-            f"the last attempt was not confirmed; retry after {reply.claimed_at + wait:%H:%M:%S} UTC, "
-            "which checks the source before posting again"
-        )
-    if reply.status == "awaiting_approval":
-        return "this reply waits for approval"
-    return f"this reply is a {reply.status} reply: submit it first"
-
-
-def _claim(
-    engine: Engine, reply_id: int, actor: str, now: datetime, lease: timedelta, recheck: timedelta
-) -> _Claim:
-    """Take the reply for this caller: written as "posting" before any request leaves."""
-    with engine.begin() as connection:
-        reply = get_reply(connection, reply_id)
-        refusal = _claimable(reply, now, lease, recheck)
-        if refusal is not None:
-            raise ReplyStateError(refusal)
-        won = set_reply_if(
-            connection,
-            reply_id,
-            (reply.status,),
-            at_attempt=reply.attempts,
-            status="posting",
-            attempts=reply.attempts + 1,
-            claimed_at=now,
-            updated_at=now,
-        )
-        if not won:
-            raise ReplyStateError(
-                "this reply is already being posted (another click or process got there first)"
-            )
-        case = get_case(connection, reply.case_id)
-        attempt = reply.attempts + 1
-        note = f"attempt {attempt}"
-        recovering = reply.status != "approved"
-        if recovering:
-            note += "; looking on the source for the earlier attempt first"
-        record_event(connection, case.mention_id, "reply_posting", reply.status, "posting", actor, now, note)
-    return _Claim(reply, attempt, recovering)
-
-
 def _finish(
     engine: Engine,
     reply_id: int,
     actor: str,
-    status: str,
+    move: str,
     now: datetime,
     note: str | None,
     attempt: int | None = None,
@@ -166,38 +96,28 @@ def _finish(
     any other outcome only while this attempt still holds it (a later one may have taken over)."""
     with engine.begin() as connection:
         reply = get_reply(connection, reply_id)
-        if status in ("posted", "posted_by_hand"):
-            if reply.done:
-                if reply.remote_id != values.get("remote_id"):
-                    log.error(
-                        "reply %d: published again as %s; first as %s",
-                        reply_id,
-                        values.get("remote_id"),
-                        reply.remote_id,
-                    )
-                return reply
-            update_reply(connection, reply_id, status=status, updated_at=now, **values)
-        elif not set_reply_if(
-            connection, reply_id, ("posting",), at_attempt=attempt, status=status, updated_at=now, **values
-        ):
+        if move == "post" and reply.done:
+            if reply.remote_id != values.get("remote_id"):
+                log.error(
+                    "reply %d: published again as %s; first as %s",
+                    reply_id,
+                    values.get("remote_id"),
+                    reply.remote_id,
+                )
+            return reply
+        if move != "post" and (reply.status != "posting" or reply.attempts != attempt):
             log.warning(
-                "reply %d: %s of attempt %s not recorded: a later attempt took over",
-                reply_id,
-                status,
-                attempt,
+                "reply %d: %s of attempt %s not recorded: a later attempt took over", reply_id, move, attempt
             )
             return reply
         case = get_case(connection, reply.case_id)
-        action = {"posted": "reply_posted", "posted_by_hand": "reply_by_hand", "failed": "reply_failed"}.get(
-            status, "reply_unconfirmed"
-        )
-        record_event(connection, case.mention_id, action, reply.status, status, actor, now, note)
-        if status in ("posted", "posted_by_hand"):
-            # The first reply that reached the customer stops the response clock; later ones do not.
-            first_response_at = case.first_response_at or now
-            update_case(connection, case.id, first_response_at=first_response_at, updated_at=now)
-            apply_transition(connection, case.mention_id, "reply", "posted", actor, now)
-        return get_reply(connection, reply_id)
+        moved = move_reply(connection, reply, case, move, actor, now, note, at_attempt=attempt, **values)
+        if moved is None:
+            log.warning(
+                "reply %d: %s of attempt %s not recorded: it changed meanwhile", reply_id, move, attempt
+            )
+            return get_reply(connection, reply_id)
+        return moved.reply
 
 
 def _failure_kind(exc: GrumbleError) -> str:
@@ -230,64 +150,45 @@ def post_reply(
     now (not approved, already posted, being posted by another caller)."""
     require_role(user, "responder", "post a reply")
     now = now or utcnow()
-    reply = load_reply(engine, reply_id)
-    if reply.source != replier.name:
-        raise NoReplyApi(f"reply {reply_id} is for {reply.source}, not {replier.name}")
-    if reply.status == "approved":
-        # Limits can change between approval and posting (an instance lowers its limit): check again.
-        length = replier.measure(reply.text)
-        if not length.ok:
-            message = f"the reply is {length.describe()} on {reply.source}: edit it, then submit it again"
-            with engine.begin() as connection:
-                if set_reply_if(
-                    connection,
-                    reply_id,
-                    ("approved",),
-                    status="failed",
-                    error=message,
-                    error_kind="too_long",
-                    updated_at=now,
-                ):
-                    case = get_case(connection, reply.case_id)
-                    record_event(
-                        connection,
-                        case.mention_id,
-                        "reply_failed",
-                        "approved",
-                        "failed",
-                        user.name,
-                        now,
-                        message,
-                    )
-                    return get_reply(connection, reply_id)
-    claim = _claim(engine, reply_id, user.name, now, lease, recheck_after)
-    target = reply_target(engine, reply.case_id)
+    with engine.begin() as connection:
+        reply = get_reply(connection, reply_id)
+        if reply.source != replier.name:
+            raise NoReplyApi(f"reply {reply_id} is for {reply.source}, not {replier.name}")
+        case = get_case(connection, reply.case_id)
+        target = target_of(mention_facts(connection, case.mention_id))
+        claim = claim_in(connection, reply, case, target, replier, user.name, now, lease, recheck_after)
+        if not isinstance(claim, Claim):
+            return claim  # refused before anything was sent
+    return send_claimed(engine, claim, replier, user.name, now)
+
+
+def send_claimed(engine: Engine, claim: Claim, replier: Replier, actor: str, now: datetime) -> CaseReply:
+    """The request of a claimed attempt (its claim committed), then its outcome in one transaction."""
+    reply_id, source = claim.reply.id, claim.reply.source
     key, text = claim.reply.idempotency_key, claim.reply.text
     if claim.recovering:
         try:
-            found = replier.find_reply(target, text, key)
+            found = replier.find_reply(claim.target, text, key)
         except GrumbleError as exc:
-            message = f"could not check {reply.source} for the earlier attempt, so nothing was sent: {exc}"
+            message = f"could not check {source} for the earlier attempt, so nothing was sent: {exc}"
             log.warning("reply %d: %s", reply_id, message)
-            return _finish(
-                engine, reply_id, user.name, "unconfirmed", now, message, claim.attempt, error=message
-            )
+            return _finish(engine, reply_id, actor, "unconfirm", now, message, claim.attempt, error=message)
         if found is not None:
             log.info("reply %d: an earlier attempt had landed at %s; not posting again", reply_id, found.url)
-            return _posted(engine, reply_id, user.name, now, found, "found on the source; not posted again")
+            return _posted(engine, reply_id, actor, now, found, "found on the source; not posted again")
     try:
-        posted = replier.reply(target, text, key)
+        posted = replier.reply(claim.target, text, key)
     except ReplyUnconfirmed as exc:
-        message = f"{exc}; the next attempt checks {reply.source} before posting again"
+        message = f"{exc}; the next attempt checks {source} before posting again"
         log.warning("reply %d unconfirmed: %s", reply_id, exc)
-        return _finish(engine, reply_id, user.name, "unconfirmed", now, message, claim.attempt, error=message)
+        return _finish(engine, reply_id, actor, "unconfirm", now, message, claim.attempt, error=message)
     except (SourceError, ReplyTooLong) as exc:
         log.warning("reply %d failed: %s", reply_id, exc)
         return _finish(
             engine,
             reply_id,
-            user.name,
-            "failed",
+            actor,
+            "fail",
             now,
             str(exc),
             claim.attempt,
@@ -298,10 +199,10 @@ def post_reply(
         # Unknown: it may have landed. Recorded as unconfirmed so the next try looks first.
         message = f"unexpected {type(exc).__name__}: {exc}; the next attempt checks the source first"
         log.exception("reply %d: unexpected error while posting", reply_id)
-        _finish(engine, reply_id, user.name, "unconfirmed", now, message, claim.attempt, error=message)
+        _finish(engine, reply_id, actor, "unconfirm", now, message, claim.attempt, error=message)
         raise
-    log.info("reply %d posted to %s: %s", reply_id, reply.source, posted.url)
-    return _posted(engine, reply_id, user.name, now, posted, posted.url)
+    log.info("reply %d posted to %s: %s", reply_id, source, posted.url)
+    return _posted(engine, reply_id, actor, now, posted, posted.url)
 
 
 def _posted(
@@ -313,7 +214,7 @@ def _posted(
         engine,
         reply_id,
         actor,
-        "posted",
+        "post",
         now,
         note,
         remote_id=posted.id,
@@ -339,7 +240,7 @@ def settle_unconfirmed(
     settled = []
     for reply in replies_in(engine, ("unconfirmed", "posting")):
         # Looked at when a Retry click could claim it, and not forever after.
-        if _claimable(reply, now, lease, recheck_after) is not None:
+        if claimable(reply, now, lease, recheck_after) is not None:
             continue
         if reply.claimed_at is None or now >= reply.claimed_at + SETTLE_FOR:
             continue
@@ -364,17 +265,36 @@ def settle_unconfirmed(
     return settled
 
 
-def mark_replied_by_hand(engine: Engine, reply_id: int, user: User, now: datetime | None = None) -> CaseReply:
-    """For sources without a reply API: the approved text was copied and posted on the source by a person."""
+def mark_replied_by_hand(
+    engine: Engine, reply_id: int, user: User, now: datetime | None = None, sent: str | None = None
+) -> CaseReply:
+    """For sources without a reply API: a person posted the approved reply on the source and says what
+    was sent, the text or a link to it (None: the approved text as it was copied). What was sent goes
+    into the mention's history; a link is also where the reply is."""
     require_role(user, "responder", "record a reply")
     now = now or utcnow()
+    what = (sent or "").strip()
     with engine.begin() as connection:
         reply = get_reply(connection, reply_id)
-        if not set_reply_if(
-            connection, reply_id, ("approved",), status="posting", claimed_at=now, updated_at=now
-        ):
-            refusal = _claimable(reply, now, POSTING_LEASE, RECHECK_AFTER) or "this reply is not approved"
-            raise ReplyStateError(refusal)
-    return _finish(
-        engine, reply_id, user.name, "posted_by_hand", now, "copied and posted by hand", posted_at=now
-    )
+        if reply.status != "approved":
+            raise ReplyStateError(
+                claimable(reply, now, POSTING_LEASE, RECHECK_AFTER) or "this reply is not approved"
+            )
+        what = what or reply.text
+        link = what if what.startswith(LINK_PREFIXES) and not any(c.isspace() for c in what) else None
+        case = get_case(connection, reply.case_id)
+        moved = move_reply(
+            connection,
+            reply,
+            case,
+            "post_by_hand",
+            user.name,
+            now,
+            f"sent: {what}",
+            claimed_at=now,
+            posted_at=now,
+            remote_url=link,
+        )
+        if moved is None:
+            raise ReplyStateError("the reply changed meanwhile; reload and try again")
+        return moved.reply

@@ -7,14 +7,15 @@ inbox, the case panel and the digest must never disagree. Every change to either
 A transition is named by what caused it: a person setting the case's status ("status", ...), a person
 marking the mention ("triage", ...), the case's reply moving on ("reply", ...), a person undoing a
 mark ("undo", the status the case had before it; respond/bulk.py), or the customer editing the mention
-after our reply ("edit", "reopen"; collect/saving.py). The side the person acted on leads: when it is
-already where the transition takes it, nothing at all is written; when it moves, the other side follows
-if the table says so, and its event says "with the case" or "with the mention".
+after our reply ("edit", "reopen"; collect/saving.py), or the helpdesk the case was handed to closing
+or reopening it ("helpdesk", "resolved" / "reopened"; helpdesk/receiver.py). The side the person acted
+on leads: when it is already where the transition takes it, nothing at all is written; when it moves,
+the other side follows if the table says so, and its event says "with the case" or "with the mention".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -47,15 +48,21 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     ("triage", "handled"): Transition(CASE_STATUSES, "resolved", "handled"),
     ("triage", "dismissed"): Transition(CASE_STATUSES, "dismissed", "dismissed"),
     ("triage", "open"): Transition(CLOSED, "in_progress", "open"),
-    # The reply moves the case; the mention stays as it was marked.
+    # The reply moves the case; the mention stays as it was marked until a reply is posted.
     ("reply", "drafted"): Transition(("new",), "in_progress", None),
     ("reply", "awaits_approval"): Transition(AWAITING_RESPONSE, "waiting_for_approval", None),
     ("reply", "approved"): Transition(("waiting_for_approval",), "in_progress", None),
     ("reply", "sent_back"): Transition(("waiting_for_approval",), "in_progress", None),
-    ("reply", "posted"): Transition(AWAITING_RESPONSE, "replied", None),
+    # A posted reply (or one posted by hand) answers the customer: the mention is handled with it, so it
+    # leaves the unhandled inbox (an edit by the customer reopens both, below).
+    ("reply", "posted"): Transition(AWAITING_RESPONSE, "replied", "handled"),
     # The customer edited the mention after we replied or resolved it: the case and the mention reopen
     # (monitor/collect/saving.py; the event's note says what changed).
     ("edit", "reopen"): Transition(("replied", "resolved"), "in_progress", "open"),
+    # The helpdesk the case was handed to resolved or reopened its conversation (monitor/helpdesk/
+    # receiver.py, by signed webhook); a case closed as not relevant stays so.
+    ("helpdesk", "resolved"): Transition((*AWAITING_RESPONSE, "replied"), "resolved", "handled"),
+    ("helpdesk", "reopened"): Transition(("resolved",), "in_progress", "open"),
     # Undoing a person's mark puts the case back where it was (the mention is restored by "triage").
     **{("undo", status): Transition(CASE_STATUSES, status, None) for status in CASE_STATUSES},
 }
@@ -88,13 +95,16 @@ def apply_transition(
     now: datetime,
     note: str | None = None,
     resolved_at: datetime | None = None,
+    case: Case | None = None,
 ) -> Case | None:
     """Apply one transition to the mention and its case inside the caller's transaction, with an event
     for each row that changed (`note` goes on the leading side's event). Returns the case afterwards.
-    `resolved_at`: when the case was resolved, for an undo that puts a resolved case back (else now)."""
+    `resolved_at`: when the case was resolved, for an undo that puts a resolved case back (else now).
+    `case`: the mention's case as the caller read it in this transaction, so it is not read again."""
     moves = transition(cause, value)
     triage_before = mention_triage(connection, mention_id)
-    case = case_for_mention(connection, mention_id)
+    if case is None:
+        case = case_for_mention(connection, mention_id)
     case_moves = case is not None and case.status in moves.case_from and case.status != moves.case_to
     triage_moves = moves.triage_to is not None and triage_before != moves.triage_to
     mention_leads = cause == "triage"
@@ -102,15 +112,15 @@ def apply_transition(
         return case
     if mention_leads:
         _move_triage(connection, mention_id, triage_before, moves, actor, now, note)
-        if case_moves:
-            assert case is not None
-            _move_case(connection, case, moves, actor, now, "with the mention", resolved_at)
-    else:
+        if not case_moves:
+            return case
         assert case is not None
-        _move_case(connection, case, moves, actor, now, note, resolved_at)
-        if triage_moves:
-            _move_triage(connection, mention_id, triage_before, moves, actor, now, "with the case")
-    return case_for_mention(connection, mention_id)
+        return _move_case(connection, case, moves, actor, now, "with the mention", resolved_at)
+    assert case is not None
+    moved = _move_case(connection, case, moves, actor, now, note, resolved_at)
+    if triage_moves:
+        _move_triage(connection, mention_id, triage_before, moves, actor, now, "with the case")
+    return moved
 
 
 def _move_case(
@@ -121,11 +131,12 @@ def _move_case(
     now: datetime,
     note: str | None,
     resolved_at: datetime | None,
-) -> None:
+) -> Case:
     # Only a resolved case has a resolution time: reopening clears it, so the clock runs again.
     resolved = (resolved_at or now) if moves.case_to == "resolved" else None
     update_case(connection, case.id, status=moves.case_to, resolved_at=resolved, updated_at=now)
     record_event(connection, case.mention_id, "status", case.status, moves.case_to, actor, now, note)
+    return replace(case, status=moves.case_to, resolved_at=resolved, updated_at=now)
 
 
 def _move_triage(

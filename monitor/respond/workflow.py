@@ -20,9 +20,10 @@ from sqlalchemy import Engine
 
 from monitor.auth.users import User
 from monitor.config import Config, ResponderSettings
-from monitor.errors import CaseError, GrumbleError
+from monitor.errors import CaseError, DraftConflict, GrumbleError
 from monitor.respond.posting import mark_replied_by_hand, post_reply, reply_target
-from monitor.respond.replies import approve_reply, measure, return_reply, save_draft, submit_reply
+from monitor.respond.replies import measure, return_reply, save_draft
+from monitor.respond.reply_send import approve_and_post, submit_and_post
 from monitor.sources.base import Replier, Source, TextLength
 from monitor.sources.registry import build_source, reply_blocker
 from monitor.store.cases import CaseReply, load_reply
@@ -91,6 +92,9 @@ class ReplyAction:
     text: str = ""  # the editor's text: save, submit
     template: str | None = None  # the template the text started from: save, submit
     reason: str = ""  # why it goes back to its author: send_back
+    base_version: int | None = None  # the draft's version the panel loaded (0: none): save, submit
+    approver: User | str | None = None  # who is asked to approve it (a person, "role:admin"): submit
+    sent: str = ""  # the text or link that was posted by hand: by_hand
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class Outcome:
     tone: Tone
     message: str | None
     reply: CaseReply | None  # the reply afterwards; None when refused
+    # "conflict": someone else saved another version of the draft; both texts are on it
+    conflict: DraftConflict | None = None
 
 
 def run_reply_action(
@@ -114,6 +120,8 @@ def run_reply_action(
     posting.py and raised, since it is a bug to see."""
     try:
         return STEPS[action.step](engine, action, user, settings, repliers)
+    except DraftConflict as exc:
+        return Outcome("conflict", "error", str(exc), None, exc)
     except GrumbleError as exc:
         return Outcome("refused", "error", str(exc), None)
 
@@ -126,7 +134,9 @@ def reply_route(engine: Engine, case_id: int, repliers: Repliers) -> ReplyRoute:
 def _save(
     engine: Engine, action: ReplyAction, user: User, settings: ResponderSettings, repliers: Repliers
 ) -> Outcome:
-    reply = save_draft(engine, action.case_id, action.text, user, template=action.template)
+    reply = save_draft(
+        engine, action.case_id, action.text, user, template=action.template, base_version=action.base_version
+    )
     return Outcome("saved", "success", "Draft saved.", reply)
 
 
@@ -134,11 +144,17 @@ def _submit(
     engine: Engine, action: ReplyAction, user: User, settings: ResponderSettings, repliers: Repliers
 ) -> Outcome:
     """Save, submit (the approval rules decide), and post at once when nothing waits and the source can."""
-    draft = save_draft(engine, action.case_id, action.text, user, template=action.template)
-    route = reply_route(engine, action.case_id, repliers)
-    reply = submit_reply(engine, draft.id, user, settings, route.measure(draft.text))
-    if reply.status == "approved" and route.replier is not None:
-        reply = post_reply(engine, reply.id, user, route.replier)
+    reply = submit_and_post(
+        engine,
+        action.case_id,
+        action.text,
+        user,
+        settings,
+        repliers.route,
+        template=action.template,
+        base_version=action.base_version,
+        approver=action.approver,
+    )
     return _reported(reply)
 
 
@@ -146,11 +162,7 @@ def _approve(
     engine: Engine, action: ReplyAction, user: User, settings: ResponderSettings, repliers: Repliers
 ) -> Outcome:
     """Approve, and post at once where the source can."""
-    reply = approve_reply(engine, _reply_id(action), user, settings)
-    route = reply_route(engine, action.case_id, repliers)
-    if route.replier is not None:
-        reply = post_reply(engine, reply.id, user, route.replier)
-    return _reported(reply)
+    return _reported(approve_and_post(engine, _reply_id(action), user, settings, repliers.route))
 
 
 def _send_back(
@@ -178,7 +190,11 @@ def _post(
 def _by_hand(
     engine: Engine, action: ReplyAction, user: User, settings: ResponderSettings, repliers: Repliers
 ) -> Outcome:
-    reply = mark_replied_by_hand(engine, _reply_id(action), user)
+    if not action.sent.strip():
+        # The history keeps what reached the customer; the approved text may not be what was posted.
+        message = "Say what you sent: paste the link to your reply on the source, or the text you posted."
+        return Outcome("refused", "error", message, None)
+    reply = mark_replied_by_hand(engine, _reply_id(action), user, sent=action.sent)
     return Outcome("posted_by_hand", "success", "Recorded as replied by hand.", reply)
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from monitor.errors import ScoringError
 from monitor.mention import utcnow
 from monitor.observe.metrics import count_scored, time_score_batch
 from monitor.ranking import rank_key
 from monitor.score.cues import leaning
-from monitor.score.verdict import decide
+from monitor.store.calibrations import ScoringContext, scoring_context
 from monitor.store.mentions import PendingText, claim_unscored, write_scores
+from monitor.verdict import decide
 
 if TYPE_CHECKING:
     from models import Score
@@ -62,19 +63,28 @@ def _engine_lock(engine: Engine) -> threading.Lock:
 
 
 def score_pending(
-    engine: Engine, model: Model, *, batch_size: int = 64, rescore: bool = False, limit: int | None = None
+    engine: Engine,
+    model: Model,
+    *,
+    batch_size: int = 64,
+    rescore: bool = False,
+    limit: int | None = None,
+    after_batch: Callable[[Sequence[int]], object] | None = None,
 ) -> int:
     """Score every unscored mention (or, with `rescore`, every one scored by another model version).
 
     Passes over the store in id order until one pass finds nothing: a later pass picks up what an
     earlier one stepped past, a batch another scorer held and then gave up (it died mid-batch), or a
     mention whose lower id was committed after the pass went by it (PostgreSQL hands out ids before
-    commit). Ordinarily the second pass finds nothing, so the store is read once more, not per batch."""
+    commit). Ordinarily the second pass finds nothing, so the store is read once more, not per batch.
+
+    `after_batch` is given each committed batch's ids (complaint topics assign them at once)."""
     version = model.version if rescore else None
     done = 0
     with _engine_lock(engine):
         while limit is None or done < limit:
-            scored = _score_pass(engine, model, batch_size, version, None if limit is None else limit - done)
+            budget = None if limit is None else limit - done
+            scored = _score_pass(engine, model, batch_size, version, budget, after_batch)
             done += scored
             if not scored:
                 break
@@ -84,7 +94,12 @@ def score_pending(
 
 
 def _score_pass(
-    engine: Engine, model: Model, batch_size: int, version: str | None, budget: int | None
+    engine: Engine,
+    model: Model,
+    batch_size: int,
+    version: str | None,
+    budget: int | None,
+    after_batch: Callable[[Sequence[int]], object] | None = None,
 ) -> int:
     """One walk over the store by keyset: each batch starts after the last id the previous one saw."""
     done, last = 0, 0
@@ -93,6 +108,8 @@ def _score_pass(
         scored = _score_batch(engine, model, size, version, last)
         if not scored:
             break
+        if after_batch is not None:
+            after_batch(scored)
         done += len(scored)
         last = scored[-1]
     return done
@@ -110,14 +127,40 @@ def _score_batch(engine: Engine, model: Model, size: int, version: str | None, a
         pending = claim_unscored(connection, size, version, after=after)
         if not pending:
             return []
-        with time_score_batch():
-            scores = model.predict([item.text for item in pending])
-        now = utcnow()
-        write_scores(
-            connection, [_row(item, score, model, now) for item, score in zip(pending, scores, strict=True)]
-        )
+        now = score_claimed(connection, model, pending)
     count_scored(pending, now)  # once committed: a batch rolled back was not scored
     return [item.id for item in pending]
+
+
+def score_claimed(connection: Connection, model: Model, pending: Sequence[PendingText]) -> datetime:
+    """Score mentions claimed in the caller's transaction and write their scores; returns the time
+    written. Each score is shifted by its watch's calibration (monitor/learn/) and names it, and a
+    label a person gave stays the mention's label (the model's own is kept as its text label)."""
+    context = scoring_context(connection, [item.id for item in pending], model.version)
+    with time_score_batch():
+        scores = model.predict([item.text for item in pending])
+    now = utcnow()
+    rows = []
+    for item, score in zip(pending, scores, strict=True):
+        found = context.get(item.id, NO_CONTEXT)
+        if found.offsets is not None:
+            score = _calibrated(score, found.offsets)
+        row = _row(item, score, model, now)
+        row["calibration_id"] = found.calibration_id
+        if found.corrected_label is not None:
+            row["label"] = found.corrected_label
+        rows.append(row)
+    write_scores(connection, rows)
+    return now
+
+
+NO_CONTEXT = ScoringContext()
+
+
+def _calibrated(score: Score, offsets: Sequence[float]) -> Score:
+    from models.sentiment import shifted  # here: most commands never score (see load_model)
+
+    return shifted(score, offsets)
 
 
 def _row(item: PendingText, score: Score, model: Model, now: datetime) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def build_source(
 def reply_blocker(replier: Replier | None, external_id: str) -> str | None:
     """Why a reply to this mention cannot be posted from Grumble (copy it and post by hand), or None."""
     if demo.is_demo(external_id):
-        return "it is a demo mention, which exists on no network"
+        return "it is a sample mention from the demo source, not a real post"
     if replier is None:
         return "this source has no reply API"
     missing = replier.missing_login()

@@ -1,7 +1,8 @@
 """A reply's text: templates with placeholders, lengths counted the way sources count, idempotency keys.
 
-Templates come from `[[reply_templates]]` and may use {author}, {brand}, {product} and {link} (the
-mention's URL); `{{` and `}}` write a literal brace. Anything else in braces is an error that names the
+Templates come from `[[reply_templates]]` and canned replies (monitor/respond/canned.py) and may use
+{author}, {brand}, {product}, {link} (the mention's URL) and {case_link} (its page in the dashboard);
+`{{` and `}}` write a literal brace. Anything else in braces is an error that names the
 template and the placeholders it may use, raised when the config is loaded, never when a reply is sent.
 
 Lengths: Bluesky counts graphemes (what a reader sees as one character: 👩‍👩‍👧 is one), Mastodon counts
@@ -22,7 +23,7 @@ import regex  # type: ignore[import-untyped]
 
 from monitor.errors import TemplateError
 
-PLACEHOLDERS = ("author", "brand", "product", "link")
+PLACEHOLDERS = ("author", "brand", "product", "link", "case_link")
 _GRAPHEME = regex.compile(r"\X")
 _FORMATTER = string.Formatter()
 
@@ -69,6 +70,7 @@ def render(text: str, values: Mapping[str, str | None], name: str = "template") 
             "link": "this mention has no link",
             "brand": "set brand in the watch or in [responder]",
             "product": "set product in the watch or in [responder]",
+            "case_link": "set public_url in [dashboard]",
         }
         detail = "; ".join(f"{{{field}}}: {hints[field]}" for field in missing)
         raise TemplateError(f"reply template {name!r} cannot be filled: {detail}")

@@ -16,13 +16,14 @@ from io import BufferedReader, TextIOWrapper
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from models.labels import LABELS
 from monitor.errors import ImportFileError
 from monitor.mention import Mention, utcnow
 from monitor.sources import play_console
 from monitor.sources.text import parse_time
 from monitor.spreadsheet_guard import unguard
 
-FIELDS = ("id", "text", "author", "url", "created_at", "rating", "title", "source")
+FIELDS = ("id", "text", "author", "url", "created_at", "rating", "title", "source", "label")
 DEFAULT_SOURCE = "file"
 MAX_FIELD_BYTES = 64 * 1024 * 1024
 
@@ -43,6 +44,8 @@ class ImportBatch:
     mentions: list[Mention] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    # A person's label from the optional `label` column, by (source, external id): kept as a correction.
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def column_map(overrides: Mapping[str, str]) -> dict[str, str]:
@@ -54,6 +57,31 @@ def column_map(overrides: Mapping[str, str]) -> dict[str, str]:
             "(write --column FIELD=COLUMN, e.g. --column text=review_body)"
         )
     return {name: overrides.get(name, name) for name in FIELDS}
+
+
+EXPORTED_LABEL = (
+    "the label column of a Grumble export is the model's verdict, not a person's: not kept as corrections "
+    "(map a column of people's labels with --column label=COLUMN)"
+)
+
+
+def row_label(row: Mapping[str, Any], column: str) -> tuple[str | None, str | None]:
+    """The row's `label` (negative, neutral or positive, any case): (the label, a problem to report).
+    A bad value loses the label, never the row. A row of a Grumble export (it has a model_version)
+    carries the model's label, which must not come back as a person's."""
+    if column == "label" and row.get("model_version"):
+        return None, EXPORTED_LABEL
+    raw = row.get(column)
+    if raw is None or str(raw).strip() == "":
+        return None, None
+    value = str(raw).strip().lower()
+    if value in LABELS:
+        return value, None
+    shown = str(raw).strip()[:40]
+    return None, (
+        f"label {shown!r} is not negative, neutral or positive; the row is imported without a label "
+        "(fix the value, or map another column with --column label=COLUMN)"
+    )
 
 
 def _optional_text(value: Any) -> str | None:
@@ -158,6 +186,7 @@ def iter_file(
         lines = _utf16_lines(handle) if handle.peek(2)[:2] in UTF16_BOMS else _lines(handle, batch)
         rows = _jsonl_rows(lines, batch) if fmt == "jsonl" else _csv_rows(lines, path, batch)
         first_line: dict[tuple[str, str], int] = {}
+        exported_said = False
         for line, row in rows:
             if progress is not None:
                 progress(handle.tell())
@@ -180,6 +209,12 @@ def iter_file(
                 )
                 continue
             first_line[key] = line
+            label, problem = row_label(row, mapping["label"])
+            if problem is not None and not (problem == EXPORTED_LABEL and exported_said):
+                batch.warnings.append(RowProblem(line, problem))
+                exported_said = exported_said or problem == EXPORTED_LABEL  # said once, not per row
+            elif label is not None:
+                batch.labels[key] = label
             yield mention
 
 

@@ -7,12 +7,12 @@ assignee, tags); longer detail (a note, a failure reason, a reply's URL) goes in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, exists, func, select, update
+from sqlalchemy import Connection, Engine, exists, func, select, update
 
 from monitor.errors import CaseError
 from monitor.store.engine import dialect_insert
@@ -92,6 +92,10 @@ class CaseReply:
     posted_at: datetime | None
     # Where the source has the posted reply when it publishes later ("pending", "published"); else None.
     remote_state: str | None = None
+    # The text's version (store/reply_moves.py keeps each) and the approver chosen at submit (a user's
+    # name, or "role:<role>"); None before it is submitted.
+    version: int = 1
+    approver: str | None = None
 
     @property
     def done(self) -> bool:
@@ -176,9 +180,25 @@ def load_case(engine: Engine, case_id: int) -> Case:
 
 
 def insert_case(connection: Connection, values: dict[str, Any]) -> bool:
-    """Insert unless the mention has a case already (two openers at once: one row, no error)."""
-    statement = dialect_insert(connection)(cases).values(**values).on_conflict_do_nothing()
-    return bool(connection.execute(statement).rowcount)
+    """Insert unless the mention has a case already (two openers at once: one row, no error).
+
+    RETURNING, not rowcount: on PostgreSQL an INSERT that ON CONFLICT skipped reports rowcount -1 through
+    SQLAlchemy's implicit returning, which read as "inserted" and audited a second opening."""
+    insert = dialect_insert(connection)(cases).values(**values)
+    statement = insert.on_conflict_do_nothing().returning(cases.c.id)
+    return connection.execute(statement).first() is not None
+
+
+def case_opener(connection: Connection, mention_id: int) -> str | None:
+    """Who opened the mention's case (its first "case" event), or None when no event says."""
+    query = (
+        select(mention_events.c.actor)
+        .where(mention_events.c.mention_id == mention_id, mention_events.c.action == "case")
+        .order_by(mention_events.c.id)
+        .limit(1)
+    )
+    found = connection.scalar(query)
+    return None if found is None else str(found)
 
 
 def update_case(connection: Connection, case_id: int, **values: Any) -> None:
@@ -304,11 +324,6 @@ def cases_by_status(engine: Engine) -> dict[str, int]:
 # --- replies -------------------------------------------------------------------------------------------
 
 
-def insert_reply(connection: Connection, values: dict[str, Any]) -> int:
-    result = connection.execute(case_replies.insert().values(**values).returning(case_replies.c.id))
-    return int(result.scalar_one())
-
-
 def get_reply(connection: Connection, reply_id: int) -> CaseReply:
     row = connection.execute(select(case_replies).where(case_replies.c.id == reply_id)).first()
     if row is None:
@@ -335,26 +350,6 @@ def replies_for_case(engine: Engine, case_id: int) -> list[CaseReply]:
     query = select(case_replies).where(case_replies.c.case_id == case_id).order_by(case_replies.c.id)
     with engine.connect() as connection:
         return [reply_from_row(row) for row in connection.execute(query)]
-
-
-def update_reply(connection: Connection, reply_id: int, **values: Any) -> None:
-    connection.execute(update(case_replies).where(case_replies.c.id == reply_id).values(**values))
-
-
-def set_reply_if(
-    connection: Connection,
-    reply_id: int,
-    statuses: Iterable[str],
-    at_attempt: int | None = None,
-    **values: Any,
-) -> bool:
-    """Compare-and-set: change the reply only while it is in one of `statuses` (and, with `at_attempt`,
-    still at that attempt count). Of two callers racing on one reply exactly one sees True."""
-    condition = and_(case_replies.c.id == reply_id, case_replies.c.status.in_(list(statuses)))
-    if at_attempt is not None:
-        condition = and_(condition, case_replies.c.attempts == at_attempt)
-    result = connection.execute(update(case_replies).where(condition).values(**values))
-    return result.rowcount == 1
 
 
 def replies_in(engine: Engine, statuses: Sequence[str]) -> list[CaseReply]:

@@ -6,12 +6,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from monitor.store.authors import vip_flag
 from monitor.store.filters import rows_with_watches
 from monitor.store.schema import mentions
 
 
 def get_mention(engine: Engine, mention_id: int) -> dict[str, Any] | None:
-    found = rows_with_watches(engine, select(mentions).where(mentions.c.id == mention_id))
+    """The mention with its watches and its author's `vip` flag, as the inbox lists it."""
+    found = rows_with_watches(engine, select(mentions, vip_flag()).where(mentions.c.id == mention_id))
     return found[0] if found else None
 
 

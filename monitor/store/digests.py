@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, case, delete, ex
 from monitor.store.engine import dialect_insert
 from monitor.store.filters import still_open
 from monitor.store.leases import dead_holders, takeable
+from monitor.store.queues import only_in_watches
 from monitor.store.schema import (
     digest_deliveries,
     digest_items,
@@ -82,10 +83,12 @@ def unclaimed_negatives(
     watches: Sequence[str],
     scored_after: datetime,
     scored_until: datetime,
+    leave_out: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Negative mentions scored in the window that no digest of this list has claimed and nobody has
     triaged yet: dismissed ones (spam, not about us) and handled ones (already answered) are left out,
-    so a digest never lists as most urgent what the team has dealt with."""
+    so a digest never lists as most urgent what the team has dealt with. Mentions only the `leave_out`
+    watches matched (competitors) are not the list's."""
     c = mentions.c
     claimed = exists().where(and_(digest_items.c.list_name == list_name, digest_items.c.mention_id == c.id))
     query = select(mentions).where(
@@ -97,18 +100,26 @@ def unclaimed_negatives(
     )
     if watches:
         query = query.where(_in_watches(watches))
+    if leave_out:
+        query = query.where(~only_in_watches(leave_out))
     return [dict(row._mapping) for row in connection.execute(query.order_by(c.id))]
 
 
 def period_counts(
-    connection: Connection, watches: Sequence[str], start: datetime, end: datetime
+    connection: Connection,
+    watches: Sequence[str],
+    start: datetime,
+    end: datetime,
+    leave_out: Sequence[str] = (),
 ) -> tuple[int, int]:
-    """(all mentions, negative mentions) posted in [start, end)."""
+    """(all mentions, negative mentions) posted in [start, end), less those only `leave_out` matched."""
     c = mentions.c
     negative = func.sum(case((c.label == "negative", 1), else_=0))
     query = select(func.count(), negative).where(c.created_at >= start, c.created_at < end)
     if watches:
         query = query.where(_in_watches(watches))
+    if leave_out:
+        query = query.where(~only_in_watches(leave_out))
     row = connection.execute(query).one()
     return int(row[0] or 0), int(row[1] or 0)
 

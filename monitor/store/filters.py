@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, select
 from monitor.mention import utcnow
 from monitor.ranking import now_offset
 from monitor.store.link_input import search_text
-from monitor.store.schema import mention_watches, mentions
+from monitor.store.schema import mention_topics, mention_watches, mentions, topics
 
 TRIAGE_STATES = ("open", "handled", "dismissed")
 
@@ -34,7 +34,18 @@ class MentionFilter:
     triage: Sequence[str] = ()
     search: str | None = None
     min_priority: float | None = None
-    now: datetime | None = None  # for min_priority; default: the time of the query
+    now: datetime | None = None  # for min_priority and overdue; default: the time of the query
+    # The team's queues (store/queues.py): the mention's case and its replies.
+    assignee: str | None = None  # a person's name: cases assigned to them
+    assigned: bool | None = None  # True: assigned to someone; False: to nobody (or no case yet)
+    case_statuses: Sequence[str] = ()
+    tags: Sequence[str] = ()  # the case has any of them
+    overdue: bool = False  # past the response target without a reply
+    approver: str | None = None  # a reply waits for this person's approval, and they wrote none of it
+    approver_as: Sequence[str] = ()  # the other names a reply's approver may call them ("role:admin")
+    # Left out: mentions that matched only these watches (competitor watches, outside the care inbox).
+    exclude_watches: Sequence[str] = ()
+    topics: Sequence[int] = ()  # in any of these complaint topics (monitor/topics/)
 
 
 def _like_pattern(text: str) -> str:
@@ -76,7 +87,38 @@ def filtered(query: Select[Any], where: MentionFilter) -> Select[Any]:
     if where.min_priority is not None and where.min_priority > 0:
         # priority >= p  <=>  rank_key >= ln(p) + the time term: a range on the indexed key.
         query = query.where(c.rank_key >= math.log(where.min_priority) + now_offset(where.now or utcnow()))
+    return _queued(query, where)
+
+
+def _queued(query: Select[Any], where: MentionFilter) -> Select[Any]:
+    # Imported here: queues.py reads store/cases.py, which imports this module.
+    from monitor.store import queues
+
+    if where.assignee is not None:
+        query = query.where(queues.assigned_to(where.assignee))
+    if where.assigned is not None:
+        query = query.where(queues.assigned_to_someone() if where.assigned else queues.unassigned())
+    if where.case_statuses:
+        query = query.where(queues.case_status_in(where.case_statuses))
+    if where.tags:
+        query = query.where(queues.tagged_any(where.tags))
+    if where.overdue:
+        query = query.where(queues.overdue(where.now or utcnow()))
+    if where.approver is not None:
+        query = query.where(queues.awaiting_approval_by(where.approver, where.approver_as))
+    if where.exclude_watches:
+        query = query.where(~queues.only_in_watches(where.exclude_watches))
+    if where.topics:
+        query = query.where(in_topics(where.topics))
     return query
+
+
+def in_topics(topic_ids: Sequence[int]) -> ColumnElement[bool]:
+    """Mentions in any of these complaint topics (the inbox's topic filter)."""
+    linked = select(mention_topics.c.mention_id).where(
+        mention_topics.c.mention_id == mentions.c.id, mention_topics.c.topic_id.in_(list(topic_ids))
+    )
+    return linked.exists()
 
 
 def watch_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
@@ -90,11 +132,29 @@ def watch_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[st
     return {key: sorted(value) for key, value in names.items()}
 
 
+def topic_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each mention's complaint topic names (one per watch that has topics), by watch name."""
+    names: dict[int, list[str]] = {}
+    if ids:
+        query = (
+            select(mention_topics.c.mention_id, topics.c.name)
+            .join(topics, topics.c.id == mention_topics.c.topic_id)
+            .where(mention_topics.c.mention_id.in_(ids))
+            .order_by(mention_topics.c.mention_id, mention_topics.c.watch)
+        )
+        for mention_id, name in connection.execute(query):
+            names.setdefault(mention_id, []).append(name)
+    return names
+
+
 def rows_with_watches(engine: Engine, query: Select[Any]) -> list[dict[str, Any]]:
-    """Run a query over `mentions` and add each row's watch names under "watches"."""
+    """Run a query over `mentions` and add each row's watch names under "watches" and its complaint
+    topics' names under "topics"."""
     with engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(query)]
         names = watch_names(connection, [row["id"] for row in rows])
+        topic_of = topic_names(connection, [row["id"] for row in rows])
     for row in rows:
         row["watches"] = names.get(row["id"], [])
+        row["topics"] = topic_of.get(row["id"], [])
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Select, func, select
@@ -51,6 +52,9 @@ def count(engine: Engine, where: MentionFilter, cap: int | None = None) -> int:
     return total if cap is None else min(total, cap + 1)
 
 
-def open_negatives(engine: Engine) -> int:
-    """The number the inbox shows in its header: unhandled negative mentions."""
-    return count(engine, MentionFilter(labels=["negative"], triage=["open"]))
+def open_negatives(engine: Engine, competitor_watches: Sequence[str] = ()) -> int:
+    """The number the inbox shows in its header: unhandled negative mentions, leaving out those only
+    `competitor_watches` matched (a competitor's unhappy customers are not the care team's)."""
+    return count(
+        engine, MentionFilter(labels=["negative"], triage=["open"], exclude_watches=competitor_watches)
+    )

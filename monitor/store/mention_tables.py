@@ -56,6 +56,8 @@ mentions = Table(
     Column("text_label", String(10)),
     Column("label_basis", String(10)),
     Column("model_version", String(128)),
+    # The watch's calibration that shifted this score (store/calibration_tables.py); None: the model's own.
+    Column("calibration_id", Integer),
     Column("scored_at", UTCDateTime()),
     # log(priority) without its time-dependent term: ordering by it is ordering by priority (ranking.py).
     Column("rank_key", Float),
@@ -85,6 +87,7 @@ SCORE_COLUMNS = (
     "text_label",
     "label_basis",
     "model_version",
+    "calibration_id",
     "scored_at",
     "rank_key",
 )

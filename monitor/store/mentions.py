@@ -197,6 +197,25 @@ def scoring_text(title: str | None, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
+def pending_columns() -> tuple[Any, ...]:
+    """What scoring reads of a mention (`pending_rows` turns the rows into PendingText)."""
+    c = mentions.c
+    return (
+        c.id,
+        c.title,
+        c.text,
+        c.created_at,
+        c.author_reach,
+        c.engagement,
+        c.rating,
+        c.language,
+        c.source,
+        c.collected_at,
+        c.scored_at,
+        vip_flag(),
+    )
+
+
 def _pending_query(limit: int, model_version: str | None, after: int) -> Select[Any]:
     """Mentions without a score, or (with `model_version`) scored by another version, from id `after` on.
 
@@ -210,28 +229,10 @@ def _pending_query(limit: int, model_version: str | None, after: int) -> Select[
             (mentions.c.model_version != model_version) & mentions.c.id.not_in(corrected)
         )
     c = mentions.c
-    return (
-        select(
-            c.id,
-            c.title,
-            c.text,
-            c.created_at,
-            c.author_reach,
-            c.engagement,
-            c.rating,
-            c.language,
-            c.source,
-            c.collected_at,
-            c.scored_at,
-            vip_flag(),
-        )
-        .where(condition, c.id > after)
-        .order_by(c.id)
-        .limit(limit)
-    )
+    return select(*pending_columns()).where(condition, c.id > after).order_by(c.id).limit(limit)
 
 
-def _pending_rows(connection: Connection, query: Select[Any]) -> list[PendingText]:
+def pending_rows(connection: Connection, query: Select[Any]) -> list[PendingText]:
     return [
         PendingText(
             row.id,
@@ -255,7 +256,7 @@ def unscored(
 ) -> list[PendingText]:
     """Mentions waiting for a score (see `_pending_query`), oldest first, without claiming them."""
     with engine.connect() as connection:
-        return _pending_rows(connection, _pending_query(limit, model_version, after))
+        return pending_rows(connection, _pending_query(limit, model_version, after))
 
 
 def claim_unscored(
@@ -268,7 +269,7 @@ def claim_unscored(
     which frees its batch for the next. SQLite ignores the clause: it has one writer at a time, and
     two scorers there at worst score a batch twice with the same result."""
     query = _pending_query(limit, model_version, after).with_for_update(skip_locked=True, of=mentions)
-    return _pending_rows(connection, query)
+    return pending_rows(connection, query)
 
 
 def write_scores(connection: Connection, scores: Sequence[dict[str, Any]]) -> None:
@@ -293,17 +294,26 @@ def save_scores(engine: Engine, scores: Sequence[dict[str, Any]]) -> None:
 
 
 def iter_all(engine: Engine, where: MentionFilter, chunk: int = 1000) -> Iterator[dict[str, Any]]:
-    """Every stored field of every matching mention, its watches included, in id order, in chunks."""
+    """Every stored field of every matching mention, its watches and complaint topics included, in id
+    order, in chunks. `topic_id`/`topic`: its topic in its first watch (by name) that has one;
+    `topics`: every watch's, as [{"watch", "id", "name"}]."""
+    from monitor.store.topics import topics_of  # store/topics.py reads scoring_text from here
+
     last_id = 0
     while True:
         query = filtered(select(mentions), where).where(mentions.c.id > last_id).order_by(mentions.c.id)
         with engine.connect() as connection:
             rows = [dict(row._mapping) for row in connection.execute(query.limit(chunk))]
             watches = watch_names(connection, [row["id"] for row in rows])
+            topics = topics_of(connection, [row["id"] for row in rows])
         if not rows:
             return
         for row in rows:
             row["watches"] = watches.get(row["id"], [])
+            found = topics.get(row["id"], [])
+            row["topic_id"] = found[0].topic_id if found else None
+            row["topic"] = found[0].name if found else None
+            row["topics"] = [{"watch": t.watch, "id": t.topic_id, "name": t.name} for t in found]
             yield row
         last_id = rows[-1]["id"]
 

@@ -19,11 +19,19 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
-from monitor.store.dialects import UTCDateTime
+from monitor.store.api_token_tables import api_tokens as api_tokens
 
 # Re-exported, so that this module names every table.
+from monitor.store.calibration_tables import active_calibrations as active_calibrations
+from monitor.store.calibration_tables import calibration_events as calibration_events
+from monitor.store.calibration_tables import calibrations as calibrations
+from monitor.store.canned_reply_tables import canned_replies as canned_replies
+from monitor.store.dialects import UTCDateTime
+from monitor.store.helpdesk_tables import helpdesk_deliveries as helpdesk_deliveries
+from monitor.store.helpdesk_tables import helpdesk_links as helpdesk_links
 from monitor.store.mention_tables import INBOX_ORDERS as INBOX_ORDERS
 from monitor.store.mention_tables import label_feedback as label_feedback
 from monitor.store.mention_tables import mention_events as mention_events
@@ -32,6 +40,20 @@ from monitor.store.mention_tables import mention_versions as mention_versions
 from monitor.store.mention_tables import mention_watches as mention_watches
 from monitor.store.mention_tables import mentions as mentions
 from monitor.store.mention_tables import metadata as metadata
+from monitor.store.reply_tables import reply_versions as reply_versions
+from monitor.store.team_tables import event_cursors as event_cursors
+from monitor.store.team_tables import notification_preferences as notification_preferences
+from monitor.store.team_tables import notifications as notifications
+from monitor.store.team_tables import presence as presence
+from monitor.store.topic_tables import mention_embeddings as mention_embeddings
+from monitor.store.topic_tables import mention_topics as mention_topics
+from monitor.store.topic_tables import topic_events as topic_events
+from monitor.store.topic_tables import topics as topics
+from monitor.store.webhook_tables import webhook_attempts as webhook_attempts
+from monitor.store.webhook_tables import webhook_cursors as webhook_cursors
+from monitor.store.webhook_tables import webhook_deliveries as webhook_deliveries
+from monitor.store.webhook_tables import webhook_endpoints as webhook_endpoints
+from monitor.store.webhook_tables import webhook_events as webhook_events
 
 collect_state = Table(
     "collect_state",
@@ -175,6 +197,10 @@ case_replies = Table(
     # Where the source has the posted reply, for a store that publishes later (App Store Connect:
     # "pending" until Apple publishes it, then "published"); None where the source does not say.
     Column("remote_state", String(24)),
+    # The text's version (reply_versions holds each); a draft saved over another version is refused.
+    Column("version", Integer, nullable=False, server_default="1"),
+    # Who was asked to approve it at submit: a user's name, or "role:<role>" (anyone with that role).
+    Column("approver", String(160)),
     UniqueConstraint("idempotency_key", name="uq_case_replies_key"),
     Index("ix_case_replies_case", "case_id", "id"),
     Index("ix_case_replies_status", "status", "claimed_at"),
@@ -266,6 +292,9 @@ saved_views = Table(
     Column("name", String(80), primary_key=True),
     Column("params", JSON, nullable=False),
     Column("saved_at", UTCDateTime(), nullable=False),
+    # Shared with the team: every signed-in person sees it; only its owner changes it (0022).
+    Column("shared", Boolean, nullable=False, default=False, server_default=false()),
+    Index("ix_saved_views_shared", "shared", "name"),
 )
 
 # Authors marked VIP, per source (names are only unique per source): their mentions rank higher

@@ -51,6 +51,7 @@ from monitor.surface.delivery import LEASE, RETRY
 from monitor.surface.mail import Mailer, compose, new_message_id, require
 from monitor.surface.spikes import same_time_before
 from monitor.surface.webhook import Webhook
+from monitor.topics.emerging import emerging_topics
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ class AlertDelivery:
             events += loud_mentions(
                 alert_store.recent_negatives(connection, now - LOUD_LOOKBACK), settings, now
             )
+            if self.config.topics.enabled:
+                events += emerging_topics(connection, self.config.watch_names, self.config.topics, now)
         events += failing_sources(all_states(self.engine), settings, now)
         return events
 

@@ -167,6 +167,8 @@ class AlertMessage:
 
 
 KIND_TITLES = {SPIKE: "Negative spike", LOUD: "Loud unhappy customer", FAILING: "Source failing"}
+# monitor/topics/emerging.py detects it (a topic new or growing far faster than usual).
+KIND_TITLES["emerging_topic"] = "Emerging complaint topic"
 
 
 def _event_view(event: StoredEvent, public_url: str) -> dict[str, Any]:

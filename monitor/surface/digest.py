@@ -15,15 +15,19 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import DigestList
+from monitor.config.watches import competitor_watches
+from monitor.mention import Watch
 from monitor.ranking import priority_from_key
-from monitor.score.verdict import explain
 from monitor.store.cases import OverdueCase
 from monitor.store.collect_state import CollectState
 from monitor.surface import render
 from monitor.surface.compare import Comparison
 from monitor.surface.shares import Counts, points
+from monitor.topics.report import PeriodTopic
+from monitor.verdict import explain
 
 MAX_OVERDUE_SHOWN = 20
+TOP_TOPICS = 5  # "top complaint topics this period"
 TEXT_LIMIT = 1500  # characters of a mention shown; the dashboard link has the rest
 
 
@@ -98,6 +102,14 @@ class Digest:
         return not self.mention_ids
 
 
+def competitors_left_out(digest_list: DigestList, watches: Sequence[Watch]) -> tuple[str, ...]:
+    """The competitor watches whose own mentions this list does not get: all of them, unless the list
+    says `include_competitors = true` or names the watch in its `watches`."""
+    if digest_list.include_competitors:
+        return ()
+    return tuple(name for name in competitor_watches(watches) if name not in digest_list.watches)
+
+
 def worth_sending(entries: Sequence[DigestEntry], min_priority: float) -> list[DigestEntry]:
     return [entry for entry in entries if entry.priority_when_collected() >= min_priority]
 
@@ -125,7 +137,7 @@ def _entry_view(
     if entry.author_reach is not None:
         details.append(render.plural(entry.author_reach, "follower"))
     if entry.engagement is not None:
-        details.append(render.plural(entry.engagement, "interaction"))
+        details.append(render.plural(entry.engagement, "reaction"))  # the inbox's word for it
     if entry.rating is not None:
         details.append(f"rated {entry.rating:g}")
     return {
@@ -199,6 +211,14 @@ def _comparison_view(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def _topic_view(topic: PeriodTopic, with_watch: bool) -> dict[str, Any]:
+    return {
+        "name": f"{topic.watch}: {topic.name}" if with_watch else topic.name,
+        "count": topic.count,
+        "change": "new" if topic.new or not topic.previous else f"{topic.count - topic.previous:+d}",
+    }
+
+
 def build_digest(
     digest_list: DigestList,
     entries: Sequence[DigestEntry],
@@ -211,6 +231,7 @@ def build_digest(
     public_url: str,
     overdue: Sequence[OverdueCase] = (),
     comparisons: Sequence[Comparison] = (),
+    topics: Sequence[PeriodTopic] = (),
 ) -> Digest:
     """`entries` are the period's unclaimed negative mentions; those under the list's minimum
     priority are left out, the rest ranked most urgent first. `comparisons` (lists with
@@ -253,6 +274,9 @@ def build_digest(
         },
         "change": _change(counts, previous),
         "comparisons": [_comparison_view(comparison) for comparison in comparisons],
+        # Complaint topics (monitor/topics/): the busiest this period, and those first found in it.
+        "topics": [_topic_view(topic, len(digest_list.watches) != 1) for topic in topics[:TOP_TOPICS]],
+        "new_topics": [_topic_view(topic, len(digest_list.watches) != 1) for topic in topics if topic.new],
         "entries": [
             _entry_view(entry, position, now, digest_list, public_url)
             for position, entry in enumerate(shown, start=1)

@@ -50,11 +50,12 @@ from monitor.store.cases import overdue_cases
 from monitor.store.collect_state import CollectState, all_states
 from monitor.surface.compare import digest_comparisons
 from monitor.surface.delivery import LEASE, RETRY
-from monitor.surface.digest import Digest, DigestEntry, build_digest
+from monitor.surface.digest import Digest, DigestEntry, build_digest, competitors_left_out
 from monitor.surface.mail import Mailer, compose, new_message_id, recipient_message_id, require
 from monitor.surface.render import UNSUBSCRIBE_LINK_MARK, unsubscribe_link
 from monitor.surface.shares import Counts
 from monitor.surface.slots import digest_slot
+from monitor.topics.report import period_topics
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +135,15 @@ def _build(
 ) -> Digest:
     start = digest_store.last_period_end(connection, digest_list.name) or now - digest_list.period
     start = min(start, now)
+    left_out = competitors_left_out(digest_list, config.watches)
     rows = digest_store.unclaimed_negatives(
-        connection, digest_list.name, digest_list.watches, start - SCORING_GRACE, now
+        connection, digest_list.name, digest_list.watches, start - SCORING_GRACE, now, left_out
     )
     length = now - start
-    counts = Counts(*digest_store.period_counts(connection, digest_list.watches, start, now))
-    previous = Counts(*digest_store.period_counts(connection, digest_list.watches, start - length, start))
+    counts = Counts(*digest_store.period_counts(connection, digest_list.watches, start, now, left_out))
+    previous = Counts(
+        *digest_store.period_counts(connection, digest_list.watches, start - length, start, left_out)
+    )
     return build_digest(
         digest_list,
         [DigestEntry.from_row(row) for row in rows],
@@ -155,6 +159,9 @@ def _build(
             if digest_list.include_comparison
             else ()
         ),
+        topics=period_topics(engine, list(digest_list.watches or config.watch_names), start, now)
+        if config.topics.enabled
+        else (),
     )
 
 

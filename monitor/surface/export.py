@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from monitor.spreadsheet_guard import guard
 
-JSON_COLUMNS = ("metrics", "raw", "watches")
+JSON_COLUMNS = ("metrics", "raw", "watches", "topics")
 
 
 def exportable(row: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from monitor.ranking import (
     priority_from_key,
     ranked_time,
 )
-from monitor.score.verdict import explain
 from monitor.store.filters import MentionFilter
 from monitor.store.inbox import ranked
 from monitor.surface import render
+from monitor.verdict import explain
 
 SOURCE_ICONS = {
     "reddit": "👽",
@@ -60,6 +60,7 @@ class MentionRow:
     triaged_by: str | None
     priority: float
     watches: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)  # its complaint topics' names (monitor/topics/)
     vip: bool = False  # the author is marked VIP on this source
     collected_at: datetime | None = None  # when we saw it: its age if the post claims a later time
 
@@ -90,6 +91,24 @@ class MentionRow:
 
     def age(self, now: datetime | None = None) -> str:
         return render.age(ranked_time(self.created_at, self.collected_at), now or utcnow())
+
+    def text_tone(self) -> str:
+        """How the model read the text, in words: "strongly negative", "mildly positive", "neutral"
+        (a card shows these; the probabilities are in `score_numbers`, for a tooltip)."""
+        label = self.text_label or self.label
+        if label is None:
+            return "not scored yet"
+        if label not in ("negative", "positive"):
+            return label
+        certainty = (self.negative if label == "negative" else self.positive) or 0.0
+        return next(f"{words}{label}" for floor, words in TONE_WORDS if certainty >= floor)
+
+    def score_numbers(self) -> str:
+        """The model's three probabilities: "negative 0.95 · neutral 0.04 · positive 0.01"."""
+        if self.label is None:
+            return "not scored yet"
+        parts = (("negative", self.negative), ("neutral", self.neutral), ("positive", self.positive))
+        return " · ".join(f"{name} {value or 0:.2f}" for name, value in parts)
 
     def factors(self, now: datetime | None = None) -> PriorityFactors | None:
         return priority_factors(
@@ -136,6 +155,8 @@ class MentionRow:
 
 # Where P(negative) (moved by the stars) crosses into a stronger word; the inbox shows negatives from 0.5.
 URGENCY_WORDS = ((0.85, "strongly negative"), (0.6, "negative"), (0.3, "mildly negative"))
+# The same steps for how sure the model is of the text's label (MentionRow.text_tone).
+TONE_WORDS = ((0.85, "strongly "), (0.6, ""), (0.0, "mildly "))
 
 
 def _how_negative(urgency: float) -> str:
@@ -171,6 +192,7 @@ def mention_row(data: dict[str, Any], now: datetime | None = None) -> MentionRow
         triaged_by=data["triaged_by"],
         priority=priority_from_key(data["rank_key"], now),
         watches=data.get("watches", []),
+        topics=data.get("topics", []),
         vip=bool(data.get("vip")),
         collected_at=data.get("collected_at"),
     )

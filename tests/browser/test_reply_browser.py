@@ -78,7 +78,7 @@ def test_pick_a_template_post_to_mastodon_and_see_the_reply_url(
     # A click that lands while a rerun is still replacing the page can be lost on a busy machine; filling
     # in the template is idempotent, so a lost click is simply clicked again.
     for attempt in range(3):
-        page.get_by_role("button", name="Use template").click()
+        page.get_by_role("button", name="Use it").click()
         try:
             page.wait_for_function(
                 "() => [...document.querySelectorAll('textarea')]"
@@ -90,7 +90,7 @@ def test_pick_a_template_post_to_mastodon_and_see_the_reply_url(
             if attempt == 2:
                 raise
             settled(page)
-    reply_box = page.get_by_label("Reply text")
+    reply_box = page.get_by_role("textbox", name="Reply text")
     settled(page)
     assert reply_box.input_value() == "Hi dana_k, Acme is sorry. We are on it."
     page.get_by_role("button", name="Post reply").click()

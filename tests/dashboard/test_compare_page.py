@@ -56,7 +56,7 @@ def test_brand_and_competitor_side_by_side_against_the_period_before(
     assert table.loc["acme", "share of voice before"] == "-"
     assert table.loc["acme", "negative"] == 3 and table.loc["acme", "negative share"] == "60%"
     assert len(vega_charts(app)) == 1
-    assert [s.value for s in app.subheader] == ["Share of voice", "Complaint terms"]
+    assert [s.value for s in app.subheader] == ["Share of voice", "Complaint terms", "Complaint topics"]
     terms = app.dataframe[1].value
     globex_terms = set(terms[terms["watch"] == "globex"]["term"])
     assert {"billing", "broke", "account"} <= globex_terms and "globex" not in globex_terms

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from dashboard.components import FOCUS
 from monitor.config import load_config
 from monitor.mention import utcnow
 from monitor.respond.cases import assign, open_case
@@ -89,7 +90,7 @@ def test_a_priority_is_explained_in_words_and_numbers(make_store: Callable[[str]
     with_reach(seeded)
     app = run_app()
     captions = [c.value for c in app.caption if c.value.startswith("Priority")]
-    assert captions[0].startswith("Priority 3.1: mildly negative · 50k followers · ")
+    assert captions[0].startswith("Priority: mildly negative · 50k followers · ")  # words, no number
     words = ": strongly negative · 1-star review · no known audience · 1 h ago"
     assert words in captions[1].replace("\\", "")
     tooltip = next(m.proto.help for m in app.markdown if "mastodon" in m.value)
@@ -178,7 +179,7 @@ def test_compact_layout_is_one_line_a_mention_that_opens_into_its_card(
     assert param(app, "view") == ["compact"]
     lines = headlines(app)
     assert len(lines) == 3 and order(app) == ["m3", "m2", "m5"]
-    assert "· priority 0.9 ·" in lines[0] and "appstore" in lines[0]
+    assert "priority" not in lines[0] and "appstore" in lines[0]  # no bare number: the order says it
     assert "<script" in lines[0].replace("\\", "")  # the text, escaped
     assert not app.get("link_button")  # no cards: nothing but the lines
     app.button(key=f"line-open-{seeded.ids['m5']}").click().run()
@@ -295,12 +296,12 @@ def test_keys_move_open_mark_and_assign(make_store: Callable[[str], Seeded]) -> 
         "key-assign": "a",
         "key-help": "h",
     }
-    assert headlines(app)[0].startswith("👉 ")  # the pointer starts on the first mention
+    assert headlines(app)[0].startswith(FOCUS)  # the pointer starts on the first mention
     app.button(key="key-next").click().run()
-    assert [h.startswith("👉 ") for h in headlines(app)] == [False, True, False]
+    assert [h.startswith(FOCUS) for h in headlines(app)] == [False, True, False]
     app.button(key="key-handled").click().run()  # m2, the second
     assert triage_states(seeded)["m2"] == "handled"
-    assert order(app) == ["m3", "m5"] and headlines(app)[1].startswith("👉 ")  # the next one moved up
+    assert order(app) == ["m3", "m5"] and headlines(app)[1].startswith(FOCUS)  # the next one moved up
     app.button(key="key-next").click().run()  # already on the last: stays
     app.button(key="key-previous").click().run()
     app.button(key="key-assign").click().run()

@@ -43,7 +43,12 @@ def test_mention_page_without_or_with_unknown_id(make_store: Callable[[str], See
 def test_trends_page_charts_and_terms(make_store: Callable[[str], Seeded]) -> None:
     make_store("")
     app = run_app("views/trends.py")
-    assert [s.value for s in app.subheader][1:] == ["Volume", "Negative share per watch", "Complaint terms"]
+    assert [s.value for s in app.subheader][1:] == [
+        "Volume",
+        "Negative share per watch",
+        "Complaint terms",
+        "Complaint topics over time",
+    ]
     charts = [e for e in app.main if type(e).__name__ == "UnknownElement" and "vega" in e.type]
     assert len(charts) == 2
     terms = app.dataframe[0].value

@@ -191,8 +191,8 @@ def _replied_case(engine: Engine, mention_id: int) -> None:
 def test_an_edit_after_our_reply_reopens_the_case_and_says_why(engine: Engine) -> None:
     import_mentions(engine, "acme", [review(4)])
     mention_id = int(row(engine)["id"])
-    _replied_case(engine, mention_id)
-    apply_transition_triage(engine, mention_id, "handled")  # answered, marked done: the case resolved
+    _replied_case(engine, mention_id)  # the posted reply handled the mention too
+    assert row(engine)["triage"] == "handled"
 
     stored = save_page(engine, "acme", "playstore", [review(1)], "c2")
 
@@ -202,10 +202,10 @@ def test_an_edit_after_our_reply_reopens_the_case_and_says_why(engine: Engine) -
     assert row(engine)["triage"] == "open"
     reopened = [e for e in history(engine, mention_id) if e.action == "status" and e.actor == "source"]
     assert [(e.before, e.after, e.note) for e in reopened] == [
-        ("resolved", "in_progress", "the customer edited the review after our reply: rating 4 -> 1")
+        ("replied", "in_progress", "the customer edited the review after our reply: rating 4 -> 1")
     ]
     assert event_sentence(reopened[0]) == (
-        "Grumble reopened the case (in progress): "
+        "Grumble moved the case from replied to in progress: "
         "the customer edited the review after our reply: rating 4 -> 1"
     )
     [edit] = [e for e in history(engine, mention_id) if e.action == "edited"]

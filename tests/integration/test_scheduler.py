@@ -50,6 +50,8 @@ def test_one_job_per_watch_and_source_plus_scoring_without_overlap(
         "collect:rival:demo",
         "score",
         "settle-replies",
+        "learn",
+        "topics-refit",
     }
     for job in jobs.values():
         assert job.max_instances == 1

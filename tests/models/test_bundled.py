@@ -99,7 +99,7 @@ def test_a_score_does_not_depend_on_its_neighbours(
 
 def test_the_demo_complaints_in_other_languages_reach_the_inbox(onnx_model: SentimentModel) -> None:
     from monitor.score.cues import leaning
-    from monitor.score.verdict import decide
+    from monitor.verdict import decide
 
     cases = [
         ("¡Pésimo servicio! Acme me cobró dos veces y nadie responde.", "es", "negative"),

@@ -46,7 +46,7 @@ def test_int8_scores_do_not_depend_on_neighbours_or_order(tiny_model_dir: Path, 
 def test_parallel_batches_equal_serial_in_the_callers_order(tiny_model_dir: Path, fp32_file: Path) -> None:
     serial = backend(tiny_model_dir, fp32_file, threads=1).predict_proba(TEXTS)
     parallel_backend = backend(tiny_model_dir, fp32_file, threads=3)
-    assert parallel_backend.workers == 3
+    assert parallel_backend.runs.workers == 3
     parallel = parallel_backend.predict_proba(TEXTS)
     np.testing.assert_array_equal(serial, parallel)
     alone = np.vstack([parallel_backend.predict_proba([t]) for t in TEXTS[:12]])

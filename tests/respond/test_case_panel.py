@@ -103,9 +103,7 @@ def test_open_a_case_pick_a_template_and_post_to_mastodon(
     replied = find_case(seeded.engine, mention_id)
     assert replied is not None and replied.status == "replied"
     history = markdown_text(app).replace("\\", "")
-    assert (
-        "local posted the reply" in history and "local moved the case from in progress to replied" in history
-    )
+    assert "You posted the reply" in history and "You moved the case from in progress to replied" in history
     assert "reply_posted" not in history and "→" not in history
     assert app.text_area(key=f"{key}-text").value == ""  # ready for a follow-up
 
@@ -128,10 +126,9 @@ def test_case_fields_and_notes_are_saved_from_the_panel(make_store: Callable[[st
     assert (saved.assignee, saved.tags, saved.status) == ("dana", ("sync", "refund"), "resolved")
     text = markdown_text(app).replace("\\", "")
     assert "Called the customer back" in text
-    assert "local assigned the case to dana." in text and "local resolved the case." in text
+    assert "You assigned the case to dana." in text and "You marked the case handled." in text
     assert (
-        "local set the tags to sync, refund." in text
-        and "local added a note: Called the customer back" in text
+        "You set the tags to sync, refund." in text and "You added a note: Called the customer back" in text
     )
 
 
@@ -192,7 +189,12 @@ def test_sources_without_a_reply_api_copy_open_and_mark_replied(make_store: Call
     app = _click(app, f"{key}-submit")
     assert app.code[0].value == "Sorry! Please write to support@acme.example"
     app = _click(app, f"{key}-by-hand")
+    assert "Say what you sent" in " ".join(e.value for e in app.error)
+    link = "https://apps.apple.com/us/app/id1?see-all=reviews#r1"
+    app.text_input(key=f"{key}-sent").input(link).run()
+    app = _click(app, f"{key}-by-hand")
     assert "Replied by hand" in " ".join(s.value for s in app.success)
+    assert "apps\\.apple\\.com/us/app/id1" in " ".join(s.value for s in app.success)  # shown escaped
     replied = find_case(seeded.engine, mention_id)
     assert replied is not None and replied.status == "replied"
 
@@ -207,7 +209,10 @@ def test_post_reply_is_not_offered_where_it_could_only_fail(make_store: Callable
     demo_id = next(
         r["id"] for r in iter_all(seeded.engine, MentionFilter()) if r["external_id"] == "demo-0042"
     )
-    for target, why in ((mention_id, "mastodon needs an access_token"), (demo_id, "it is a demo mention")):
+    for target, why in (
+        (mention_id, "mastodon needs an access_token"),
+        (demo_id, "it is a sample mention from the demo source"),
+    ):
         app = _click(_page(target), f"open-case-{target}")
         case = find_case(seeded.engine, target)
         assert case is not None

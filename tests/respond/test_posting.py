@@ -199,7 +199,8 @@ def test_a_timeout_after_the_server_accepted_the_post_never_posts_twice(
     assert len(fake.posts()) == 1, "the retry found the reply and did not post again"
     assert len(fake.published) == 1
     actions = [event[0] for event in events(store, key)]
-    assert actions[-4:] == ["reply_unconfirmed", "reply_posting", "reply_posted", "status"]
+    # The posted reply moves the case, and the mention is handled with it.
+    assert actions[-5:] == ["reply_unconfirmed", "reply_posting", "reply_posted", "status", "triage"]
 
 
 @pytest.mark.parametrize("server_has_source", [True, False], ids=["status-source", "older-server"])
@@ -243,9 +244,10 @@ def test_the_scheduler_records_an_unconfirmed_reply_that_landed_without_posting_
     assert settled.status == "posted" and settled.remote_id == fake.published[0].id
     assert len(fake.posts()) == 1 and len(fake.published) == 1
     assert find_case(store.engine, store.ids[key]).status == "replied"  # type: ignore[union-attr]
-    assert events(store, key)[-2:] == [
+    assert events(store, key)[-3:] == [
         ("reply_posted", "unconfirmed", "posted", "scheduler"),
         ("status", "in_progress", "replied", "scheduler"),
+        ("triage", "open", "handled", "scheduler"),
     ]
     assert settle_unconfirmed(store.engine, repliers, now=utcnow() + timedelta(minutes=2)) == []
 

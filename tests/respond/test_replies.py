@@ -13,6 +13,7 @@ from monitor.respond.posting import mark_replied_by_hand, post_reply
 from monitor.respond.replies import approve_reply, measure, return_reply, save_draft, submit_reply
 from monitor.store.cases import find_case, load_reply
 from monitor.store.schema import mention_events
+from monitor.store.triage import history
 from tests.respond.conftest import ADMIN, OTHER_ADMIN, RESPONDER, SETTINGS, VIEWER, Store, set_priority, trail
 from tests.respond.fakes import FakeMastodon
 from tests.support.http_replay import ReplayServer
@@ -64,8 +65,8 @@ def test_high_priority_replies_wait_and_their_author_cannot_approve_them(store: 
                 mention_events.c.mention_id == store.ids["reddit"], mention_events.c.action == "reply_submit"
             )
         )
-    assert note is not None and "priority 5.00 is at least 3" in note
-    with pytest.raises(ApprovalError, match="someone other than the person who wrote it"):
+    assert note is not None and "a high-priority mention (priority 5.0; approval asked from 3)" in note
+    with pytest.raises(ApprovalError, match="approved by someone who wrote none of it"):
         approve_reply(store.engine, draft.id, ADMIN, settings)
     assert approve_reply(store.engine, draft.id, OTHER_ADMIN, settings).approved_by == "alex"
 
@@ -115,11 +116,15 @@ def test_sources_without_a_reply_api_are_marked_replied_by_hand(store: Store) ->
     with pytest.raises(ReplyStateError):
         mark_replied_by_hand(store.engine, draft.id, ADMIN)  # not submitted yet
     submit_reply(store.engine, draft.id, ADMIN, SETTINGS, length)
-    done = mark_replied_by_hand(store.engine, draft.id, ADMIN)
-    assert done.status == "posted_by_hand" and done.posted_at is not None
+    link = "https://apps.apple.com/us/app/id1?see-all=reviews#response-1"
+    done = mark_replied_by_hand(store.engine, draft.id, ADMIN, sent=link)
+    assert done.status == "posted_by_hand" and done.posted_at is not None and done.remote_url == link
     replied = find_case(store.engine, store.ids["appstore"])
     assert replied is not None and replied.status == "replied" and replied.time_to_first_response is not None
-    assert ("reply_by_hand", "posting", "posted_by_hand", "sam") in trail(store, "appstore")
+    # One move, approved -> posted_by_hand, with what was sent in the history.
+    assert ("reply_by_hand", "approved", "posted_by_hand", "sam") in trail(store, "appstore")
+    notes = [e.note for e in history(store.engine, store.ids["appstore"]) if e.action == "reply_by_hand"]
+    assert notes == [f"sent: {link}"]
     assert load_reply(store.engine, draft.id).text == text
     # A new reply after a posted one is a follow-up with its own key.
     follow_up = save_draft(store.engine, case.id, "Following up: fixed in 2.3.", ADMIN)

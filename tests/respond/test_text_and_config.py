@@ -26,7 +26,7 @@ def test_render_fills_every_placeholder_and_keeps_literal_braces() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Hi {name}", "unknown placeholder {name}; use {author}, {brand}, {product}, {link}"),
+        ("Hi {name}", "unknown placeholder {name}; use {author}, {brand}, {product}, {link}, {case_link}"),
         ("Hi {}", "unknown placeholder {}"),
         ("Hi {author.upper}", "unknown placeholder {author.upper}"),
         ("Hi {author!r}", "takes no format or conversion"),

@@ -52,12 +52,19 @@ ALLOWED: list[tuple[str, str, str, str, str, str]] = [
     ],
     ("reply", "approved", "waiting_for_approval", "open", "in_progress", "open"),
     ("reply", "sent_back", "waiting_for_approval", "open", "in_progress", "open"),
-    *[("reply", "posted", before, "open", "replied", "open") for before in ("new", "in_progress")],
-    ("reply", "posted", "waiting_for_approval", "open", "replied", "open"),
+    # A posted reply answers the customer: the mention is handled with the case.
+    *[("reply", "posted", before, "open", "replied", "handled") for before in ("new", "in_progress")],
+    ("reply", "posted", "waiting_for_approval", "open", "replied", "handled"),
     # The customer edits the mention after our reply, or after it was resolved: both reopen.
     ("edit", "reopen", "replied", "open", "in_progress", "open"),
     ("edit", "reopen", "replied", "handled", "in_progress", "open"),
     ("edit", "reopen", "resolved", "handled", "in_progress", "open"),
+    # The helpdesk the case was handed to closes its conversation, or reopens it (monitor/helpdesk/).
+    *[
+        ("helpdesk", "resolved", before, "open", "resolved", "handled")
+        for before in ("new", "in_progress", "waiting_for_approval", "replied")
+    ],
+    ("helpdesk", "reopened", "resolved", "handled", "in_progress", "open"),
     # Undoing a mark puts the case back as it was, from any status, even one no one sets by hand; the
     # mention is put back by its own "triage" move (respond/bulk.py).
     *[
@@ -84,6 +91,11 @@ UNCHANGED: list[tuple[str, str, str, str]] = [
     # An edit before we answered, or on a case closed as not relevant, changes no case.
     *[("edit", "reopen", before, "open") for before in ("new", "in_progress", "waiting_for_approval")],
     ("edit", "reopen", "dismissed", "dismissed"),
+    # A case closed as not relevant stays so whatever the helpdesk does; an open one is not reopened.
+    ("helpdesk", "resolved", "dismissed", "dismissed"),
+    ("helpdesk", "resolved", "resolved", "handled"),
+    *[("helpdesk", "reopened", before, "open") for before in ("new", "in_progress", "replied")],
+    ("helpdesk", "reopened", "dismissed", "dismissed"),
 ]
 
 

@@ -101,7 +101,12 @@ def test_without_a_reply_api_an_approved_reply_is_copied_and_marked_by_hand(stor
         "Cannot post from Grumble: this source has no reply API. Copy the text and mark it replied by hand."
     )
     assert post.reply is not None and post.reply.status == "approved"
-    by_hand = ReplyAction("by_hand", case, ready.reply.id)
+    unsaid = run_reply_action(
+        store.engine, ReplyAction("by_hand", case, ready.reply.id), ADMIN, SETTINGS, repliers
+    )
+    assert (unsaid.happened, unsaid.reply) == ("refused", None)
+    assert unsaid.message is not None and unsaid.message.startswith("Say what you sent")
+    by_hand = ReplyAction("by_hand", case, ready.reply.id, sent="https://apps.apple.com/us/app/id1#r1")
     done = run_reply_action(store.engine, by_hand, ADMIN, SETTINGS, repliers)
     assert done == Outcome("posted_by_hand", "success", "Recorded as replied by hand.", done.reply)
     assert done.reply is not None and done.reply.status == "posted_by_hand"
@@ -168,6 +173,6 @@ def test_repliers_build_each_source_once_and_route_by_hand_what_cannot_be_posted
     assert repliers.route("appstore", "review-1").by_hand_because == "this source has no reply API"
     assert (
         repliers.route("reddit", "demo-0042").by_hand_because
-        == "it is a demo mention, which exists on no network"
+        == "it is a sample mention from the demo source, not a real post"
     )
     assert Repliers.from_config(config, sqlite_engine)("mastodon") is not None

@@ -29,7 +29,7 @@ def test_events_read_as_sentences() -> None:
     ) == ("Dana submitted the reply for approval: waits for approval: priority 3.2 is at least 3")
     assert event_sentence(event("triage", "open", "dismissed")) == "Dana marked the mention not relevant."
     assert event_sentence(event("status", "open", "resolved", "with the mention")) == (
-        "Dana resolved the case, along with the mention."
+        "Dana marked the case handled, along with the mention."
     )
     assert (
         event_sentence(event("status", "new", "in_progress"))

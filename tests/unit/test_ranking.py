@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.ranking import priority_from_key, rank_key
-from monitor.score.verdict import urgency
+from monitor.verdict import urgency
 from tests.factories import BASE_TIME
 
 

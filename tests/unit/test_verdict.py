@@ -1,12 +1,15 @@
-"""The verdict rule: stars first, then the text's language, then the text (monitor/score/verdict.py)."""
+"""The verdict rule: stars first, then the text's language, then the text (monitor/verdict.py)."""
 
 from __future__ import annotations
+
+import ast
 
 import pytest
 
 from monitor.ranking import priority_from_key, rank_key
 from monitor.score.cues import leaning
-from monitor.score.verdict import NEGATIVE_LEANING, decide, explain, urgency
+from monitor.verdict import NEGATIVE_LEANING, decide, explain, urgency
+from tests.conftest import REPO
 from tests.factories import BASE_TIME
 
 
@@ -88,3 +91,19 @@ def test_cue_words_outvote_a_guess_the_model_cannot_make() -> None:
     # Nothing either way: the model's lean decides, but a negative guess alone is enough.
     assert decide("negative", 0.2, None, "it").label == "negative"
     assert decide("positive", 0.1, None, "it").label == "positive"
+
+
+def _imported(path: str) -> set[str]:
+    """The modules a file imports, at the top or inside functions."""
+    tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
+    found = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return found | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+
+def test_the_verdict_rule_stands_below_scoring_and_ranking() -> None:
+    assert not {name for name in _imported("monitor/verdict.py") if name.startswith("monitor")}
+    assert "monitor.verdict" in _imported("monitor/ranking.py")
+    assert not {name for name in _imported("monitor/ranking.py") if name.startswith("monitor.score")}
+    # The command line's two long-running modules: `up` (service.py) runs what `run` (workers.py) runs.
+    assert "monitor.cli.workers" in _imported("monitor/cli/service.py")
+    assert "monitor.cli.service" not in _imported("monitor/cli/workers.py")

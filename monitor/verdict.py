@@ -1,5 +1,6 @@
-"""The one rule that turns what the model read in a text, a review's stars and the text's language
-into the label the product acts on (inbox, digests, alerts, responder).
+"""The verdict: the one rule that turns what the model read in a text, a review's stars and the text's
+language into the label the product acts on (inbox, digests, alerts, responder). A pure rule with
+no imports from the package, so scoring (score/run.py) and ranking (ranking.py) both stand on it.
 
 1. Stars speak first. A review of 1 or 2 stars is an unhappy customer, in any language and however
    politely worded: its label is negative and its urgency at least STAR_URGENCY. A review of 4 or 5
@@ -10,7 +11,7 @@ into the label the product acts on (inbox, digests, alerts, responder).
 2. A text in a language the model does not read (it was trained on English) is labelled with its
    language and marked uncertain, never given a confident label. If it leans negative it is labelled
    negative so it reaches the inbox, flagged for a human to read; otherwise it is labelled with the
-   best guess (never negative), flagged. Leaning: complaint cue words (cues.py) outnumber praise
+   best guess (never negative), flagged. Leaning: complaint cue words (score/cues.py) outnumber praise
    words; with no word either way, P(negative) at least NEGATIVE_LEANING or a negative best guess.
 3. Otherwise the model's label stands.
 

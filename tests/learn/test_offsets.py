@@ -1,0 +1,78 @@
+"""Fitting offsets, cross-validating them, and the rule that refuses what does not generalise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models import Score
+from models.sentiment import shifted
+from monitor.learn.decide import decide
+from monitor.learn.offsets import Target, evaluate, fit, log_probabilities
+from monitor.learn.validation import beats, cross_validate, informative
+from tests.learn.conftest import ToneModel, history_rows
+
+
+def corrections(count: int, seed: int, *, random_labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    rows = history_rows(count, seed, random_labels=random_labels)
+    scores = ToneModel().predict([row["text"] for row in rows])
+    log_p = log_probabilities(np.array([[s.negative, s.neutral, s.positive] for s in scores]))
+    labels = np.array([("negative", "neutral", "positive").index(row["label"]) for row in rows])
+    return log_p, labels
+
+
+def test_the_fit_undoes_the_models_bias_toward_neutral() -> None:
+    log_p, labels = corrections(400, seed=1)
+    offsets = fit(log_p, labels, Target())
+    assert 0.3 <= offsets[0] <= 0.9 and 0.3 <= offsets[2] <= 0.9 and offsets[1] == 0.0
+    before, after = evaluate(log_p, labels, (0, 0, 0)), evaluate(log_p, labels, offsets)
+    assert after.neg_recall > before.neg_recall + 0.2
+    assert after.macro_f1 > before.macro_f1 + 0.1
+
+
+def test_a_complaint_target_is_met_at_the_precision_it_costs() -> None:
+    log_p, labels = corrections(400, seed=2)
+    best_f1 = evaluate(log_p, labels, fit(log_p, labels, Target()))
+    strict = evaluate(log_p, labels, fit(log_p, labels, Target(min_recall=0.97)))
+    assert strict.neg_recall >= 0.97 > best_f1.neg_recall
+    assert strict.neg_precision < best_f1.neg_precision
+
+
+def test_offsets_that_generalise_are_accepted_and_random_labels_are_refused() -> None:
+    log_p, labels = corrections(300, seed=3)
+    cv = cross_validate(log_p, labels, (0.0, 0.0, 0.0), Target(), folds=5)
+    accepted, reason = beats(cv)
+    assert accepted, reason
+    summary = cv.summary()
+    assert summary["after"]["neg_recall"]["mean"] > summary["before"]["neg_recall"]["mean"]
+    assert summary["before"]["macro_f1"]["spread"] >= 0.0
+
+    assert informative(log_p, labels)[0]
+
+
+def test_random_labels_are_refused_as_noise() -> None:
+    for seed in (4, 5, 6):
+        noise, random_labels = corrections(300, seed=seed, random_labels=True)
+        ok, why = informative(noise, random_labels)
+        assert not ok and "no better than chance" in why, why
+
+
+def test_a_calibration_already_as_good_is_not_replaced() -> None:
+    log_p, labels = corrections(300, seed=7)
+    current = fit(log_p, labels, Target())
+    accepted, reason = beats(cross_validate(log_p, labels, current, Target(), folds=5))
+    assert not accepted, reason
+
+
+def test_shifting_a_score_moves_its_probabilities_and_label_as_the_offsets_say() -> None:
+    score = Score("neutral", 0.3, 0.5, 0.2, "en")
+    moved = shifted(score, (1.0, 0.0, 0.0))
+    assert moved.label == "negative" and moved.language == "en"
+    assert abs(moved.negative + moved.neutral + moved.positive - 1.0) < 1e-9
+    assert abs(moved.negative / moved.neutral - np.e * 0.3 / 0.5) < 1e-9
+    assert shifted(Score("neutral", 0.0, 1.0, 0.0), (1.0, 0.0, 1.0)).label == "neutral"  # empty text
+
+
+def test_corrections_of_one_class_are_refused_not_fitted() -> None:
+    log_p, _ = corrections(40, seed=9)
+    verdict = decide(log_p, np.zeros(40, dtype=np.int64), (0.0, 0.0, 0.0), Target(), folds=5)
+    assert not verdict.accepted and "no negative or positive label" in verdict.reason

@@ -1,0 +1,42 @@
+"""`[learn]` in grumble.toml: defaults, a watch's complaint target, and errors that say what to fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from monitor.config.load import parse_config
+from monitor.errors import ConfigError
+
+WATCHES = [{"name": "acme", "keywords": ["acme"]}]
+
+
+def learn(section: dict[str, Any]) -> Any:
+    return parse_config({"watches": WATCHES, "learn": section}, None, {}).learn
+
+
+def test_defaults_and_a_watchs_complaint_target() -> None:
+    settings = learn({"min_complaint_recall": {"acme": 0.88}, "max_dev_loss": 0.03})
+    assert (settings.every_hours, settings.min_corrections, settings.folds) == (24.0, 30, 5)
+    assert settings.min_complaint_recall == {"acme": 0.88} and settings.max_dev_loss == 0.03
+
+
+@pytest.mark.parametrize(
+    ("section", "said"),
+    [
+        (
+            {"min_complaint_recall": {"nope": 0.9}},
+            "learn.min_complaint_recall.nope: expected a configured watch",
+        ),
+        ({"min_complaint_recall": {"acme": 88}}, "expected a share of complaints between 0 and 1, like 0.88"),
+        (
+            {"folds": 5, "min_corrections": 10},
+            "learn.min_corrections: expected a whole number of at least 15",
+        ),
+        ({"every_day": True}, "unknown key 'learn.every_day'"),
+    ],
+)
+def test_bad_settings_say_what_to_fix(section: dict[str, Any], said: str) -> None:
+    with pytest.raises(ConfigError, match=said.replace(".", r"\.").replace("(", r"\(")):
+        learn(section)
