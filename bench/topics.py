@@ -88,7 +88,7 @@ def kmeans10(vectors: np.ndarray, _texts: list[str], seed: int = 0) -> np.ndarra
 
 
 def bertopic(vectors: np.ndarray, texts: list[str], seed: int = 0) -> np.ndarray:
-    from bertopic import BERTopic  # type: ignore[import-untyped]
+    from bertopic import BERTopic
 
     model = BERTopic()  # default settings; the vectors are passed in precomputed
     labels, _ = model.fit_transform(texts, embeddings=vectors)
