@@ -1,6 +1,8 @@
 """Complaint topics against known reasons: NMI, ARI, purity, speed and stability.
 
     python -m bench.topics [--data ../shared/data/topics] [--sets cfpb semeval14_restaurants] [--no-bertopic]
+    python -m bench.topics --speed-only            # the assignment rate only
+    python -m bench.topics --against OLD.onnx      # another build: its vectors' cosine, and speed ratios
 
 On each labelled set (../shared/data/topics/*/data.tsv: cfpb's 9 product groups, semeval's 5 aspects)
 the same int8 MiniLM vectors (models/embedding.py, handles and URLs stripped) are clustered by:
@@ -138,6 +140,37 @@ def assignment_rate(embedder: Any, texts: list[str], clusters: Any) -> tuple[flo
     return len(texts) / wall, len(texts) * cpu_count() / cpu
 
 
+Loaded = dict[str, tuple[list[str], list[str], np.ndarray]]
+
+
+def compare_builds(cached: Any, other: Any, loaded: Loaded) -> None:
+    """Another build of the encoder (`--against FILE.onnx`, a candidate) against the cached one: how far
+    its vectors are (cosine on up to 250 texts of each set) and the assignment rate of both, alternated
+    in one process so that both see the same load, as other/cached ratios (above 1: the other is faster)."""
+    agree = []
+    for texts, _, vectors in loaded.values():
+        sample = np.random.default_rng(0).permutation(len(texts))[:250]
+        agree.append(np.einsum("ij,ij->i", vectors[sample], other.embed([texts[i] for i in sample])))
+    cosine = np.concatenate(agree)
+    print(
+        f"vectors of {other.version} against {cached.version}: cosine mean {cosine.mean():.5f}, "
+        f"min {cosine.min():.5f} (n={len(cosine)})"
+    )
+    for name, (texts, _, vectors) in loaded.items():
+        clusters = fit(vectors, np.arange(len(vectors)), choose_k(len(vectors)))
+        rates: dict[str, list[float]] = {"cached": [], "other": []}
+        for _ in range(REPEATS):
+            for label, embedder in (("cached", cached), ("other", other)):
+                rates[label].append(assignment_rate(embedder, texts, clusters)[0])
+        ratios = np.asarray(rates["other"]) / np.asarray(rates["cached"])
+        print(
+            f"{name:<22} other/cached assignment rate {np.median(ratios):.2f}x (runs "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f"); other {np.median(rates['other']):.0f}/s, cached {np.median(rates['cached']):.0f}/s"
+            + f" at load {os.getloadavg()[0]:.1f}"
+        )
+
+
 def timed(method: Callable[[np.ndarray, list[str], int], np.ndarray], *args: Any) -> tuple[np.ndarray, float]:
     start = time.perf_counter()
     labels = method(*args)
@@ -149,11 +182,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--no-bertopic", action="store_true")
+    parser.add_argument("--speed-only", action="store_true", help="only the assignment rate, no clustering")
+    parser.add_argument("--against", type=Path, help="another build (.onnx) to compare with")
     args = parser.parse_args(argv)
     from models.embedding import OnnxEmbedder
 
     embedder = OnnxEmbedder.load()
-    loaded: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
+    print(f"encoder {embedder.version}")
+    loaded: Loaded = {}
     for name in args.sets:
         texts, truth = read_set(args.data / name)
         start = time.perf_counter()
@@ -161,6 +197,9 @@ def main(argv: list[str] | None = None) -> None:
         took = time.perf_counter() - start
         loaded[name] = (texts, truth, vectors)
         print(f"{name}: {len(texts)} mentions; vectors {took / len(texts) * 1000:.1f} s per 1,000")
+    if args.against:
+        compare_builds(embedder, OnnxEmbedder.load(onnx_file=args.against), loaded)
+        return
     methods: dict[str, Callable[[np.ndarray, list[str], int], np.ndarray]] = {
         "grumble": grumble,
         "kmeans10": kmeans10,
@@ -170,6 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     columns = ("NMI", "ARI", "purity", "topics", "outl.", "s/1k")
     print(f"{'set':<22} {'method':<12} " + " ".join(f"{c:>6}" for c in columns))
     for name, (texts, truth, vectors) in loaded.items():
+        if args.speed_only:
+            report_rate(name, embedder, texts, vectors)
+            continue
         for label, method in methods.items():
             # BERTopic once (its UMAP is slow); the others over REPEATS seeds, averaged, with NMI's range.
             runs = [
@@ -200,13 +242,17 @@ def main(argv: list[str] | None = None) -> None:
         labels = grumble(vectors, texts)
         named = name_clusters(texts, labels, int(labels.max()) + 1)
         print(f"{name:<22} names: " + " | ".join(named[int(labels[i])] for i in sample))
-        clusters = fit(vectors, np.arange(len(vectors)), choose_k(len(vectors)))
-        rate, idle = assignment_rate(embedder, texts, clusters)
-        load = os.getloadavg()[0]
-        print(
-            f"{name:<22} new mentions assigned (embedding + nearest topic): {rate:.0f}/s at load {load:.1f}; "
-            f"{idle:.0f}/s on {cpu_count()} idle cores by CPU time"
-        )
+        report_rate(name, embedder, texts, vectors)
+
+
+def report_rate(name: str, embedder: Any, texts: list[str], vectors: np.ndarray) -> None:
+    clusters = fit(vectors, np.arange(len(vectors)), choose_k(len(vectors)))
+    rate, idle = assignment_rate(embedder, texts, clusters)
+    load = os.getloadavg()[0]
+    print(
+        f"{name:<22} new mentions assigned (embedding + nearest topic): {rate:.0f}/s at load {load:.1f}; "
+        f"{idle:.0f}/s on {cpu_count()} idle cores by CPU time"
+    )
 
 
 if __name__ == "__main__":

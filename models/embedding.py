@@ -31,7 +31,9 @@ from models.preprocess import normalise
 log = logging.getLogger(__name__)
 
 # Part of the cache key: a change to how the file is built must not reuse an old one.
-RECIPE = "embed-int8-dyn-pc-v1"
+# v2: exported without the attention mask (never any padding): the same vectors, bit for bit, from a
+# smaller graph (about 5% faster per run); a new version, so stored v1 vectors are made again once.
+RECIPE = "embed-int8-dyn-pc-v2"
 # The base was trained on 128-token pairs; complaints say why early, and shorter runs are cheaper.
 MAX_TOKENS = 128
 OPSET = 17
@@ -75,7 +77,9 @@ def embedding_onnx_path(model_dir: Path) -> Path:
 
 
 def build_embedding_onnx(model_dir: Path, out_path: Path | None = None) -> Path:
-    """Export the encoder's token states to ONNX and int8-quantise its weights (per channel)."""
+    """Export the encoder's token states to ONNX and int8-quantise its weights (per channel). The input
+    is the ids alone: a run is one text, unpadded, so the mask would be all ones, and without it the
+    graph has no mask arithmetic (adding its zeros changed no number)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
@@ -88,15 +92,13 @@ def build_embedding_onnx(model_dir: Path, out_path: Path | None = None) -> Path:
     ids = torch.ones((1, 16), dtype=torch.long)
 
     class TokenStates(torch.nn.Module):
-        # Positional (ids, mask) only: BertModel.forward's later positional slots changed across versions.
+        # The ids alone, by keyword: BertModel.forward's positional slots changed across versions.
         def __init__(self) -> None:
             super().__init__()
             self.bert = model
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            states: torch.Tensor = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask
-            ).last_hidden_state
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            states: torch.Tensor = self.bert(input_ids=input_ids).last_hidden_state
             return states
 
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -104,11 +106,11 @@ def build_embedding_onnx(model_dir: Path, out_path: Path | None = None) -> Path:
         with torch.inference_mode():
             torch.onnx.export(
                 TokenStates().eval(),
-                (ids, torch.ones_like(ids)),
+                (ids,),
                 str(raw),
-                input_names=["input_ids", "attention_mask"],
+                input_names=["input_ids"],
                 output_names=["last_hidden_state"],
-                dynamic_axes={"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"}},
+                dynamic_axes={"input_ids": {1: "sequence"}},
                 opset_version=OPSET,
                 dynamo=False,
             )
@@ -131,14 +133,17 @@ class OnnxEmbedder:
         self.runs = SideBySide(workers, "grumble-embed")
 
     @classmethod
-    def load(cls, model_dir: Path | None = None, *, threads: int | None = None) -> OnnxEmbedder:
+    def load(
+        cls, model_dir: Path | None = None, *, threads: int | None = None, onnx_file: Path | None = None
+    ) -> OnnxEmbedder:
+        """`onnx_file`: another build of the same base (the bench compares builds), not the cached one."""
         import onnxruntime as ort
 
         from models.backends.onnx import FastTokenizer
 
         directory = Path(model_dir) if model_dir else base_model_dir()
-        path = embedding_onnx_path(directory)
-        if not path.is_file():
+        path = Path(onnx_file) if onnx_file else embedding_onnx_path(directory)
+        if onnx_file is None and not path.is_file():
             log.warning("building the int8 ONNX sentence encoder once (about 20 s); cached at %s", path)
             build_embedding_onnx(directory, path)
         options = ort.SessionOptions()
@@ -147,7 +152,8 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        version = f"all-MiniLM-L6-v2:{path.name.split('.')[0][:8]}:{RECIPE}"
+        recipe = RECIPE if onnx_file is None else path.stem
+        version = f"all-MiniLM-L6-v2:{path.name.split('.')[0][:8]}:{recipe}"
         return cls(
             session, FastTokenizer(directory / "tokenizer.json"), version, workers=threads or cpu_count()
         )
@@ -158,7 +164,10 @@ class OnnxEmbedder:
 
     def _run_one(self, ids: list[int]) -> npt.NDArray[np.float32]:
         input_ids = np.asarray([ids], dtype=np.int64)
-        feeds = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
+        feeds = {"input_ids": input_ids}
+        # Builds before v2 (the bench's --against) also take a mask: all ones, as nothing is padded.
+        if "attention_mask" in self.input_names:
+            feeds["attention_mask"] = np.ones_like(input_ids)
         if "token_type_ids" in self.input_names:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         (states,) = self.session.run(["last_hidden_state"], feeds)

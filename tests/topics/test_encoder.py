@@ -19,6 +19,7 @@ def test_the_real_encoder_is_batch_invariant_strips_handles_and_groups_reasons()
     together = embedder.embed(texts)
     alone = np.vstack([embedder.embed([text]) for text in reversed(texts)])[::-1]
     assert together.shape == (4, 384) and embedder.dim == 384
+    assert embedder.input_names == {"input_ids"}  # one unpadded text per run: no mask to feed
     np.testing.assert_array_equal(together, alone)
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
     bare = embedder.embed(["you charged me twice and still no refund"])[0]
