@@ -94,13 +94,17 @@ def loud_mentions(
         if value < settings.loud_priority:
             continue
         who = row.get("author") or "someone"
+        # Why it is loud, in words; the number stays in the details for machines.
+        audience = [f"{render.count(row['author_reach'])} followers"] if row.get("author_reach") else []
+        audience += [render.plural(row["engagement"], "reaction")] if row.get("engagement") else []
+        why = ", ".join(audience) or f"ranked above your loud_priority of {settings.loud_priority:g}"
         events.append(
             (
                 value,
                 AlertEvent(
                     key=f"loud:{row['id']}",
                     kind=LOUD,
-                    summary=f"Loud unhappy customer on {row['source']}: {who} (priority {value:.1f})",
+                    summary=f"Loud unhappy customer on {row['source']}: {who} ({why})",
                     due_at=now,
                     source=row["source"],
                     mention_id=int(row["id"]),

@@ -104,6 +104,9 @@ def test_loud_mentions_are_judged_by_the_shared_priority_now() -> None:
     events = loud_mentions(rows, SETTINGS, NOW)
     assert [event.key for event in events] == ["loud:2"]
     assert events[0].kind == LOUD and events[0].mention_id == 2
+    # Said in words, like the inbox: why it is loud, not a bare priority number.
+    assert events[0].summary == "Loud unhappy customer on reddit: u2 (2M followers)"
+    assert events[0].details["priority"] > SETTINGS.loud_priority
 
 
 def test_a_failing_source_is_due_after_the_set_time() -> None:
