@@ -171,4 +171,6 @@ def test_a_scheduler_killed_just_before_a_digest_slot_is_replaced_without_losing
     with search.lock:
         polled = list(search.polled_at)
     gaps = [later - earlier for earlier, later in itertools.pairwise(polled)]
-    assert all(gap > COLLECT_EVERY_S - 5 for gap in gaps), (gaps, processes.logs())
+    # The interval runs from the stored start of a collection; the server sees its request later, by up
+    # to several seconds on a loaded machine (54.8 s was seen in CI): a catch-up poll would be far sooner.
+    assert all(gap > COLLECT_EVERY_S - 15 for gap in gaps), (gaps, processes.logs())
