@@ -107,3 +107,29 @@ def browser_page() -> Iterator[Any]:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         yield page
         browser.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A chromium of its own, for tests that play several people (a context each: see `sign_in`)."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+def sign_in(browser: Any, url: str, name: str, password: str, target: str, heading: str, timeout: int) -> Any:
+    """A browser context of its own (its own cookies: another person), signed in and on `target`, whose
+    `heading` has shown."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(f"{url}/grumble/login?next={target}")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.get_by_role("heading", name=heading).wait_for(timeout=timeout)
+    return page

@@ -24,10 +24,9 @@ from monitor.team.fanout import SETTLE, fan_out
 from monitor.team.unsubscribe import notice_token
 from tests.browser.conftest import (
     ARTIFACTS,
-    CHROMIUM_FLAGS,
-    chromium_path,
     dashboard_config,
     running_dashboard,
+    sign_in,
 )
 from tests.dashboard.conftest import score
 from tests.factories import mention
@@ -50,27 +49,8 @@ def team_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         yield url, config
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield launched
-        launched.close()
-
-
 def signed_in(browser: Any, url: str, name: str, target: str) -> Any:
-    """A browser context of its own (its own cookies: another person), signed in and on `target`."""
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.goto(f"{url}/grumble/login?next={target}")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.get_by_role("heading", name="Mention").wait_for(timeout=30_000)
+    page = sign_in(browser, url, name, PASSWORDS[name], target, "Mention", 30_000)
     return page
 
 

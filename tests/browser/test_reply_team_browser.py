@@ -20,10 +20,9 @@ from monitor.store.mentions import import_mentions, iter_all
 from monitor.store.reply_moves import load_versions
 from tests.browser.conftest import (
     ARTIFACTS,
-    CHROMIUM_FLAGS,
-    chromium_path,
     dashboard_config,
     running_dashboard,
+    sign_in,
 )
 from tests.browser.test_reply_browser import settled
 from tests.dashboard.conftest import score
@@ -47,27 +46,8 @@ def team_dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield url, config
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield launched
-        launched.close()
-
-
 def signed_in(browser: Any, url: str, name: str, target: str) -> Any:
-    """A browser context of its own (its own cookies: another person), signed in and on `target`."""
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.goto(f"{url}/grumble/login?next={target}")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.get_by_role("heading", name="Case").wait_for(timeout=WAIT)
+    page = sign_in(browser, url, name, PASSWORDS[name], target, "Case", WAIT)
     settled(page)
     return page
 
