@@ -38,17 +38,7 @@ class HelpdeskLinkOut(BaseModel):
 
     @classmethod
     def of(cls, link: HelpdeskLink) -> HelpdeskLinkOut:
-        return cls(
-            helpdesk=link.helpdesk,
-            state=link.state,
-            remote_id=link.remote_id,
-            remote_url=link.remote_url,
-            remote_status=link.remote_status,
-            attempts=link.attempts,
-            error=link.error,
-            next_attempt_at=link.next_attempt_at,
-            sent_at=link.sent_at,
-        )
+        return cls.model_validate(link, from_attributes=True)
 
 
 class HandoffRequest(BaseModel):

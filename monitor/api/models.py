@@ -5,7 +5,6 @@ shows. The OpenAPI document's schemas are these classes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -173,8 +172,7 @@ class ReplyOut(BaseModel):
 
     @classmethod
     def of(cls, reply: CaseReply) -> ReplyOut:
-        fields: dict[str, Any] = {name: getattr(reply, name) for name in cls.model_fields}
-        return cls(**fields)
+        return cls.model_validate(reply, from_attributes=True)
 
 
 class MentionDetail(BaseModel):

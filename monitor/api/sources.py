@@ -4,7 +4,7 @@ and each live stream is doing (the figures `grumble status` prints)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -71,11 +71,7 @@ def source_health(
     context: Annotated[ApiContext, Depends(api_context)],
     caller: Annotated[Caller, Depends(VIEWER)],
 ) -> list[SourceHealth]:
-    answer = []
-    for state in all_states(context.engine):
-        values: dict[str, Any] = {name: getattr(state, name) for name in SourceHealth.model_fields}
-        answer.append(SourceHealth(**values))
-    return answer
+    return [SourceHealth.model_validate(state, from_attributes=True) for state in all_states(context.engine)]
 
 
 class StreamOut(BaseModel):
