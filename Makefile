@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@# What `make test` needs: Grumble, the test tools and the training extra (the tests cover training).
 	@echo "==> [3/4] Installing Grumble and its libraries (a few minutes)"
 	@$(BIN)/pip install --progress-bar on -c constraints.txt -e ".[test,train]"
-	@echo "==> [4/4] Preparing the bundled sentiment model (about 10 s)"
+	@echo "==> [4/4] Preparing the bundled sentiment model and topic encoder (about 30 s)"
 	@$(BIN)/python -m models.export
+	@$(BIN)/python -m models.embedding
 	@touch $(STAMP)
 	@echo "==> Installed. The command is $(BIN)/grumble (or run 'source $(BIN)/activate' once, then 'grumble --help')."
 

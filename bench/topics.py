@@ -5,7 +5,8 @@
     python -m bench.topics --against OLD.onnx      # another build: its vectors' cosine, and speed ratios
 
 On each labelled set (../shared/data/topics/*/data.tsv: cfpb's 9 product groups, semeval's 5 aspects)
-the same int8 MiniLM vectors (models/embedding.py, handles and URLs stripped) are clustered by:
+the same int8 vectors (models/embedding.py: all-MiniLM-L6-v2 distilled to 4 layers, handles and URLs
+stripped) are clustered by:
 - grumble: monitor/topics (k from the set's size, spherical k-means from D² starts, c-TF-IDF names);
 - kmeans10: scikit-learn KMeans(k=10) on the same vectors;
 - bertopic: BERTopic with default settings (UMAP + HDBSCAN) on the same vectors; its outliers (-1)
@@ -19,8 +20,9 @@ Stability: fit, then refit from the first fit's topics (as the scheduled refit d
 shuffled with 10% left out; the share of the remaining mentions whose topic (matched by centroid) is
 the same. New mentions assigned per second: embedding and nearest topic, as the scoring job's hook
 runs them (the machine's load average is printed with it). No figure here is on data any part of
-Grumble was trained on: the encoder is the public all-MiniLM-L6-v2 base and the shipped method has
-no learned projection.
+Grumble was trained on: the encoder's student learned from sentiment-set texts (../shared/data/sentiment)
+to give the public base's vectors, never from a topic set, and the shipped method has no learned
+projection. `--against` the previous 6-layer build prints how far the student's vectors are from it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ from monitor.topics.naming import name_clusters
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "topics"
 SETS = ("cfpb", "semeval14_restaurants")
 REPEATS = 3
+# Speed only (no topic labels): short unhappy mentions as most sources bring them.
+TWEETS = "negative_tweets"
+TWEET_SETS = ["tweet_sentiment_extraction", "apple_twitter_sentiment_dfe", "sanders_brand_tweets"]
 
 
 def read_set(path: Path) -> tuple[list[str], list[str]]:
@@ -54,6 +59,15 @@ def read_set(path: Path) -> tuple[list[str], list[str]]:
     with (path / "data.tsv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     return [r["text"] for r in rows], [r["topic"] for r in rows]
+
+
+def negative_tweets() -> list[str]:
+    """The negative tweets of the tweet and brand-tweet dev splits in ../shared/data/sentiment."""
+    from models.training import corpus
+
+    mix = corpus.load(seed=13, names=TWEET_SETS)
+    pairs = (zip(ds.texts, ds.labels, strict=True) for ds in mix.dev.values())
+    return [text for rows in pairs for text, label in rows if label == 0]
 
 
 def purity(truth: list[str], labels: np.ndarray) -> float:
@@ -184,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-bertopic", action="store_true")
     parser.add_argument("--speed-only", action="store_true", help="only the assignment rate, no clustering")
     parser.add_argument("--against", type=Path, help="another build (.onnx) to compare with")
+    parser.add_argument("--no-tweets", action="store_true", help=f"no speed figure on {TWEETS}")
     args = parser.parse_args(argv)
     from models.embedding import OnnxEmbedder
 
@@ -197,6 +212,11 @@ def main(argv: list[str] | None = None) -> None:
         took = time.perf_counter() - start
         loaded[name] = (texts, truth, vectors)
         print(f"{name}: {len(texts)} mentions; vectors {took / len(texts) * 1000:.1f} s per 1,000")
+    if not args.no_tweets:
+        tweets = negative_tweets()
+        loaded[TWEETS] = (tweets, [], embedder.embed(tweets))
+        tokens = np.mean([len(ids) for ids in embedder.encoder.encode(tweets)])
+        print(f"{TWEETS}: {len(tweets)} mentions, {tokens:.0f} tokens on average (speed only)")
     if args.against:
         compare_builds(embedder, OnnxEmbedder.load(onnx_file=args.against), loaded)
         return
@@ -209,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     columns = ("NMI", "ARI", "purity", "topics", "outl.", "s/1k")
     print(f"{'set':<22} {'method':<12} " + " ".join(f"{c:>6}" for c in columns))
     for name, (texts, truth, vectors) in loaded.items():
-        if args.speed_only:
+        if args.speed_only or not truth:
             report_rate(name, embedder, texts, vectors)
             continue
         for label, method in methods.items():
@@ -226,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{s['topics']:6.0f} {s['outliers']:6.1%} {took / len(texts) * 1000:7.3f}"
                 + (spread if len(found) > 1 else "")
             )
-        others = [o for o in loaded if o != name]
+        others = [o for o in loaded if o != name and loaded[o][1]]
         if others:
             _, other_truth, other_vectors = loaded[others[0]]
             projected = unit(vectors @ within_class_whitening(other_vectors, other_truth))

