@@ -4,6 +4,7 @@ the base encoder, written as its layers alone, and served by the topics encoder 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +29,20 @@ def write_tweets(root: Path) -> Path:
     return root
 
 
-def test_a_student_is_trained_saved_as_its_layers_and_serves_topics(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out = main(
-        ["--data-dir", str(write_tweets(tmp_path / "data")), "--out", str(tmp_path / "student"),
+@pytest.fixture(scope="module")
+def student(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("student")
+    return main(
+        ["--data-dir", str(write_tweets(root / "data")), "--out", str(root / "student"),
          "--sets", "tweeteval_sentiment", "--texts", "16", "--epochs", "2", "--batch-size", "8",
          "--seed", "1"]
     )  # fmt: skip
+
+
+def test_a_student_is_trained_saved_as_its_layers_and_serves_topics(
+    student: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = student
     card = json.loads((out / STUDENT_CONFIG).read_text())
     assert card["name"] == "grumble-topics-minilm-4l"
     assert (card["keep_layers"], card["texts"], card["steps"]) == ([0, 2, 4, 5], 16, 4)
@@ -55,11 +62,8 @@ def test_a_student_is_trained_saved_as_its_layers_and_serves_topics(
     assert list((tmp_path / "cache").glob("*.embed-int8-dyn-pc-v3.onnx"))
 
 
-def test_a_student_whose_card_names_other_layers_is_refused(tmp_path: Path) -> None:
-    out = main(
-        ["--data-dir", str(write_tweets(tmp_path / "data")), "--out", str(tmp_path / "student"),
-         "--sets", "tweeteval_sentiment", "--texts", "8", "--epochs", "1", "--batch-size", "8"]
-    )  # fmt: skip
+def test_a_student_whose_card_names_other_layers_is_refused(student: Path, tmp_path: Path) -> None:
+    out = Path(shutil.copytree(student, tmp_path / "copy"))
     card = json.loads((out / STUDENT_CONFIG).read_text())
     (out / STUDENT_CONFIG).write_text(json.dumps({**card, "keep_layers": [0, 1, 2, 3, 4, 5]}))
     with pytest.raises(ValueError, match="do not match the card"):
