@@ -96,17 +96,9 @@ def dashboard_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture
-def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
-        browser.close()
+def browser_page(browser: Any) -> Any:
+    """One page on a chromium of its own, for tests that play one person."""
+    return browser.new_page(viewport={"width": 1400, "height": 1000})
 
 
 @pytest.fixture
