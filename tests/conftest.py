@@ -109,13 +109,18 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
+def _start_as_copy(path: Path, migrated: Path) -> None:
+    if not path.exists():
+        shutil.copyfile(migrated, path)
+
+
 @pytest.fixture
 def engine(database_url: str, migrated_sqlite: Path) -> Iterator[Engine]:
     from monitor.store.engine import connect
 
     path = _sqlite_path(database_url)
-    if path is not None and not path.exists():
-        shutil.copyfile(migrated_sqlite, path)
+    if path is not None:
+        _start_as_copy(path, migrated_sqlite)
     engine = connect(database_url)  # still migrates: a no-op on the copy, the whole chain on PostgreSQL
     yield engine
     engine.dispose()
@@ -126,8 +131,7 @@ def sqlite_engine(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Engine]:
     from monitor.store.engine import connect
 
     path = tmp_path / "grumble.db"
-    if not path.exists():
-        shutil.copyfile(migrated_sqlite, path)
+    _start_as_copy(path, migrated_sqlite)
     engine = connect(f"sqlite:///{path}")
     yield engine
     engine.dispose()
