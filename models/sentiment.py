@@ -64,9 +64,17 @@ DEFAULT_LANGUAGES = frozenset({"en"})
 
 
 class SentimentModel:
-    def __init__(self, backend: Backend, version: str, languages: frozenset[str] = DEFAULT_LANGUAGES) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        version: str,
+        languages: frozenset[str] = DEFAULT_LANGUAGES,
+        directory: Path | None = None,
+    ) -> None:
         self.backend = backend
         self.version = version
+        # Where a local model was loaded from: a watch's fine-tuned model is made from it (models/adapted.py).
+        self.directory = directory
         # Languages the model was trained to read; a text in another is scored but marked uncertain.
         self.languages = languages
 
@@ -142,7 +150,7 @@ class SentimentModel:
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"could not load the model in {directory}: {exc}") from exc
         languages = frozenset(grumble.get("languages", DEFAULT_LANGUAGES)) if grumble else DEFAULT_LANGUAGES
-        return cls(impl, version, languages)
+        return cls(impl, version, languages, directory)
 
     @classmethod
     def _load_hub(cls, model_id: str, backend: str) -> SentimentModel:

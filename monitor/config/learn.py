@@ -5,6 +5,10 @@ every_hours = 24          # the scheduled `grumble learn`; 0: only by hand or fr
 min_corrections = 30      # a watch with fewer is not learned from yet
 folds = 5                 # cross-validation on the corrections
 max_dev_loss = 0.01       # what a watch's offsets may cost the multi-domain dev score (0.01: a point)
+fine_tune_min_corrections = 200   # with this many, the model is also fine-tuned on them; 0: never
+fine_tune_folds = 3       # cross-validation of fine-tuning (each fold trains: about a minute)
+replay_data = "/srv/grumble/sentiment"   # the labelled sets replayed beside the corrections
+                          # (default ../shared/data/sentiment, or $GRUMBLE_SENTIMENT_DATA)
 [learn.min_complaint_recall]
 acme = 0.88               # this watch's operating point: catch at least 88% of complaints
                           # (others: the best macro-F1)
@@ -14,12 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from monitor.config.tables import TableReader
 from monitor.config.watches import check_watch
 from monitor.mention import Watch
 
-LEARN_KEYS = {"every_hours", "min_corrections", "folds", "max_dev_loss", "min_complaint_recall"}
+LEARN_KEYS = {
+    "every_hours",
+    "min_corrections",
+    "folds",
+    "max_dev_loss",
+    "min_complaint_recall",
+    "fine_tune_min_corrections",
+    "fine_tune_folds",
+    "replay_data",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,11 @@ class LearnSettings:
     max_dev_loss: float = 0.01
     # watch name -> the share of complaints (negative recall) it must catch at least.
     min_complaint_recall: Mapping[str, float] = field(default_factory=dict)
+    # Fewer corrections than this fine-tune nothing (bench/learn_adapt.py measures where it starts to pay).
+    fine_tune_min_corrections: int = 200
+    fine_tune_folds: int = 3
+    replay_data: Path | None = None  # None: models.training.data.DATA_DIR
+    replay_rows: int = 20000  # general-mix rows drawn to replay from (a few per correction per epoch)
 
 
 def parse_learn(root: TableReader, watches: tuple[Watch, ...]) -> LearnSettings:
@@ -46,6 +65,14 @@ def parse_learn(root: TableReader, watches: tuple[Watch, ...]) -> LearnSettings:
             raise targets.fail(name, "a share of complaints between 0 and 1, like 0.88", value)
         recall[name] = value
     folds = reader.integer("folds", 5, minimum=2, maximum=20)
+    fine_tune_min = reader.integer("fine_tune_min_corrections", 200, minimum=0)
+    if 0 < fine_tune_min < 50:
+        raise reader.fail(
+            "fine_tune_min_corrections",
+            "0 (never fine-tune) or at least 50: below that, fine-tuning cannot be told apart from noise",
+            fine_tune_min,
+        )
+    replay = reader.text("replay_data")
     return LearnSettings(
         every_hours=reader.number("every_hours", 24.0),
         # At least one class then has a correction in every fold (stratified k-fold needs that).
@@ -53,4 +80,7 @@ def parse_learn(root: TableReader, watches: tuple[Watch, ...]) -> LearnSettings:
         folds=folds,
         max_dev_loss=reader.number("max_dev_loss", 0.01),
         min_complaint_recall=recall,
+        fine_tune_min_corrections=fine_tune_min,
+        fine_tune_folds=reader.integer("fine_tune_folds", 3, minimum=2, maximum=10),
+        replay_data=Path(replay).expanduser() if replay else None,
     )

@@ -50,11 +50,15 @@ def outcome_lines(outcome: LearnOutcome) -> list[str]:
     lines = [
         f"{outcome.watch}: {outcome.decision} ({outcome.corrections} corrections, target {outcome.target})"
     ]
-    if outcome.offsets is not None:
+    fine_tuned = outcome.report.get("kind") == "fine-tuned"
+    if fine_tuned:
+        lines.append("  the model fine-tuned on the corrections, with the general training mix replayed")
+    elif outcome.offsets is not None:
         neg, neu, pos = outcome.offsets
         lines.append(f"  offsets negative {neg:+.2f}, neutral {neu:+.2f}, positive {pos:+.2f}")
     lines += cross_validation_lines(outcome.report)
     lines.append(f"  {outcome.reason}")
+    lines += fine_tune_lines(outcome.report, fine_tuned)
     if outcome.activated:
         lines.append(f"  {headline(outcome.corrections, outcome.report)}")
         lines.append(
@@ -63,11 +67,36 @@ def outcome_lines(outcome: LearnOutcome) -> list[str]:
     return lines
 
 
+def fine_tune_lines(report: dict[str, Any], chosen: bool) -> list[str]:
+    """What fine-tuning found, where it was not what was chosen (when it was, the lines above are its)."""
+    tuned = report.get("fine_tune")
+    if not tuned or chosen:
+        return []
+    if not tuned.get("ran"):
+        return [f"  fine-tuning: not run: {tuned.get('note') or tuned.get('reason', '')}".rstrip()]
+    lines = [f"  fine-tuning ({tuned.get('minutes', '?')} min): {tuned['reason']}"]
+    cv = tuned.get("cross_validation")
+    if cv:
+        lines.append(
+            f"    on corrections held back: macro-F1 {_figure(cv['before'], 'macro_f1')} -> "
+            f"{_figure(cv['after'], 'macro_f1')}, negative recall {_figure(cv['before'], 'neg_recall')} -> "
+            f"{_figure(cv['after'], 'neg_recall')}"
+        )
+    if tuned.get("accepted"):
+        lines.append("    it passed, but the offsets gained more on corrections held back")
+    return lines
+
+
 def calibration_line(calibration: Calibration) -> str:
     neg, neu, pos = calibration.offsets
+    what = (
+        "fine-tuned model"
+        if calibration.report.get("kind") == "fine-tuned"
+        else f"offsets {neg:+.2f}/{neu:+.2f}/{pos:+.2f}"
+    )
     return (
         f"#{calibration.id} {calibration.created_at:%Y-%m-%d %H:%M} {calibration.decision:<9} "
-        f"{calibration.target:<13} offsets {neg:+.2f}/{neu:+.2f}/{pos:+.2f} "
+        f"{calibration.target:<13} {what} "
         f"on {calibration.corrections} corrections, model {calibration.model_version}, "
         f"by {calibration.created_by}"
     )

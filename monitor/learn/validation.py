@@ -61,6 +61,19 @@ def _stderr(values: npt.NDArray[np.float64]) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("inf")
 
 
+def stratified_folds(
+    labels: npt.NDArray[np.int64], folds: int, seed: int = 13
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """(train, held-back) index arrays of a seeded stratified k-fold split of the corrections."""
+    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        # A class with fewer corrections than folds is spread as evenly as it can be; sklearn warns.
+        warnings.simplefilter("ignore", UserWarning)
+        return list(splitter.split(np.zeros(len(labels)), labels))
+
+
 def cross_validate(
     log_p: Array,
     labels: npt.NDArray[np.int64],
@@ -69,15 +82,8 @@ def cross_validate(
     folds: int,
     seed: int = 13,
 ) -> CrossValidation:
-    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
-
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     results: list[Fold] = []
-    with warnings.catch_warnings():
-        # A class with fewer corrections than folds is spread as evenly as it can be; sklearn warns.
-        warnings.simplefilter("ignore", UserWarning)
-        splits = list(splitter.split(np.zeros(len(labels)), labels))
-    for train, test in splits:
+    for train, test in stratified_folds(labels, folds, seed):
         fitted = fit(log_p[train], labels[train], target)
         results.append(
             Fold(evaluate(log_p[test], labels[test], current), evaluate(log_p[test], labels[test], fitted))

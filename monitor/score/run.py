@@ -15,6 +15,7 @@ from monitor.errors import ScoringError
 from monitor.mention import utcnow
 from monitor.observe.metrics import count_scored, time_score_batch
 from monitor.ranking import rank_key
+from monitor.score.adapted import adapted_model
 from monitor.score.cues import leaning
 from monitor.store.calibrations import ScoringContext, scoring_context
 from monitor.store.mentions import PendingText, claim_unscored, write_scores
@@ -138,11 +139,13 @@ def score_claimed(connection: Connection, model: Model, pending: Sequence[Pendin
     label a person gave stays the mention's label (the model's own is kept as its text label)."""
     context = scoring_context(connection, [item.id for item in pending], model.version)
     with time_score_batch():
-        scores = model.predict([item.text for item in pending])
+        scores, fell_back = _predict(connection, model, pending, context)
     now = utcnow()
     rows = []
     for item, score in zip(pending, scores, strict=True):
         found = context.get(item.id, NO_CONTEXT)
+        if item.id in fell_back:
+            found = ScoringContext(corrected_label=found.corrected_label)
         if found.offsets is not None:
             score = _calibrated(score, found.offsets)
         row = _row(item, score, model, now)
@@ -155,6 +158,32 @@ def score_claimed(connection: Connection, model: Model, pending: Sequence[Pendin
 
 
 NO_CONTEXT = ScoringContext()
+
+
+def _predict(
+    connection: Connection, model: Model, pending: Sequence[PendingText], context: dict[int, ScoringContext]
+) -> tuple[list[Score], set[int]]:
+    """Each mention's score from its watch's fine-tuned model where the calibration is one, else from
+    `model`. A fine-tuned model that cannot be loaded is logged and its mentions are scored by `model`
+    without the calibration (their ids are returned): nothing goes unscored for it."""
+    groups: dict[tuple[int, str] | None, list[int]] = {}
+    for index, item in enumerate(pending):
+        found = context.get(item.id, NO_CONTEXT)
+        key = (found.calibration_id, found.adapted) if found.adapted and found.calibration_id else None
+        groups.setdefault(key, []).append(index)
+    scores: list[Score | None] = [None] * len(pending)
+    fell_back: set[int] = set()
+    for key, indices in groups.items():
+        scorer = model
+        if key is not None:
+            try:
+                scorer = adapted_model(connection, model, key[0], key[1])
+            except ScoringError as exc:
+                log.error("%s; scoring %d mention(s) with %s instead", exc, len(indices), model.version)
+                fell_back.update(pending[i].id for i in indices)
+        for index, score in zip(indices, scorer.predict([pending[i].text for i in indices]), strict=True):
+            scores[index] = score
+    return [s for s in scores if s is not None], fell_back
 
 
 def _calibrated(score: Score, offsets: Sequence[float]) -> Score:

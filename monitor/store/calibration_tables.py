@@ -4,7 +4,7 @@ score names the calibration that gave it (`mentions.calibration_id`, declared wi
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
 from monitor.store.dialects import UTCDateTime
 from monitor.store.mention_tables import metadata
@@ -51,4 +51,16 @@ calibration_events = Table(
     Column("actor", String(128), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_calibration_events_watch", "watch", "id"),
+)
+
+# A calibration that is a fine-tuned model rather than offsets alone: the tensors fine-tuning changed
+# (models/adapted.py), kept here so that every worker of a deployment scores the watch with them.
+adapted_models = Table(
+    "adapted_models",
+    metadata,
+    Column("calibration_id", Integer, ForeignKey("calibrations.id", ondelete="CASCADE"), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("weights", LargeBinary, nullable=False),
+    Column("recipe", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

@@ -15,6 +15,7 @@ from monitor.mention import utcnow
 from monitor.store.mentions import PendingText, pending_columns, pending_rows
 from monitor.store.schema import (
     active_calibrations,
+    adapted_models,
     calibration_events,
     calibrations,
     label_feedback,
@@ -59,6 +60,8 @@ class ScoringContext:
     calibration_id: int | None = None
     offsets: tuple[float, float, float] | None = None
     corrected_label: str | None = None
+    # The hash of the calibration's fine-tuned model (monitor/store/adapted_models.py), if it is one.
+    adapted: str | None = None
 
 
 def _calibration(row: Any) -> Calibration:
@@ -90,8 +93,10 @@ def save_calibration(
     decision: str,
     reason: str,
     actor: str,
+    adapted: tuple[str, bytes, dict[str, Any]] | None = None,
 ) -> int:
-    """Record a fitted calibration; activating it is `activate`'s (the caller decides)."""
+    """Record a fitted calibration, with its fine-tuned weights where it is a fine-tuned model
+    (`adapted`: their hash, the bytes, the recipe); activating it is `activate`'s (the caller decides)."""
     values = {
         "watch": watch,
         "model_version": model_version,
@@ -107,6 +112,17 @@ def save_calibration(
     with engine.begin() as connection:
         key = connection.execute(calibrations.insert().values(values)).inserted_primary_key
         assert key is not None
+        if adapted is not None:
+            sha256, weights, recipe = adapted
+            connection.execute(
+                adapted_models.insert().values(
+                    calibration_id=int(key[0]),
+                    sha256=sha256,
+                    weights=weights,
+                    recipe=recipe,
+                    created_at=values["created_at"],
+                )
+            )
         return int(key[0])
 
 
@@ -211,16 +227,19 @@ def scoring_context(
         return {}
     ids = list(mention_ids)
     calibrated = connection.execute(
-        select(mention_watches.c.mention_id, calibrations.c.id, calibrations.c.offsets)
+        select(
+            mention_watches.c.mention_id, calibrations.c.id, calibrations.c.offsets, adapted_models.c.sha256
+        )
         .join(active_calibrations, active_calibrations.c.watch == mention_watches.c.watch)
         .join(calibrations, calibrations.c.id == active_calibrations.c.calibration_id)
+        .outerjoin(adapted_models, adapted_models.c.calibration_id == calibrations.c.id)
         .where(mention_watches.c.mention_id.in_(ids), calibrations.c.model_version == model_version)
         .order_by(mention_watches.c.mention_id, mention_watches.c.watch)
     ).all()
-    found: dict[int, tuple[int, tuple[float, float, float]]] = {}
-    for mention_id, calibration_id, offsets in calibrated:
+    found: dict[int, tuple[int, tuple[float, float, float], str | None]] = {}
+    for mention_id, calibration_id, offsets, adapted in calibrated:
         neg, neu, pos = (float(x) for x in offsets)
-        found.setdefault(int(mention_id), (int(calibration_id), (neg, neu, pos)))
+        found.setdefault(int(mention_id), (int(calibration_id), (neg, neu, pos), adapted))
     corrected = connection.execute(
         select(label_feedback.c.mention_id, label_feedback.c.corrected_label)
         .where(label_feedback.c.mention_id.in_(ids))
@@ -234,6 +253,7 @@ def scoring_context(
             calibration[0] if calibration else None,
             calibration[1] if calibration else None,
             labels.get(mention_id),
+            calibration[2] if calibration else None,
         )
     return context
 

@@ -26,6 +26,7 @@ from monitor.store.api_token_tables import api_tokens as api_tokens
 
 # Re-exported, so that this module names every table.
 from monitor.store.calibration_tables import active_calibrations as active_calibrations
+from monitor.store.calibration_tables import adapted_models as adapted_models
 from monitor.store.calibration_tables import calibration_events as calibration_events
 from monitor.store.calibration_tables import calibrations as calibrations
 from monitor.store.canned_reply_tables import canned_replies as canned_replies

@@ -1,0 +1,174 @@
+"""Fine-tuning as a watch's calibration: with enough corrections, the model itself is fine-tuned on them
+with the general training mix replayed (models/training/adapt.py), judged like offsets are, and kept only
+when it wins.
+
+The rule, in order: the corrections must agree with the model's ranking better than chance (random
+labels stop here, before any training); fine-tuned on k-1 folds of the corrections, the model must beat
+the current calibration on the held-back fold, on average by more than the folds' standard error; and
+fine-tuned on all of them, it may cost the multi-domain dev score at most `max_dev_loss` against the
+current calibration. `run.py` then takes it over offsets only where its held-back gain is the larger.
+
+Fine-tuning needs what offsets do not: the model's weights (a Grumble-trained model directory) and the
+labelled sets, whose training rows are replayed and whose dev splits are the multi-domain check
+(`[learn] replay_data`, by default ../shared/data/sentiment). Without them it is skipped, and the report
+says why. It takes minutes on two cores (about a minute per fold for 300 corrections).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.config.learn import LearnSettings
+from monitor.learn.offsets import Array, Target, evaluate
+from monitor.learn.validation import CrossValidation, Fold, beats, informative, stratified_folds
+
+if TYPE_CHECKING:
+    from models.training import corpus
+    from models.training.adapt import AdaptRecipe
+
+log = logging.getLogger(__name__)
+NO_OFFSETS = (0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class FineTuneVerdict:
+    accepted: bool
+    reason: str
+    report: dict[str, Any]
+    weights: bytes | None = None
+    sha256: str | None = None
+    recipe: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gain(self) -> float:
+        cv = self.report.get("cross_validation")
+        return float(cv["gain"]["mean"]) if cv else float("-inf")
+
+
+def adapt_recipe() -> AdaptRecipe:
+    """How a watch's model is fine-tuned (bench/learn_adapt.py measured it); one place to change it."""
+    from models.training.adapt import AdaptRecipe
+
+    return AdaptRecipe()
+
+
+def replay_dir(settings: LearnSettings) -> Path:
+    if settings.replay_data is not None:
+        return settings.replay_data
+    from models.training.data import DATA_DIR
+
+    return DATA_DIR
+
+
+def unavailable(model: Any, settings: LearnSettings, corrections: int) -> str | None:
+    """Why the model cannot be fine-tuned here, or None when it can."""
+    from models.bundle import read_grumble_config
+
+    if settings.fine_tune_min_corrections == 0:
+        return "fine-tuning is off ([learn] fine_tune_min_corrections = 0)"
+    if corrections < settings.fine_tune_min_corrections:
+        return (
+            f"fine-tuning needs at least {settings.fine_tune_min_corrections} corrections "
+            f"([learn] fine_tune_min_corrections); {corrections} so far"
+        )
+    directory = getattr(model, "directory", None)
+    if not isinstance(directory, Path) or read_grumble_config(directory) is None:
+        return f"{model.version} is not a Grumble-trained model directory, so it cannot be fine-tuned here"
+    sets = replay_sets(replay_dir(settings))
+    if not sets:
+        return (
+            f"no labelled sets under {replay_dir(settings)} to replay beside the corrections and to check "
+            "against; set [learn] replay_data to the folder holding them (../shared/data/sentiment)"
+        )
+    return None
+
+
+def replay_sets(data_dir: Path) -> list[str]:
+    from models.training.corpus import SOURCES
+
+    return [item.name for item in SOURCES if (data_dir / item.name).is_dir()]
+
+
+def fine_tune_check(
+    model: Any,
+    texts: Sequence[str],
+    labels: npt.NDArray[np.int64],
+    log_p: Array,
+    current: Sequence[float],
+    target: Target,
+    settings: LearnSettings,
+) -> FineTuneVerdict:
+    """Cross-validate fine-tuning on the corrections, then fine-tune on all and check the dev score."""
+    from models.adapted import digest, trained_part
+    from models.training import adapt, corpus
+
+    ok, reason = informative(log_p, labels)
+    if not ok:
+        return FineTuneVerdict(False, reason, {"ran": False})
+    started = time.time()
+    data_dir = replay_dir(settings)
+    mix = corpus.load(data_dir, names=replay_sets(data_dir))
+    replay = adapt.replay_pool(mix, settings.replay_rows, seed=7)
+    recipe = adapt_recipe()
+    base_dir: Path = model.directory
+    folds: list[Fold] = []
+    for train, test in stratified_folds(labels, settings.fine_tune_folds):
+        tuned, tokenizer = adapt.load(base_dir)
+        adapt.adapt(tuned, tokenizer, [texts[i] for i in train], labels[train].tolist(), replay, recipe)
+        held = adapt.log_probabilities(tuned, tokenizer, [texts[i] for i in test])
+        folds.append(
+            Fold(evaluate(log_p[test], labels[test], current), evaluate(held, labels[test], NO_OFFSETS))
+        )
+        log.info(
+            "fine-tuning fold %d of %d done (%.1f min)",
+            len(folds),
+            settings.fine_tune_folds,
+            (time.time() - started) / 60,
+        )
+    cv = CrossValidation(folds, target)
+    report: dict[str, Any] = {
+        "ran": True,
+        "cross_validation": cv.summary(),
+        "recipe": recipe.as_dict(),
+        "replayed_sets": sorted(mix.train),
+    }
+    ok, reason = beats(cv)
+    if not ok:
+        report["minutes"] = round((time.time() - started) / 60, 1)
+        return FineTuneVerdict(False, f"fine-tuned: {reason}", report)
+    tuned, tokenizer = adapt.load(base_dir)
+    base, _ = adapt.load(base_dir)
+    before = _dev_score(base, tokenizer, mix, current)
+    adapt.adapt(tuned, tokenizer, list(texts), labels.tolist(), replay, recipe)
+    after = _dev_score(tuned, tokenizer, mix, NO_OFFSETS)
+    report["dev_check"] = {"ran": True, "before": round(before, 4), "after": round(after, 4)}
+    report["minutes"] = round((time.time() - started) / 60, 1)
+    if after < before - settings.max_dev_loss:
+        return FineTuneVerdict(
+            False,
+            f"fine-tuned, it would cost the multi-domain dev set {100 * (before - after):.1f} points "
+            f"({before:.3f} -> {after:.3f}; at most {100 * settings.max_dev_loss:g} allowed: "
+            "[learn] max_dev_loss)",
+            report,
+        )
+    weights = trained_part(tuned.state_dict())
+    return FineTuneVerdict(True, f"fine-tuned: {reason}", report, weights, digest(weights), recipe.as_dict())
+
+
+def _dev_score(model: Any, tokenizer: Any, mix: corpus.Corpus, offsets: Sequence[float]) -> float:
+    from models.training import adapt, corpus
+
+    shift = np.asarray(offsets, dtype=np.float64)
+    logits = {
+        name: (adapt.log_probabilities(model, tokenizer, ds.texts) + shift).astype(np.float32)
+        for name, ds in mix.dev.items()
+    }
+    return float(corpus.dev_report(mix.dev, logits)["dev_score"])
