@@ -29,10 +29,9 @@ import numpy as np
 from models.training import adapt, corpus, data
 from models.training.dev_splits import dev_only
 from models.training.lodo import DOMAINS, ROOT, split_by_domain
-from monitor.learn.offsets import Target, fit
+from models.training.lodo_average import averaged_state
+from monitor.learn.offsets import NO_OFFSETS, Target, fit
 from monitor.learn.offsets import evaluate as scores_of
-
-NO_OFFSETS = (0.0, 0.0, 0.0)
 
 
 def dev_score(model: Any, tokenizer: Any, dev: dict[str, data.Dataset]) -> float:
@@ -51,6 +50,7 @@ def run_cell(
     dev: dict[str, data.Dataset],
     base_dev: float,
     recipe: adapt.AdaptRecipe,
+    average: float = 0.0,
 ) -> dict[str, Any]:
     labels = np.array(pool.labels)
     order = random.Random(f"{pool.name}:{size}:{draw}").sample(range(len(labels)), len(labels))
@@ -62,7 +62,20 @@ def run_cell(
     adapt.adapt(model, tokenizer, [pool.texts[i] for i in taken], labels[taken].tolist(), replay, recipe)
     minutes = (time.time() - started) / 60
     tuned = adapt.log_probabilities(model, tokenizer, [pool.texts[i] for i in rest])
+    tuned_dev = round(dev_score(model, tokenizer, dev), 4)
+    averaged: dict[str, Any] = {}
+    if average:
+        # Pulled back toward the model it started from (lodo_average.averaged_state): less forgetting.
+        start, _ = adapt.load(checkpoint)
+        model.load_state_dict(averaged_state(start.state_dict(), model.state_dict(), average))
+        mixed = adapt.log_probabilities(model, tokenizer, [pool.texts[i] for i in rest])
+        averaged = {
+            "averaged": scores_of(mixed, labels[rest], NO_OFFSETS).as_dict(),
+            "averaged_dev": round(dev_score(model, tokenizer, dev), 4),
+            "anchor_weight": average,
+        }
     return {
+        **averaged,
         "set": pool.name,
         "size": size,
         "draw": draw,
@@ -71,39 +84,55 @@ def run_cell(
         "offsets": scores_of(log_p[rest], labels[rest], tuple(float(x) for x in offsets)).as_dict(),
         "fine_tuned": scores_of(tuned, labels[rest], NO_OFFSETS).as_dict(),
         "dev_before": round(base_dev, 4),
-        "dev_after": round(dev_score(model, tokenizer, dev), 4),
+        "dev_after": tuned_dev,
         "fine_tune_minutes": round(minutes, 2),
         "recipe": recipe.as_dict(),
     }
 
 
+def recipe_name(row: dict[str, Any]) -> str:
+    r = row["recipe"]
+    name = f"lr {r['lr']:g}, {r['epochs']} epochs, replay {r['replay_per_correction']:g} per correction"
+    return name + (", embeddings frozen" if r.get("freeze_embeddings") else "")
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| set | N | draws | neg recall: base / offsets / fine-tuned "
-        "| neg precision: base / offsets / fine-tuned | macro-F1: base / offsets / fine-tuned "
-        "| dev before -> after | fine-tune minutes |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault((row["set"], row["size"]), []).append(row)
-    for (name, size), group in sorted(groups.items()):
-
-        def m(kind: str, key: str, g: list[dict[str, Any]] = group) -> float:
-            return float(np.mean([r[kind][key] for r in g]))
-
-        cells = [
-            " / ".join(f"{m(k, key):.3f}" for k in ("base", "offsets", "fine_tuned"))
-            for key in ("neg_recall", "neg_precision", "macro_f1")
+    """One table per recipe; "averaged" is the fine-tuned model averaged with its start (where run)."""
+    kinds = ("base", "offsets", "fine_tuned", "averaged")
+    out: list[str] = []
+    for recipe in sorted({recipe_name(r) for r in rows}):
+        mine = [r for r in rows if recipe_name(r) == recipe]
+        shown = [k for k in kinds if all(k in r for r in mine)]
+        heads = " / ".join(k.replace("_", "-") for k in shown)
+        out += [
+            f"### {recipe}",
+            "",
+            f"| set | N | draws | neg recall: {heads} | neg precision: {heads} | macro-F1: {heads} "
+            "| dev: base / fine-tuned" + (" / averaged" if "averaged" in shown else "") + " | minutes |",
+            "|---|---|---|---|---|---|---|---|",
         ]
-        lines.append(
-            f"| {name} | {size} | {len(group)} | "
-            + " | ".join(cells)
-            + f" | {np.mean([r['dev_before'] for r in group]):.4f}"
-            + f" -> {np.mean([r['dev_after'] for r in group]):.4f}"
-            + f" | {np.mean([r['fine_tune_minutes'] for r in group]):.1f} |"
-        )
-    return "\n".join(lines) + "\n"
+        groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for row in mine:
+            groups.setdefault((row["set"], row["size"]), []).append(row)
+        for (name, size), group in sorted(groups.items()):
+
+            def m(kind: str, key: str, g: list[dict[str, Any]] = group) -> float:
+                return float(np.mean([r[kind][key] for r in g]))
+
+            cells = [
+                " / ".join(f"{m(k, key):.3f}" for k in shown)
+                for key in ("neg_recall", "neg_precision", "macro_f1")
+            ]
+            devs = ["dev_before", "dev_after"] + (["averaged_dev"] if "averaged" in shown else [])
+            out.append(
+                f"| {name} | {size} | {len(group)} | "
+                + " | ".join(cells)
+                + " | "
+                + " / ".join(f"{np.mean([r[d] for r in group]):.4f}" for d in devs)
+                + f" | {np.mean([r['fine_tune_minutes'] for r in group]):.1f} |"
+            )
+        out.append("")
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -118,6 +147,10 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--replay-per-correction", type=float, default=4.0)
+    parser.add_argument(
+        "--average", type=float, default=0.0, help="also score the fine-tuned model averaged with its start"
+    )
+    parser.add_argument("--domains", default=",".join(DOMAINS), help="held-out domains to simulate")
     parser.add_argument("--work-dir", type=Path, default=ROOT / ".artifacts")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="print the table of the cells done and exit")
@@ -131,11 +164,14 @@ def main(argv: list[str] | None = None) -> str:
     recipe = adapt.AdaptRecipe(
         epochs=args.epochs, lr=args.lr, replay_per_correction=args.replay_per_correction
     )
-    done = {(r["set"], r["size"], r["draw"], json.dumps(r["recipe"], sort_keys=True)) for r in rows}
+    done = {
+        (r["set"], r["size"], r["draw"], json.dumps(r["recipe"], sort_keys=True), r.get("anchor_weight", 0.0))
+        for r in rows
+    }
     if not args.report:
         mix = corpus.load(data.DATA_DIR)
         all_dev = dev_only(data.DATA_DIR)
-        for domain in DOMAINS:
+        for domain in [d.strip() for d in args.domains.split(",")]:
             checkpoint = (
                 args.work_dir
                 / "checkpoints"
@@ -156,12 +192,20 @@ def main(argv: list[str] | None = None) -> str:
                 pool = data.Dataset(item.name, pool.texts, pool.labels)
                 for size in (int(s) for s in args.sizes.split(",")):
                     for draw in range(args.draws):
-                        key = (item.name, size, draw, json.dumps(recipe.as_dict(), sort_keys=True))
+                        key = (
+                            item.name,
+                            size,
+                            draw,
+                            json.dumps(recipe.as_dict(), sort_keys=True),
+                            args.average,
+                        )
                         if key in done or size > len(pool) - 100:
                             continue
                         if base_dev is None:
                             base_dev = dev_score(*adapt.load(checkpoint), dev)
-                        row = run_cell(checkpoint, pool, size, draw, replay, dev, base_dev, recipe)
+                        row = run_cell(
+                            checkpoint, pool, size, draw, replay, dev, base_dev, recipe, args.average
+                        )
                         rows.append(row)
                         with out.open("a", encoding="utf-8") as handle:
                             handle.write(json.dumps(row) + "\n")

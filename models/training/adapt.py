@@ -39,6 +39,9 @@ class AdaptRecipe:
     seed: int = 13
     # Stored per watch without them (models/adapted.py); a few hundred corrections only add noise to them.
     freeze_embeddings: bool = True
+    # After training, pull the weights this share of the way back to where they started (weight-space
+    # averaging, as lodo_average.py does across generations): less forgetting for some of the gain.
+    anchor_weight: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +104,7 @@ def adapt(
         ],
         lr=recipe.lr,
     )
+    start = {n: p.detach().clone() for n, p in trained} if recipe.anchor_weight else {}
     scheduler = linear_warmup_decay(optimizer, int(total * recipe.warmup), total)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
@@ -120,6 +124,10 @@ def adapt(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        for name, parameter in trained:
+            if name in start:
+                parameter.lerp_(start[name], recipe.anchor_weight)
     model.eval()
     return model
 

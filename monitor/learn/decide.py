@@ -37,18 +37,23 @@ def decide(
     folds: int,
     probe: Callable[[], DevProbe | None] = lambda: None,
     max_dev_loss: float = MAX_DEV_LOSS,
+    current_log_p: Array | None = None,
+    current_dev: float | None = None,
 ) -> Decision:
     """Offsets fitted on all the corrections, accepted only when (1) the model's scores rank the
     corrections better than chance, (2) offsets fitted on k-1 folds beat `current` on the held-back
     fold, on average by more than their standard error, and (3) where the dev probe is available, they
-    cost the multi-domain dev score at most one point against `current`."""
-    cv = cross_validate(log_p, labels, current, target, folds)
+    cost the multi-domain dev score at most one point against `current`. Where the current calibration
+    is a fine-tuned model, `current_log_p` are its scores of the corrections and `current_dev` its dev
+    score (the probe holds the shipped model's only)."""
+    cv = cross_validate(log_p, labels, current, target, folds, current_log_p=current_log_p)
     fitted = fit(log_p, labels, target)
     offsets = (float(fitted[0]), float(fitted[1]), float(fitted[2]))
     accepted, reason = informative(log_p, labels)
     if accepted:
         accepted, reason = beats(cv)
-    agreed = float(np.mean((log_p + np.asarray(current)).argmax(axis=1) == labels))
+    now = log_p if current_log_p is None else current_log_p
+    agreed = float(np.mean((now + np.asarray(current)).argmax(axis=1) == labels))
     report: dict[str, Any] = {
         "cross_validation": cv.summary(),
         "current_offsets": [float(x) for x in current],
@@ -72,7 +77,8 @@ def decide(
                 "label column also confirms what the model got right"
             )
     else:
-        before, after = dev.score(current), dev.score(offsets)
+        before = dev.score(current) if current_dev is None else current_dev
+        after = dev.score(offsets)
         report["dev_check"] = {"ran": True, "before": round(before, 4), "after": round(after, 4)}
         if after < before - max_dev_loss:
             accepted = False

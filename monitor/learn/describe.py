@@ -53,9 +53,10 @@ def outcome_lines(outcome: LearnOutcome) -> list[str]:
     fine_tuned = outcome.report.get("kind") == "fine-tuned"
     if fine_tuned:
         lines.append("  the model fine-tuned on the corrections, with the general training mix replayed")
-    elif outcome.offsets is not None:
+    if outcome.offsets is not None and (not fine_tuned or any(outcome.offsets)):
         neg, neu, pos = outcome.offsets
-        lines.append(f"  offsets negative {neg:+.2f}, neutral {neu:+.2f}, positive {pos:+.2f}")
+        on = " on top" if fine_tuned else ""
+        lines.append(f"  offsets{on} negative {neg:+.2f}, neutral {neu:+.2f}, positive {pos:+.2f}")
     lines += cross_validation_lines(outcome.report)
     lines.append(f"  {outcome.reason}")
     lines += fine_tune_lines(outcome.report, fine_tuned)

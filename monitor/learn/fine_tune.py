@@ -3,8 +3,9 @@ with the general training mix replayed (models/training/adapt.py), judged like o
 when it wins.
 
 The rule, in order: the corrections must agree with the model's ranking better than chance (random
-labels stop here, before any training); fine-tuned on k-1 folds of the corrections, the model must beat
-the current calibration on the held-back fold, on average by more than the folds' standard error; and
+labels stop here, before any training); fine-tuned on k-1 folds of the corrections, with offsets for the
+watch's operating point fitted on the other folds' held-out scores, the model must beat the current
+calibration on the held-back fold, on average by more than the folds' standard error; and
 fine-tuned on all of them, it may cost the multi-domain dev score at most `max_dev_loss` against the
 current calibration. `run.py` then takes it over offsets only where its held-back gain is the larger.
 
@@ -27,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.config.learn import LearnSettings
-from monitor.learn.offsets import Array, Target, evaluate
+from monitor.learn.offsets import NO_OFFSETS, Array, Target, evaluate, fit
 from monitor.learn.validation import CrossValidation, Fold, beats, informative, stratified_folds
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from models.training.adapt import AdaptRecipe
 
 log = logging.getLogger(__name__)
-NO_OFFSETS = (0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class FineTuneVerdict:
     weights: bytes | None = None
     sha256: str | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
+    offsets: tuple[float, float, float] = NO_OFFSETS  # the operating point on the fine-tuned model
 
     @property
     def gain(self) -> float:
@@ -105,8 +106,11 @@ def fine_tune_check(
     current: Sequence[float],
     target: Target,
     settings: LearnSettings,
+    current_log_p: Array | None = None,
+    current_dev: float | None = None,
 ) -> FineTuneVerdict:
-    """Cross-validate fine-tuning on the corrections, then fine-tune on all and check the dev score."""
+    """Cross-validate fine-tuning on the corrections, then fine-tune on all and check the dev score.
+    `current_log_p` and `current_dev`: as decide.decide takes them, where the current is fine-tuned."""
     from models.adapted import digest, trained_part
     from models.training import adapt, corpus
 
@@ -119,24 +123,30 @@ def fine_tune_check(
     replay = adapt.replay_pool(mix, settings.replay_rows, seed=7)
     recipe = adapt_recipe()
     base_dir: Path = model.directory
-    folds: list[Fold] = []
-    for train, test in stratified_folds(labels, settings.fine_tune_folds):
+    splits = stratified_folds(labels, settings.fine_tune_folds)
+    held_out = np.zeros_like(log_p)  # each correction scored by the model fine-tuned without its fold
+    for number, (train, test) in enumerate(splits, start=1):
         tuned, tokenizer = adapt.load(base_dir)
         adapt.adapt(tuned, tokenizer, [texts[i] for i in train], labels[train].tolist(), replay, recipe)
-        held = adapt.log_probabilities(tuned, tokenizer, [texts[i] for i in test])
-        folds.append(
-            Fold(evaluate(log_p[test], labels[test], current), evaluate(held, labels[test], NO_OFFSETS))
-        )
+        held_out[test] = adapt.log_probabilities(tuned, tokenizer, [texts[i] for i in test])
         log.info(
-            "fine-tuning fold %d of %d done (%.1f min)",
-            len(folds),
-            settings.fine_tune_folds,
-            (time.time() - started) / 60,
+            "fine-tuning fold %d of %d done (%.1f min)", number, len(splits), (time.time() - started) / 60
+        )
+    # The operating point on top: offsets fitted on the other folds' held-out scores, judged on this fold's.
+    folds = []
+    now = log_p if current_log_p is None else current_log_p
+    for train, test in splits:
+        shift = fit(held_out[train], labels[train], target)
+        folds.append(
+            Fold(evaluate(now[test], labels[test], current), evaluate(held_out[test], labels[test], shift))
         )
     cv = CrossValidation(folds, target)
+    fitted = fit(held_out, labels, target)
+    offsets = (float(fitted[0]), float(fitted[1]), float(fitted[2]))
     report: dict[str, Any] = {
         "ran": True,
         "cross_validation": cv.summary(),
+        "offsets": list(offsets),
         "recipe": recipe.as_dict(),
         "replayed_sets": sorted(mix.train),
     }
@@ -145,10 +155,13 @@ def fine_tune_check(
         report["minutes"] = round((time.time() - started) / 60, 1)
         return FineTuneVerdict(False, f"fine-tuned: {reason}", report)
     tuned, tokenizer = adapt.load(base_dir)
-    base, _ = adapt.load(base_dir)
-    before = _dev_score(base, tokenizer, mix, current)
+    before = (
+        current_dev
+        if current_dev is not None
+        else _dev_score(adapt.load(base_dir)[0], tokenizer, mix, current)
+    )
     adapt.adapt(tuned, tokenizer, list(texts), labels.tolist(), replay, recipe)
-    after = _dev_score(tuned, tokenizer, mix, NO_OFFSETS)
+    after = _dev_score(tuned, tokenizer, mix, offsets)
     report["dev_check"] = {"ran": True, "before": round(before, 4), "after": round(after, 4)}
     report["minutes"] = round((time.time() - started) / 60, 1)
     if after < before - settings.max_dev_loss:
@@ -160,7 +173,9 @@ def fine_tune_check(
             report,
         )
     weights = trained_part(tuned.state_dict())
-    return FineTuneVerdict(True, f"fine-tuned: {reason}", report, weights, digest(weights), recipe.as_dict())
+    return FineTuneVerdict(
+        True, f"fine-tuned: {reason}", report, weights, digest(weights), recipe.as_dict(), offsets
+    )
 
 
 def _dev_score(model: Any, tokenizer: Any, mix: corpus.Corpus, offsets: Sequence[float]) -> float:

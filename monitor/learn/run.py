@@ -24,9 +24,12 @@ from monitor.config.learn import LearnSettings
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevProbe
 from monitor.learn.fine_tune import FineTuneVerdict, fine_tune_check, unavailable
-from monitor.learn.offsets import Array, Target, log_probabilities
+from monitor.learn.offsets import NO_OFFSETS, Array, Target, log_probabilities
+from monitor.score.adapted import adapted_model
 from monitor.score.run import Model, score_claimed
+from monitor.store.adapted_models import adapted_weights
 from monitor.store.calibrations import (
+    Calibration,
     activate,
     active_calibration,
     claim_open,
@@ -36,7 +39,6 @@ from monitor.store.calibrations import (
 from monitor.store.corrections import Correction, watch_corrections
 
 log = logging.getLogger(__name__)
-NO_OFFSETS = (0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,27 @@ def learn_watch(
         np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64)
     )
     current = active_calibration(engine, watch)
-    current_offsets = current.offsets if current and current.model_version == model.version else NO_OFFSETS
-    verdict = decide(log_p, labels, current_offsets, target, settings.folds, probe, settings.max_dev_loss)
+    current = current if current and current.model_version == model.version else None
+    current_offsets = current.offsets if current else NO_OFFSETS
+    now_log_p, now_dev = _current_scores(engine, model, current, [c.text for c in corrections])
+    verdict = decide(
+        log_p,
+        labels,
+        current_offsets,
+        target,
+        settings.folds,
+        probe,
+        settings.max_dev_loss,
+        now_log_p,
+        now_dev,
+    )
     ok, reason, offsets = verdict.accepted, verdict.reason, verdict.offsets
     report = {**verdict.report, "current_id": current.id if current else None, "kind": "offsets"}
-    tuned = _fine_tune(model, corrections, labels, log_p, current_offsets, target, settings, report)
+    tuned = _fine_tune(
+        model, corrections, labels, log_p, (current_offsets, now_log_p, now_dev), target, settings, report
+    )
     if tuned is not None and tuned.accepted and (not ok or tuned.gain > verdict_gain(verdict.report)):
-        ok, reason, offsets = True, tuned.reason, NO_OFFSETS
+        ok, reason, offsets = True, tuned.reason, tuned.offsets
         report = {
             **report,
             "kind": "fine-tuned",
@@ -138,23 +154,48 @@ def verdict_gain(report: dict[str, Any]) -> float:
     return float(cv["gain"]["mean"]) if cv else float("-inf")
 
 
+def _current_scores(
+    engine: Engine, model: Model, current: Calibration | None, texts: list[str]
+) -> tuple[Array | None, float | None]:
+    """Where the watch scores with a fine-tuned model now: its log-probabilities of the corrections and
+    the dev score it was activated with, which a new calibration must beat (else None, None: the model's
+    own scores and the dev probe serve)."""
+    if current is None or current.report.get("kind") != "fine-tuned":
+        return None, None
+    with engine.connect() as connection:
+        stored = adapted_weights(connection, current.id)
+        if stored is None:
+            return None, None
+        adapted = adapted_model(connection, model, current.id, stored.sha256)
+    scores = adapted.predict(texts)
+    log_p = log_probabilities(
+        np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64)
+    )
+    dev = current.report.get("dev_check", {}).get("after")
+    return log_p, float(dev) if dev is not None else None
+
+
 def _fine_tune(
     model: Model,
     corrections: Sequence[Correction],
     labels: npt.NDArray[np.int64],
     log_p: Array,
-    current: Sequence[float],
+    current: tuple[Sequence[float], Array | None, float | None],
     target: Target,
     settings: LearnSettings,
     report: dict[str, Any],
 ) -> FineTuneVerdict | None:
-    """Fine-tuning's verdict where it can run (its findings go into `report["fine_tune"]`), else None."""
+    """Fine-tuning's verdict where it can run (its findings go into `report["fine_tune"]`), else None.
+    `current`: the current offsets, and the current fine-tuned model's scores and dev score (or None)."""
     why_not = unavailable(model, settings, len(corrections))
     if why_not is not None:
         report["fine_tune"] = {"ran": False, "note": why_not}
         return None
     log.info("fine-tuning %s on %d corrections (minutes)", model.version, len(corrections))
-    tuned = fine_tune_check(model, [c.text for c in corrections], labels, log_p, current, target, settings)
+    offsets, now_log_p, now_dev = current
+    tuned = fine_tune_check(
+        model, [c.text for c in corrections], labels, log_p, offsets, target, settings, now_log_p, now_dev
+    )
     report["fine_tune"] = {**tuned.report, "accepted": tuned.accepted, "reason": tuned.reason}
     return tuned
 

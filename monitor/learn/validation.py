@@ -81,12 +81,16 @@ def cross_validate(
     target: Target,
     folds: int,
     seed: int = 13,
+    current_log_p: Array | None = None,
 ) -> CrossValidation:
+    """`current_log_p`: the current calibration's own scores where they are not `log_p` (a fine-tuned
+    model's); `current` is added to them."""
+    now = log_p if current_log_p is None else current_log_p
     results: list[Fold] = []
     for train, test in stratified_folds(labels, folds, seed):
         fitted = fit(log_p[train], labels[train], target)
         results.append(
-            Fold(evaluate(log_p[test], labels[test], current), evaluate(log_p[test], labels[test], fitted))
+            Fold(evaluate(now[test], labels[test], current), evaluate(log_p[test], labels[test], fitted))
         )
     return CrossValidation(results, target)
 

@@ -27,6 +27,7 @@ from models.training.tiny import build_tiny_model
 from monitor.collect.file_import import import_file
 from monitor.config.learn import LearnSettings
 from monitor.learn import fine_tune
+from monitor.learn.describe import outcome_lines
 from monitor.learn.offsets import Target, log_probabilities
 from monitor.learn.run import learn_watch, rollback
 from monitor.score.run import score_pending
@@ -181,12 +182,20 @@ def test_a_fine_tuned_calibration_scores_its_watch_and_rolls_back(
     outcome = learn_watch(engine, base, "airline", settings(replay_data), actor="test")
     assert outcome.activated and outcome.report["kind"] == "fine-tuned", outcome.reason
     assert outcome.rescored >= 20
+    said = "\n".join(outcome_lines(outcome))
+    assert "the model fine-tuned on the corrections" in said and "calibration" in said
     assert _labels(engine, "n") == ["negative"] * 20
     assert _labels(engine, "o") != ["negative"]  # another watch keeps the model as shipped
     with engine.connect() as connection:
         stored = connection.execute(select(adapted_models.c.calibration_id, adapted_models.c.sha256)).all()
     current = active_calibration(engine, "airline")
     assert current is not None and [row[0] for row in stored] == [current.id]
+
+    again = learn_watch(engine, base, "airline", settings(replay_data), actor="test")
+    assert not again.activated  # judged against the fine-tuned model now, the same corrections add nothing
+    assert active_calibration(engine, "airline") == current
+    # "before" is the fine-tuned model's catch of the complaints, not the shipped model's (about half)
+    assert again.report["cross_validation"]["before"]["neg_recall"]["mean"] > 0.9
 
     previous, now, rescored = rollback(engine, base, "airline", "test")
     assert previous == current.id and now is None and rescored >= 20
