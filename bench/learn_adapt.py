@@ -93,7 +93,8 @@ def run_cell(
 def recipe_name(row: dict[str, Any]) -> str:
     r = row["recipe"]
     name = f"lr {r['lr']:g}, {r['epochs']} epochs, replay {r['replay_per_correction']:g} per correction"
-    return name + (", embeddings frozen" if r.get("freeze_embeddings") else "")
+    name += ", embeddings frozen" if r.get("freeze_embeddings") else ""
+    return name + (f"; averaged: anchor weight {row['anchor_weight']:g}" if "anchor_weight" in row else "")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -161,8 +162,9 @@ def main(argv: list[str] | None = None) -> str:
     out = args.work_dir / "learn-adapt" / f"{args.recipe}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
+    # Trained unaveraged: --average scores the averaged model beside it from the same run.
     recipe = adapt.AdaptRecipe(
-        epochs=args.epochs, lr=args.lr, replay_per_correction=args.replay_per_correction
+        epochs=args.epochs, lr=args.lr, replay_per_correction=args.replay_per_correction, anchor_weight=0.0
     )
     done = {
         (r["set"], r["size"], r["draw"], json.dumps(r["recipe"], sort_keys=True), r.get("anchor_weight", 0.0))

@@ -41,7 +41,7 @@ class AdaptRecipe:
     freeze_embeddings: bool = True
     # After training, pull the weights this share of the way back to where they started (weight-space
     # averaging, as lodo_average.py does across generations): less forgetting for some of the gain.
-    anchor_weight: float = 0.0
+    anchor_weight: float = 0.5
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

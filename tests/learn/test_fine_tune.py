@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sqlalchemy import Engine, select
 
 from models import SentimentModel
@@ -37,7 +38,11 @@ from tests.learn.conftest import write_csv
 
 NOUNS = ["phone", "seat", "meal", "flight", "app", "screen", "lounge", "ticket", "gate", "crew"]
 TONE_WORDS = {0: ["awful", "terrible", "horrible"], 2: ["great", "lovely", "excellent"]}
-FAST = adapt.AdaptRecipe(epochs=4, lr=1e-2, replay_per_correction=2.0, batch_size=16, max_length=24)
+# The tiny model's switch from praise to complaint is all or nothing: pulled halfway back to its start
+# (the shipped anchor weight) it would flip back, so here it is not averaged (tested on its own below).
+FAST = adapt.AdaptRecipe(
+    epochs=4, lr=1e-2, replay_per_correction=2.0, batch_size=16, max_length=24, anchor_weight=0.0
+)
 
 
 def generic(count: int, seed: int) -> data.Dataset:
@@ -74,7 +79,9 @@ def base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = build_tiny_model(tmp_path_factory.mktemp("base"), seed=3)
     model, tokenizer = adapt.load(directory)
     rows = generic(600, seed=9)
-    teach = adapt.AdaptRecipe(epochs=3, lr=1e-2, replay_per_correction=0.0, batch_size=16, max_length=24)
+    teach = adapt.AdaptRecipe(
+        epochs=3, lr=1e-2, replay_per_correction=0.0, batch_size=16, max_length=24, anchor_weight=0.0
+    )
     adapt.adapt(model, tokenizer, rows.texts, rows.labels, rows, teach)
     model.save_pretrained(directory)
     (directory / "grumble.json").write_text(json.dumps({"name": "tiny-grumble", "max_length": 32}))
@@ -133,6 +140,22 @@ def test_fine_tuning_learns_the_watchs_complaint_and_keeps_the_rest(
     calm = generic(200, seed=77)
     neutral = [text for text, label in zip(calm.texts, calm.labels, strict=True) if label == 1]
     assert negative_share(tuned, neutral) < 0.2  # the replayed mix kept "the seat 4" neutral
+
+
+def test_averaging_pulls_the_trained_layers_back_to_their_start(base_dir: Path) -> None:
+    start, tokenizer = adapt.load(base_dir)
+    before = {n: t.clone() for n, t in start.state_dict().items()}
+    texts, labels = corrections(40, seed=24)
+    moved = {}
+    for weight in (0.0, 0.5, 1.0):
+        model, _ = adapt.load(base_dir)
+        recipe = adapt.AdaptRecipe(epochs=1, lr=1e-2, batch_size=16, max_length=24, anchor_weight=weight)
+        adapt.adapt(model, tokenizer, texts, labels, generic(100, seed=6), recipe)
+        state = model.state_dict()
+        assert all(torch.equal(state[n], before[n]) for n in before if ".embeddings." in n)  # frozen
+        moved[weight] = sum(float((state[n] - before[n]).abs().sum()) for n in before)
+    assert moved[1.0] < 1e-3 * moved[0.0]  # all the way back
+    assert 0.4 * moved[0.0] < moved[0.5] < 0.6 * moved[0.0]  # halfway (the same seeded training)
 
 
 def test_random_labels_are_refused_before_or_by_cross_validation(base_dir: Path, replay_data: Path) -> None:
