@@ -28,7 +28,13 @@ def _learn(config: Config, watch: str, actor: str) -> None:
 
     model = _model(config.model.name)
     outcome = learn_watch(
-        context.engine(), model, watch, config.learn, actor=actor, probe=lambda: probe(model.version)
+        context.engine(),
+        model,
+        watch,
+        config.learn,
+        actor=actor,
+        probe=lambda: probe(model.version),
+        fine_tune=False,
     )
     st.session_state[RESULT_KEY] = (watch, "\n".join(outcome_lines(outcome)))
 
@@ -52,10 +58,12 @@ config = context.config()
 engine = context.engine()
 st.caption(
     "Each watch learns from its corrections (relabels, bulk relabels, and the label column of "
-    "`grumble import`): the model's three class offsets are fitted to them, and a new fit is used only if "
-    "it beats the current one on corrections held back and costs the multi-domain dev set at most one "
-    "point. Scheduled every "
-    f"{config.learn.every_hours:g} h ([learn] every_hours); `grumble learn` and `grumble model` do the same."
+    "`grumble import`): the model's three class offsets are fitted to them, and with "
+    f"{config.learn.fine_tune_min_corrections} or more the model itself is fine-tuned on them; a new "
+    "calibration is used only if it beats the current one on corrections held back and costs the "
+    "multi-domain dev set at most one point. Scheduled every "
+    f"{config.learn.every_hours:g} h ([learn] every_hours); `grumble learn` and `grumble model` do the same. "
+    "Learn now fits offsets only: fine-tuning takes minutes and runs on the schedule."
 )
 result = st.session_state.pop(RESULT_KEY, None)
 for watch in config.watch_names:

@@ -39,6 +39,7 @@ from monitor.store.calibrations import (
 from monitor.store.corrections import Correction, watch_corrections
 
 log = logging.getLogger(__name__)
+NOT_HERE = "it takes minutes, so it runs on the schedule ([learn] every_hours) and with `grumble learn`"
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ def learn_watch(
     dry_run: bool = False,
     probe: Callable[[], DevProbe | None] = lambda: None,
     batch_size: int = 64,
+    fine_tune: bool = True,
 ) -> LearnOutcome:
-    """`probe` gives the model's multi-domain dev probe (dev_check.probe), or None where there is none."""
+    """`probe` gives the model's multi-domain dev probe (dev_check.probe), or None where there is none.
+    `fine_tune=False` fits offsets only (the dashboard's button: fine-tuning takes minutes)."""
     corrections = watch_corrections(engine, watch)
     target = Target(settings.min_complaint_recall.get(watch))
     if len(corrections) < settings.min_corrections:
@@ -106,9 +109,13 @@ def learn_watch(
     )
     ok, reason, offsets = verdict.accepted, verdict.reason, verdict.offsets
     report = {**verdict.report, "current_id": current.id if current else None, "kind": "offsets"}
-    tuned = _fine_tune(
-        model, corrections, labels, log_p, (current_offsets, now_log_p, now_dev), target, settings, report
-    )
+    tuned = None
+    if fine_tune:
+        tuned = _fine_tune(
+            model, corrections, labels, log_p, (current_offsets, now_log_p, now_dev), target, settings, report
+        )
+    else:
+        report["fine_tune"] = {"ran": False, "note": NOT_HERE}
     if tuned is not None and tuned.accepted and (not ok or tuned.gain > verdict_gain(verdict.report)):
         ok, reason, offsets = True, tuned.reason, tuned.offsets
         report = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,17 @@ def test_defaults_and_a_watchs_complaint_target() -> None:
     settings = learn({"min_complaint_recall": {"acme": 0.88}, "max_dev_loss": 0.03})
     assert (settings.every_hours, settings.min_corrections, settings.folds) == (24.0, 30, 5)
     assert settings.min_complaint_recall == {"acme": 0.88} and settings.max_dev_loss == 0.03
+    assert (settings.fine_tune_min_corrections, settings.fine_tune_folds, settings.replay_data) == (
+        200,
+        3,
+        None,
+    )
+
+
+def test_fine_tuning_settings() -> None:
+    settings = learn({"fine_tune_min_corrections": 0, "replay_data": " ~/labelled "})
+    assert settings.fine_tune_min_corrections == 0  # never
+    assert settings.replay_data == Path("~/labelled").expanduser()
 
 
 @pytest.mark.parametrize(
@@ -35,6 +47,12 @@ def test_defaults_and_a_watchs_complaint_target() -> None:
             "learn.min_corrections: expected a whole number of at least 15",
         ),
         ({"every_day": True}, "unknown key 'learn.every_day'"),
+        (
+            {"fine_tune_min_corrections": 20},
+            "learn.fine_tune_min_corrections: expected 0",
+        ),
+        ({"fine_tune_folds": 1}, "learn.fine_tune_folds: expected a whole number from 2 to 10"),
+        ({"replay_data": 3}, "learn.replay_data: expected a string"),
     ],
 )
 def test_bad_settings_say_what_to_fix(section: dict[str, Any], said: str) -> None:
