@@ -23,7 +23,7 @@ import torch
 from models.adapted import is_frozen
 from models.encoding import Encoder
 from models.training import corpus, data
-from models.training.loop import length_grouped_batches, linear_warmup_decay, predict_logits
+from models.training.loop import adamw, length_grouped_batches, linear_warmup_decay, padded, predict_logits
 
 
 @dataclass(frozen=True)
@@ -88,34 +88,19 @@ def adapt(
         gold = list(labels) + [replay.labels[i] for i in drawn]
         epochs.append((rows, gold, length_grouped_batches([len(r) for r in rows], recipe.batch_size, rng)))
     total = sum(len(batches) for _, _, batches in epochs)
-    no_decay = ("bias", "LayerNorm.weight")
     trained = []
     for name, parameter in model.named_parameters():
         parameter.requires_grad_(not (recipe.freeze_embeddings and is_frozen(name)))
         if parameter.requires_grad:
             trained.append((name, parameter))
-    optimizer = torch.optim.AdamW(
-        [
-            {
-                "params": [p for n, p in trained if not n.endswith(no_decay)],
-                "weight_decay": recipe.weight_decay,
-            },
-            {"params": [p for n, p in trained if n.endswith(no_decay)], "weight_decay": 0.0},
-        ],
-        lr=recipe.lr,
-    )
+    optimizer = adamw(trained, recipe.lr, recipe.weight_decay)
     start = {n: p.detach().clone() for n, p in trained} if recipe.anchor_weight else {}
     scheduler = linear_warmup_decay(optimizer, int(total * recipe.warmup), total)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
     for rows, gold, batches in epochs:
         for idx in batches:
-            width = max(len(rows[i]) for i in idx)
-            ids = torch.full((len(idx), width), encoder.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids[row, : len(rows[i])] = torch.tensor(rows[i])
-                mask[row, : len(rows[i])] = 1
+            ids, mask = padded(rows, idx, encoder.pad_id)
             loss = loss_fn(
                 model(input_ids=ids, attention_mask=mask).logits, torch.tensor([gold[i] for i in idx])
             )

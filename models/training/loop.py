@@ -40,6 +40,29 @@ def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Rand
     return batches
 
 
+def padded(encoded: list[list[int]], idx: list[int], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rows `idx` of `encoded` as one batch: token ids padded to the longest, and the attention mask."""
+    width = max(len(encoded[i]) for i in idx)
+    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+        mask[row, : len(encoded[i])] = 1
+    return ids, mask
+
+
+def adamw(named: list[tuple[str, torch.nn.Parameter]], lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW with no weight decay on biases and LayerNorm weights (the usual BERT fine-tuning setup)."""
+    no_decay = ("bias", "LayerNorm.weight")
+    return torch.optim.AdamW(
+        [
+            {"params": [p for n, p in named if not n.endswith(no_decay)], "weight_decay": weight_decay},
+            {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0},
+        ],
+        lr=lr,
+    )
+
+
 def linear_warmup_decay(
     optimizer: torch.optim.Optimizer, warmup: int, total: int
 ) -> torch.optim.lr_scheduler.LambdaLR:
@@ -123,15 +146,7 @@ def fit(
     log.info("%s: class counts %s, loss weights %s", stage, dict(counts), np.round(weights, 3).tolist())
     loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device))
 
-    no_decay = ("bias", "LayerNorm.weight")
-    params = [
-        {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-            "weight_decay": args.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(params, lr=lr)
+    optimizer = adamw(list(model.named_parameters()), lr, args.weight_decay)
     scheduler = linear_warmup_decay(optimizer, int(plan.total * args.warmup), plan.total)
     out_dir = ckpt_dir / stage
     best: dict[str, Any] = {"dev_score": -1.0}
@@ -168,12 +183,7 @@ def fit(
         for idx in batches:
             if step >= plan.total:
                 break
-            width = max(len(enc[i]) for i in idx)
-            ids = torch.full((len(idx), width), encoder.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids[row, : len(enc[i])] = torch.tensor(enc[i])
-                mask[row, : len(enc[i])] = 1
+            ids, mask = padded(enc, idx, encoder.pad_id)
             labels = torch.tensor([ep.labels[i] for i in idx], device=device)
             logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
             loss = loss_fn(logits, labels)
