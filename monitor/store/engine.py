@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from monitor.store.leases import application_name
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_MIGRATION_WAIT_MS = 120_000  # how long a process waits for another's migration of the same file
 
 
 def open_engine(url: str) -> Engine:
@@ -66,7 +69,16 @@ def _name_session(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # While another process turns a fresh file to WAL, SQLite can answer "locked" without waiting for the
+    # busy timeout: try again for as long as that timeout would have waited.
+    for attempt in range(SQLITE_BUSY_TIMEOUT_MS // 100):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == SQLITE_BUSY_TIMEOUT_MS // 100 - 1:
+                raise
+            time.sleep(0.1)
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -88,7 +100,11 @@ def migrate(engine: Engine) -> None:
         with engine.begin() as connection:
             _lock_for_migration(connection)
             alembic_config.attributes["connection"] = connection
-            command.upgrade(alembic_config, "head")
+            try:
+                command.upgrade(alembic_config, "head")
+            finally:
+                if connection.dialect.name == "sqlite":  # back to the usual wait for the pooled connection
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     except OperationalError as exc:
         raise StoreError(f"cannot open or migrate the database at {engine.url!r}: {exc.orig}") from None
 
@@ -104,6 +120,8 @@ def _lock_for_migration(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
     elif connection.dialect.name == "sqlite":
+        # A fresh database's migration (every revision, on a busy machine) can outlast the usual wait.
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_MIGRATION_WAIT_MS}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
