@@ -30,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from models import DEFAULT_MODEL_DIR, SentimentModel
+from models.sentiment import log_probabilities
 from models.training import corpus, data, evaluate
 from models.training.dev_splits import dev_only
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevProbe
-from monitor.learn.offsets import Array, Scores, Target, log_probabilities
+from monitor.learn.offsets import Array, Scores, Target
 from monitor.learn.offsets import evaluate as scores_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def log_probs(model: SentimentModel, key: str, texts: list[str]) -> Array:
             return cached
     started = time.perf_counter()
     scores = model.predict(texts)
-    out = log_probabilities(np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64))
+    out = log_probabilities(scores)
     print(
         f"  scored {len(texts)} texts of {key} with {model.version} in {time.perf_counter() - started:.0f} s"
     )

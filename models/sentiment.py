@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models.backends import Backend
 from models.bundle import DEFAULT_MODEL_DIR, ModelError, read_grumble_config, weights_hash
@@ -43,6 +44,13 @@ def shifted(score: Score, offsets: Sequence[float]) -> Score:
     probs = weighted / weighted.sum()
     label = LABELS[int(probs.argmax())]
     return Score(label, float(probs[0]), float(probs[1]), float(probs[2]), score.language)
+
+
+def log_probabilities(scores: Sequence[Score]) -> npt.NDArray[np.float64]:
+    """(texts, 3) log-probabilities in LABELS order: what class offsets are fitted on and added to.
+    Clipped at 1e-7 so that a probability rounded to zero stays a finite number."""
+    probs = np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64).reshape(-1, 3)
+    return np.log(np.clip(probs, 1e-7, 1.0))
 
 
 _EMPTY = (0.0, 1.0, 0.0)

@@ -108,14 +108,13 @@ RECIPE_KEYS = {"init", "epochs", "lr", "per_epoch", "max_length", "class_weight_
 def score_shipped(model_dir: Path, seen: set[str], data_dir: Path, seed: int) -> list[dict[str, Any]]:
     """An existing model on every domain's dev splits; `seen` domains are marked in-domain."""
     from models import SentimentModel
+    from models.sentiment import log_probabilities
 
     model = SentimentModel.load(model_dir)
     dev = dev_only(data_dir, seed)
     logits = {}
     for name, ds in dev.items():
-        scores = model.predict(ds.texts)
-        probs = np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64)
-        logits[name] = np.log(np.clip(probs, 1e-7, 1.0)).astype(np.float32)
+        logits[name] = log_probabilities(model.predict(ds.texts)).astype(np.float32)
     scores_by_domain = domain_scores(dev, logits)
     return [
         {"held_out": d, "score": round(scores_by_domain[d], 4), "seen": d in seen, "model": model.version}

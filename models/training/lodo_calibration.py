@@ -100,13 +100,12 @@ def markdown(rows: list[dict[str, Any]], shipped: npt.NDArray[np.float32]) -> st
 
 def model_logits(model_dir: Path, backend: str, dev: Mapping[str, data.Dataset]) -> Logits:
     from models import SentimentModel
+    from models.sentiment import log_probabilities
 
     model = SentimentModel.load(model_dir, backend=backend)
     out: Logits = {}
     for name, ds in dev.items():
-        scores = model.predict(ds.texts)
-        probs = np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64)
-        out[name] = np.log(np.clip(probs, 1e-7, 1.0)).astype(np.float32)
+        out[name] = log_probabilities(model.predict(ds.texts)).astype(np.float32)
     return out
 
 

@@ -29,7 +29,14 @@ import numpy.typing as npt
 
 from monitor.config.learn import LearnSettings
 from monitor.learn.offsets import NO_OFFSETS, Array, Target, evaluate, fit
-from monitor.learn.validation import CrossValidation, Fold, beats, informative, stratified_folds
+from monitor.learn.validation import (
+    CrossValidation,
+    Fold,
+    beats,
+    held_back_gain,
+    informative,
+    stratified_folds,
+)
 
 if TYPE_CHECKING:
     from models.training import corpus
@@ -50,8 +57,7 @@ class FineTuneVerdict:
 
     @property
     def gain(self) -> float:
-        cv = self.report.get("cross_validation")
-        return float(cv["gain"]["mean"]) if cv else float("-inf")
+        return held_back_gain(self.report)
 
 
 def adapt_recipe() -> AdaptRecipe:

@@ -57,10 +57,6 @@ class Scores:
         }
 
 
-def log_probabilities(probabilities: Array) -> Array:
-    return np.log(np.clip(probabilities, 1e-7, 1.0))
-
-
 def _confusions(log_p: Array, labels: npt.NDArray[np.int64], candidates: Array) -> Array:
     """(candidates, 3, 3) confusion matrices, rows gold, columns predicted."""
     count = len(candidates)

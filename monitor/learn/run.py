@@ -20,14 +20,16 @@ import numpy.typing as npt
 from sqlalchemy import Engine
 
 from models.labels import LABELS
+from models.sentiment import log_probabilities
 from monitor.config.learn import LearnSettings
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevProbe
 from monitor.learn.fine_tune import FineTuneVerdict, fine_tune_check, unavailable
-from monitor.learn.offsets import NO_OFFSETS, Array, Target, log_probabilities
+from monitor.learn.offsets import NO_OFFSETS, Array, Target
+from monitor.learn.validation import held_back_gain
 from monitor.score.adapted import adapted_model
 from monitor.score.run import Model, score_claimed
-from monitor.store.adapted_models import adapted_weights
+from monitor.store.adapted_models import adapted_sha
 from monitor.store.calibrations import (
     Calibration,
     activate,
@@ -88,10 +90,7 @@ def learn_watch(
             target.name,
         )
     labels = np.array([LABELS.index(c.label) for c in corrections], dtype=np.int64)
-    scores = model.predict([c.text for c in corrections])
-    log_p = log_probabilities(
-        np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64)
-    )
+    log_p = log_probabilities(model.predict([c.text for c in corrections]))
     current = active_calibration(engine, watch)
     current = current if current and current.model_version == model.version else None
     current_offsets = current.offsets if current else NO_OFFSETS
@@ -116,7 +115,7 @@ def learn_watch(
         )
     else:
         report["fine_tune"] = {"ran": False, "note": NOT_HERE}
-    if tuned is not None and tuned.accepted and (not ok or tuned.gain > verdict_gain(verdict.report)):
+    if tuned is not None and tuned.accepted and (not ok or tuned.gain > held_back_gain(verdict.report)):
         ok, reason, offsets = True, tuned.reason, tuned.offsets
         report = {
             **report,
@@ -156,11 +155,6 @@ def learn_watch(
     )
 
 
-def verdict_gain(report: dict[str, Any]) -> float:
-    cv = report.get("cross_validation")
-    return float(cv["gain"]["mean"]) if cv else float("-inf")
-
-
 def _current_scores(
     engine: Engine, model: Model, current: Calibration | None, texts: list[str]
 ) -> tuple[Array | None, float | None]:
@@ -170,14 +164,11 @@ def _current_scores(
     if current is None or current.report.get("kind") != "fine-tuned":
         return None, None
     with engine.connect() as connection:
-        stored = adapted_weights(connection, current.id)
-        if stored is None:
+        sha = adapted_sha(connection, current.id)
+        if sha is None:
             return None, None
-        adapted = adapted_model(connection, model, current.id, stored.sha256)
-    scores = adapted.predict(texts)
-    log_p = log_probabilities(
-        np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64)
-    )
+        adapted = adapted_model(connection, model, current.id, sha)
+    log_p = log_probabilities(adapted.predict(texts))
     dev = current.report.get("dev_check", {}).get("after")
     return log_p, float(dev) if dev is not None else None
 

@@ -57,6 +57,13 @@ class CrossValidation:
         return out
 
 
+def held_back_gain(report: dict[str, Any]) -> float:
+    """The mean gain on held-back corrections a learn report's cross-validation found; -inf where it
+    did not run (a check stopped before it), so anything that ran compares above it."""
+    cv = report.get("cross_validation")
+    return float(cv["gain"]["mean"]) if cv else float("-inf")
+
+
 def _stderr(values: npt.NDArray[np.float64]) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("inf")
 

@@ -19,6 +19,14 @@ class AdaptedWeights:
     recipe: dict[str, Any]
 
 
+def adapted_sha(connection: Connection, calibration_id: int) -> str | None:
+    """The hash of a calibration's fine-tuned weights, without reading the weights (about 14 MB)."""
+    sha = connection.scalar(
+        select(adapted_models.c.sha256).where(adapted_models.c.calibration_id == calibration_id)
+    )
+    return None if sha is None else str(sha)
+
+
 def adapted_weights(connection: Connection, calibration_id: int) -> AdaptedWeights | None:
     row = connection.execute(
         select(adapted_models).where(adapted_models.c.calibration_id == calibration_id)

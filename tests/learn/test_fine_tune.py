@@ -23,13 +23,14 @@ from sqlalchemy import Engine, select
 from models import SentimentModel
 from models.adapted import materialise
 from models.labels import LABELS
+from models.sentiment import log_probabilities
 from models.training import adapt, data
 from models.training.tiny import build_tiny_model
 from monitor.collect.file_import import import_file
 from monitor.config.learn import LearnSettings
 from monitor.learn import fine_tune
 from monitor.learn.describe import outcome_lines
-from monitor.learn.offsets import Target, log_probabilities
+from monitor.learn.offsets import Target
 from monitor.learn.run import learn_watch, rollback
 from monitor.score.run import score_pending
 from monitor.store.calibrations import active_calibration
@@ -118,12 +119,11 @@ def test_fine_tuning_learns_the_watchs_complaint_and_keeps_the_rest(
 ) -> None:
     base = SentimentModel.load(base_dir)
     texts, labels = corrections(160, seed=21)
-    probs = np.array([[s.negative, s.neutral, s.positive] for s in base.predict(texts)])
     verdict = fine_tune.fine_tune_check(
         base,
         texts,
         np.array(labels),
-        log_probabilities(probs),
+        log_probabilities(base.predict(texts)),
         (0.0, 0.0, 0.0),
         Target(),
         settings(replay_data),
@@ -162,9 +162,14 @@ def test_random_labels_are_refused_before_or_by_cross_validation(base_dir: Path,
     base = SentimentModel.load(base_dir)
     texts, _ = corrections(160, seed=22)
     labels = np.array([random.Random(i).choice([0, 1, 2]) for i in range(len(texts))])
-    probs = np.array([[s.negative, s.neutral, s.positive] for s in base.predict(texts)])
     verdict = fine_tune.fine_tune_check(
-        base, texts, labels, log_probabilities(probs), (0.0, 0.0, 0.0), Target(), settings(replay_data)
+        base,
+        texts,
+        labels,
+        log_probabilities(base.predict(texts)),
+        (0.0, 0.0, 0.0),
+        Target(),
+        settings(replay_data),
     )
     assert not verdict.accepted and verdict.weights is None
     assert "noise" in verdict.reason or "held back" in verdict.reason

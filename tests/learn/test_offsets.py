@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from models import Score
-from models.sentiment import shifted
+from models.sentiment import log_probabilities, shifted
 from monitor.learn.decide import decide
-from monitor.learn.offsets import Target, evaluate, fit, log_probabilities
+from monitor.learn.offsets import Target, evaluate, fit
 from monitor.learn.validation import beats, cross_validate, informative
 from tests.learn.conftest import ToneModel, history_rows
 
@@ -15,7 +15,7 @@ from tests.learn.conftest import ToneModel, history_rows
 def corrections(count: int, seed: int, *, random_labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
     rows = history_rows(count, seed, random_labels=random_labels)
     scores = ToneModel().predict([row["text"] for row in rows])
-    log_p = log_probabilities(np.array([[s.negative, s.neutral, s.positive] for s in scores]))
+    log_p = log_probabilities(scores)
     labels = np.array([("negative", "neutral", "positive").index(row["label"]) for row in rows])
     return log_p, labels
 
@@ -76,3 +76,10 @@ def test_corrections_of_one_class_are_refused_not_fitted() -> None:
     log_p, _ = corrections(40, seed=9)
     verdict = decide(log_p, np.zeros(40, dtype=np.int64), (0.0, 0.0, 0.0), Target(), folds=5)
     assert not verdict.accepted and "no negative or positive label" in verdict.reason
+
+
+def test_log_probabilities_keep_a_zero_probability_finite_and_follow_the_label_order() -> None:
+    log_p = log_probabilities([Score("positive", 0.0, 0.25, 0.75)])
+    assert log_p.shape == (1, 3) and np.isfinite(log_p).all()
+    assert np.allclose(log_p[0, 1:], np.log([0.25, 0.75]))
+    assert log_probabilities([]).shape == (0, 3)
