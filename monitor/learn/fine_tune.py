@@ -60,6 +60,16 @@ class FineTuneVerdict:
         return held_back_gain(self.report)
 
 
+def prefer_fine_tuned(
+    tuned: FineTuneVerdict | None, offsets_accepted: bool, offsets_report: dict[str, Any]
+) -> bool:
+    """Whether a watch takes its fine-tuned model over its offsets: when fine-tuning passed its own
+    checks and the offsets did not, or gained more on the corrections held back."""
+    if tuned is None or not tuned.accepted:
+        return False
+    return not offsets_accepted or tuned.gain > held_back_gain(offsets_report)
+
+
 def adapt_recipe() -> AdaptRecipe:
     """How a watch's model is fine-tuned (bench/learn_adapt.py measured it); one place to change it."""
     from models.training.adapt import AdaptRecipe

@@ -24,9 +24,8 @@ from models.sentiment import log_probabilities
 from monitor.config.learn import LearnSettings
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevProbe
-from monitor.learn.fine_tune import FineTuneVerdict, fine_tune_check, unavailable
+from monitor.learn.fine_tune import FineTuneVerdict, fine_tune_check, prefer_fine_tuned, unavailable
 from monitor.learn.offsets import NO_OFFSETS, Array, Target
-from monitor.learn.validation import held_back_gain
 from monitor.score.adapted import adapted_model
 from monitor.score.run import Model, score_claimed
 from monitor.store.adapted_models import adapted_sha
@@ -115,7 +114,7 @@ def learn_watch(
         )
     else:
         report["fine_tune"] = {"ran": False, "note": NOT_HERE}
-    if tuned is not None and tuned.accepted and (not ok or tuned.gain > held_back_gain(verdict.report)):
+    if tuned is not None and prefer_fine_tuned(tuned, ok, verdict.report):
         ok, reason, offsets = True, tuned.reason, tuned.offsets
         report = {
             **report,

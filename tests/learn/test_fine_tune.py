@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -156,6 +157,19 @@ def test_averaging_pulls_the_trained_layers_back_to_their_start(base_dir: Path) 
         moved[weight] = sum(float((state[n] - before[n]).abs().sum()) for n in before)
     assert moved[1.0] < 1e-3 * moved[0.0]  # all the way back
     assert 0.4 * moved[0.0] < moved[0.5] < 0.6 * moved[0.0]  # halfway (the same seeded training)
+
+
+def test_the_fine_tuned_model_is_taken_only_when_it_passed_and_gains_more_than_the_offsets() -> None:
+    def cv(gain: float) -> dict[str, Any]:
+        return {"cross_validation": {"gain": {"mean": gain, "stderr": 0.001}}}
+
+    passed = fine_tune.FineTuneVerdict(True, "fine-tuned: gain", cv(0.03))
+    failed = fine_tune.FineTuneVerdict(False, "fine-tuned: within noise", cv(0.05))
+    assert fine_tune.prefer_fine_tuned(passed, False, {"ran": False})
+    assert fine_tune.prefer_fine_tuned(passed, True, cv(0.02))
+    assert not fine_tune.prefer_fine_tuned(passed, True, cv(0.04))
+    assert not fine_tune.prefer_fine_tuned(failed, False, {})
+    assert not fine_tune.prefer_fine_tuned(None, False, {})
 
 
 def test_random_labels_are_refused_before_or_by_cross_validation(base_dir: Path, replay_data: Path) -> None:
