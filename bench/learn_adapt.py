@@ -34,6 +34,17 @@ from monitor.learn.offsets import NO_OFFSETS, Target, fit
 from monitor.learn.offsets import evaluate as scores_of
 
 
+def fold_checkpoint(work_dir: Path, recipe: str, domain: str) -> Path:
+    """Where models/training/lodo.py kept the fold of `recipe` trained without `domain`."""
+    return work_dir / "checkpoints" / f"lodo-{recipe}-{domain.replace(' ', '-')}" / "fold" / "best"
+
+
+def set_pool(item: corpus.Source, size: int) -> data.Dataset:
+    """The seeded rows of one labelled set that a simulated deployment draws from and is measured on."""
+    pool = data.sample(corpus.read_tsv(data.DATA_DIR / item.name / "data.tsv", item.name), size, seed=11)
+    return data.Dataset(item.name, pool.texts, pool.labels)
+
+
 def dev_score(model: Any, tokenizer: Any, dev: dict[str, data.Dataset]) -> float:
     logits = {
         n: adapt.log_probabilities(model, tokenizer, ds.texts).astype(np.float32) for n, ds in dev.items()
@@ -136,14 +147,22 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def simulation_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every simulated deployment on LODO folds takes (this module and learn_rule.py)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="gen2-recipe-from-gen1")
     parser.add_argument("--sizes", default="200,500")
     parser.add_argument("--draws", type=int, default=1)
     parser.add_argument("--pool", type=int, default=2000, help="rows of each set to draw from and measure on")
+    parser.add_argument("--domains", default=",".join(DOMAINS), help="held-out domains to simulate")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / ".artifacts")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--report", action="store_true", help="print the table of the cells done and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = simulation_arguments(__doc__)
     parser.add_argument("--replay", type=int, default=20000, help="rows of the general mix to replay from")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=3e-5)
@@ -151,10 +170,6 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument(
         "--average", type=float, default=0.0, help="also score the fine-tuned model averaged with its start"
     )
-    parser.add_argument("--domains", default=",".join(DOMAINS), help="held-out domains to simulate")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / ".artifacts")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--report", action="store_true", help="print the table of the cells done and exit")
     args = parser.parse_args(argv)
     import torch
 
@@ -174,13 +189,7 @@ def main(argv: list[str] | None = None) -> str:
         mix = corpus.load(data.DATA_DIR)
         all_dev = dev_only(data.DATA_DIR)
         for domain in [d.strip() for d in args.domains.split(",")]:
-            checkpoint = (
-                args.work_dir
-                / "checkpoints"
-                / f"lodo-{args.recipe}-{domain.replace(' ', '-')}"
-                / "fold"
-                / "best"
-            )
+            checkpoint = fold_checkpoint(args.work_dir, args.recipe, domain)
             if not checkpoint.is_dir():
                 continue
             seen, _ = split_by_domain(mix, domain)
@@ -188,10 +197,7 @@ def main(argv: list[str] | None = None) -> str:
             dev = {n: ds for n, ds in all_dev.items() if corpus.source(n).domain != domain}
             base_dev: float | None = None
             for item in (s for s in corpus.SOURCES if s.domain == domain):
-                pool = data.sample(
-                    corpus.read_tsv(data.DATA_DIR / item.name / "data.tsv", item.name), args.pool, seed=11
-                )
-                pool = data.Dataset(item.name, pool.texts, pool.labels)
+                pool = set_pool(item, args.pool)
                 for size in (int(s) for s in args.sizes.split(",")):
                     for draw in range(args.draws):
                         key = (
