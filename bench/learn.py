@@ -32,6 +32,7 @@ import numpy as np
 from models import DEFAULT_MODEL_DIR, SentimentModel
 from models.sentiment import log_probabilities
 from models.training import corpus, data, evaluate
+from models.training.dev_probe import probe_of
 from models.training.dev_splits import dev_only
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevProbe
@@ -71,12 +72,7 @@ def log_probs(model: SentimentModel, key: str, texts: list[str]) -> Array:
 
 
 def dev_probe(model: SentimentModel, dev: dict[str, data.Dataset]) -> DevProbe:
-    return DevProbe(
-        {name: log_probs(model, f"dev-{name}", ds.texts) for name, ds in dev.items()},
-        {name: ds.labels for name, ds in dev.items()},
-        {name: corpus.source(name).domain for name in dev},
-        frozenset(name for name in dev if corpus.source(name).binary),
-    )
+    return probe_of({name: log_probs(model, f"dev-{name}", ds.texts) for name, ds in dev.items()}, dev)
 
 
 def unseen_pools(model: SentimentModel, pool_size: int, seed: int) -> dict[str, Pool]:

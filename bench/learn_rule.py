@@ -30,6 +30,7 @@ import numpy as np
 
 from bench.learn_adapt import fold_checkpoint, set_pool, simulation_arguments
 from models.training import adapt, corpus, data
+from models.training.dev_probe import probe_of
 from models.training.dev_splits import dev_only
 from monitor.config.learn import LearnSettings
 from monitor.learn.decide import decide
@@ -48,12 +49,7 @@ def replay_folder(domain: str, into: Path) -> Path:
 
 
 def fold_probe(model: Any, tokenizer: Any, dev: dict[str, data.Dataset]) -> DevProbe:
-    return DevProbe(
-        {n: adapt.log_probabilities(model, tokenizer, ds.texts) for n, ds in dev.items()},
-        {n: list(ds.labels) for n, ds in dev.items()},
-        {n: corpus.source(n).domain for n in dev},
-        frozenset(n for n in dev if corpus.source(n).binary),
-    )
+    return probe_of({n: adapt.log_probabilities(model, tokenizer, ds.texts) for n, ds in dev.items()}, dev)
 
 
 def with_trained_part(checkpoint: Path, weights: bytes) -> tuple[Any, Any]:

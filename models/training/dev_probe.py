@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
-
 from models.bundle import DEFAULT_MODEL_DIR
+from models.sentiment import log_probabilities
 from models.training import corpus, data
 from models.training.dev_splits import dev_only
 from monitor.learn.dev_check import DevProbe, probe_file, write_probe
+from monitor.learn.offsets import Array
 
 
 def build(model_dir: Path, data_dir: Path = data.DATA_DIR, backend: str = "auto") -> tuple[str, DevProbe]:
@@ -29,15 +30,20 @@ def build(model_dir: Path, data_dir: Path = data.DATA_DIR, backend: str = "auto"
     meta_path = model_dir / "grumble.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     seed = int(meta.get("training", {}).get("split_seed", 13))
-    log_p, labels = {}, {}
-    for name, ds in dev_only(data_dir, seed).items():
-        scores = model.predict(ds.texts)
-        probs = np.array([[s.negative, s.neutral, s.positive] for s in scores], dtype=np.float64)
-        log_p[name] = np.log(np.clip(probs, 1e-7, 1.0))
-        labels[name] = ds.labels
-    domains = {name: corpus.source(name).domain for name in log_p}
-    binary = frozenset(name for name in log_p if corpus.source(name).binary)
-    return model.version, DevProbe(log_p, labels, domains, binary)
+    dev = dev_only(data_dir, seed)
+    return model.version, probe_of(
+        {name: log_probabilities(model.predict(ds.texts)) for name, ds in dev.items()}, dev
+    )
+
+
+def probe_of(log_p: Mapping[str, Array], dev: Mapping[str, data.Dataset]) -> DevProbe:
+    """A model's probe from its log-probabilities on dev splits (by set name) and those splits."""
+    return DevProbe(
+        dict(log_p),
+        {name: list(dev[name].labels) for name in log_p},
+        {name: corpus.source(name).domain for name in log_p},
+        frozenset(name for name in log_p if corpus.source(name).binary),
+    )
 
 
 def main(argv: list[str] | None = None) -> Path:

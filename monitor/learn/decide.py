@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.labels import LABELS
-from monitor.learn.dev_check import BUILD_HINT, MAX_DEV_LOSS, DevProbe
+from monitor.learn.dev_check import BUILD_HINT, MAX_DEV_LOSS, DevCheck, DevProbe
 from monitor.learn.offsets import Array, Target, fit
 from monitor.learn.validation import beats, cross_validate, informative
 
@@ -78,12 +78,9 @@ def decide(
             )
     else:
         before = dev.score(current) if current_dev is None else current_dev
-        after = dev.score(offsets)
-        report["dev_check"] = {"ran": True, "before": round(before, 4), "after": round(after, 4)}
-        if after < before - max_dev_loss:
-            accepted = False
-            reason = (
-                f"it would cost the multi-domain dev set {100 * (before - after):.1f} points "
-                f"({before:.3f} -> {after:.3f}; at most {100 * max_dev_loss:g} allowed: [learn] max_dev_loss)"
-            )
+        check = DevCheck(before, dev.score(offsets))
+        report["dev_check"] = check.as_report()
+        refusal = check.refusal(max_dev_loss)
+        if refusal is not None:
+            accepted, reason = False, refusal
     return Decision(accepted, reason, offsets, report)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,27 @@ class DevProbe:
             ]
             by_domain.setdefault(self.domains[name], []).append(float(np.mean(recalls)))
         return float(np.mean([np.mean(scores) for scores in by_domain.values()]))
+
+
+@dataclass(frozen=True)
+class DevCheck:
+    """A new calibration's dev score (`after`) against the current one's (`before`)."""
+
+    before: float
+    after: float
+
+    def refusal(self, max_dev_loss: float) -> str | None:
+        """Why the new calibration is refused, or None when it keeps the dev score."""
+        if self.after >= self.before - max_dev_loss:
+            return None
+        return (
+            f"it would cost the multi-domain dev set {100 * (self.before - self.after):.1f} points "
+            f"({self.before:.3f} -> {self.after:.3f}; at most {100 * max_dev_loss:g} allowed: "
+            "[learn] max_dev_loss)"
+        )
+
+    def as_report(self) -> dict[str, Any]:
+        return {"ran": True, "before": round(self.before, 4), "after": round(self.after, 4)}
 
 
 def probe_file(version: str) -> Path:

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.config.learn import LearnSettings
+from monitor.learn.dev_check import DevCheck, DevProbe
 from monitor.learn.offsets import NO_OFFSETS, Array, Target, evaluate, fit
 from monitor.learn.validation import (
     CrossValidation,
@@ -174,32 +175,26 @@ def fine_tune_check(
     before = (
         current_dev
         if current_dev is not None
-        else _dev_score(adapt.load(base_dir)[0], tokenizer, mix, current)
+        else _probe(adapt.load(base_dir)[0], tokenizer, mix).score(current)
     )
     adapt.adapt(tuned, tokenizer, list(texts), labels.tolist(), replay, recipe)
-    after = _dev_score(tuned, tokenizer, mix, offsets)
-    report["dev_check"] = {"ran": True, "before": round(before, 4), "after": round(after, 4)}
+    check = DevCheck(before, _probe(tuned, tokenizer, mix).score(offsets))
+    report["dev_check"] = check.as_report()
     report["minutes"] = round((time.time() - started) / 60, 1)
-    if after < before - settings.max_dev_loss:
-        return FineTuneVerdict(
-            False,
-            f"fine-tuned, it would cost the multi-domain dev set {100 * (before - after):.1f} points "
-            f"({before:.3f} -> {after:.3f}; at most {100 * settings.max_dev_loss:g} allowed: "
-            "[learn] max_dev_loss)",
-            report,
-        )
+    refusal = check.refusal(settings.max_dev_loss)
+    if refusal is not None:
+        return FineTuneVerdict(False, f"fine-tuned, {refusal}", report)
     weights = trained_part(tuned.state_dict())
     return FineTuneVerdict(
         True, f"fine-tuned: {reason}", report, weights, digest(weights), recipe.as_dict(), offsets
     )
 
 
-def _dev_score(model: Any, tokenizer: Any, mix: corpus.Corpus, offsets: Sequence[float]) -> float:
-    from models.training import adapt, corpus
+def _probe(model: Any, tokenizer: Any, mix: corpus.Corpus) -> DevProbe:
+    """The model's scores on the dev splits of the replayed sets: the multi-domain check."""
+    from models.training import adapt
+    from models.training.dev_probe import probe_of
 
-    shift = np.asarray(offsets, dtype=np.float64)
-    logits = {
-        name: (adapt.log_probabilities(model, tokenizer, ds.texts) + shift).astype(np.float32)
-        for name, ds in mix.dev.items()
-    }
-    return float(corpus.dev_report(mix.dev, logits)["dev_score"])
+    return probe_of(
+        {name: adapt.log_probabilities(model, tokenizer, ds.texts) for name, ds in mix.dev.items()}, mix.dev
+    )

@@ -7,6 +7,7 @@ import numpy as np
 from models import Score
 from models.sentiment import log_probabilities, shifted
 from monitor.learn.decide import decide
+from monitor.learn.dev_check import DevCheck
 from monitor.learn.offsets import Target, evaluate, fit
 from monitor.learn.validation import beats, cross_validate, informative
 from tests.learn.conftest import ToneModel, history_rows
@@ -83,3 +84,11 @@ def test_log_probabilities_keep_a_zero_probability_finite_and_follow_the_label_o
     assert log_p.shape == (1, 3) and np.isfinite(log_p).all()
     assert np.allclose(log_p[0, 1:], np.log([0.25, 0.75]))
     assert log_probabilities([]).shape == (0, 3)
+
+
+def test_the_dev_check_refuses_a_loss_of_more_than_the_allowed_points_and_says_so() -> None:
+    assert DevCheck(0.70, 0.695).refusal(0.01) is None
+    refused = str(DevCheck(0.70, 0.68).refusal(0.01))
+    assert "cost the multi-domain dev set 2.0 points (0.700 -> 0.680; at most 1 allowed" in refused
+    assert DevCheck(0.70, 0.68).refusal(0.03) is None
+    assert DevCheck(0.70123, 0.68).as_report() == {"ran": True, "before": 0.7012, "after": 0.68}
