@@ -141,6 +141,38 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def summary(rows: list[dict[str, Any]]) -> str:
+    """Means per held-out domain, target and N (and over all sets) of what the rule left each watch with."""
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        for domain in (corpus.source(r["set"]).domain, "all sets"):
+            groups.setdefault((domain, r["target"], r["size"]), []).append(r)
+    out = [
+        "| domain held out | target | N | cells | chosen: offsets / fine-tuned / none "
+        "| macro-F1: base -> offsets' rule alone -> whole rule | neg recall: base -> rule "
+        "| neg precision: base -> rule |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (domain, target, size), group in sorted(
+        groups.items(), key=lambda kv: (kv[0][0] == "all sets", kv[0])
+    ):
+
+        def m(kind: str, key: str, g: list[dict[str, Any]] = group) -> float:
+            return float(np.mean([r[kind][key] for r in g]))
+
+        chosen = " / ".join(
+            str(sum(r["chosen"] == c for r in group)) for c in ("offsets", "fine-tuned", "none")
+        )
+        out.append(
+            f"| {domain} | {target} | {size} | {len(group)} | {chosen} "
+            f"| {m('base', 'macro_f1'):.3f} -> {m('offsets_rule', 'macro_f1'):.3f} "
+            f"-> {m('after', 'macro_f1'):.3f} "
+            f"| {m('base', 'neg_recall'):.3f} -> {m('after', 'neg_recall'):.3f} "
+            f"| {m('base', 'neg_precision'):.3f} -> {m('after', 'neg_precision'):.3f} |"
+        )
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = simulation_arguments(__doc__)
     parser.add_argument(
@@ -183,7 +215,7 @@ def main(argv: list[str] | None = None) -> str:
                             with out.open("a", encoding="utf-8") as handle:
                                 handle.write(json.dumps(row) + "\n")
                             print(table([row]).splitlines()[-1], flush=True)
-    text = table(rows)
+    text = table(rows) + "\n\n" + summary(rows)
     print(text)
     return text
 
