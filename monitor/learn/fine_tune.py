@@ -172,11 +172,8 @@ def fine_tune_check(
         report["minutes"] = round((time.time() - started) / 60, 1)
         return FineTuneVerdict(False, f"fine-tuned: {reason}", report)
     tuned, tokenizer = adapt.load(base_dir)
-    before = (
-        current_dev
-        if current_dev is not None
-        else _probe(adapt.load(base_dir)[0], tokenizer, mix).score(current)
-    )
+    # Scored before it is trained, the model to fine-tune is still the base: no second copy to load.
+    before = current_dev if current_dev is not None else _probe(tuned, tokenizer, mix).score(current)
     adapt.adapt(tuned, tokenizer, list(texts), labels.tolist(), replay, recipe)
     check = DevCheck(before, _probe(tuned, tokenizer, mix).score(offsets))
     report["dev_check"] = check.as_report()
