@@ -34,6 +34,7 @@ from models.sentiment import log_probabilities
 from models.training import corpus, data, evaluate
 from models.training.dev_probe import probe_of
 from models.training.dev_splits import dev_only
+from monitor.config.learn import LearnSettings
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevProbe
 from monitor.learn.offsets import Array, Scores, Target
@@ -124,7 +125,12 @@ def mean(scores: list[Scores] | None, key: str) -> float:
 
 
 def simulate(
-    pools: dict[str, Pool], sizes: list[int], draws: int, seed: int, probe: Callable[[], DevProbe | None]
+    pools: dict[str, Pool],
+    sizes: list[int],
+    draws: int,
+    seed: int,
+    probe: Callable[[], DevProbe | None],
+    max_recall_drop: float,
 ) -> dict[tuple[str, str, int], Cell]:
     cells: dict[tuple[str, str, int], Cell] = {}
     for name, pool in pools.items():
@@ -138,7 +144,8 @@ def simulate(
                     )
                 )
                 taken, rest = order[:size], order[size:]
-                for target in TARGETS:
+                now = scores_of(pool.log_p[taken], pool.labels[taken], (0.0, 0.0, 0.0))
+                for target in (t.with_floor(now, max_recall_drop) for t in TARGETS):
                     verdict = decide(pool.log_p[taken], pool.labels[taken], (0.0, 0.0, 0.0), target, 5, probe)
                     before = scores_of(pool.log_p[rest], pool.labels[rest], (0.0, 0.0, 0.0))
                     forced = scores_of(pool.log_p[rest], pool.labels[rest], verdict.offsets)
@@ -207,11 +214,20 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--pool", type=int, default=3000, help="rows per unseen set (a seeded sample)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=ROOT / ".artifacts" / "learn.md")
+    parser.add_argument(
+        "--max-recall-drop",
+        type=float,
+        default=LearnSettings().max_recall_drop,
+        help="[learn] max_recall_drop: the default target's complaint floor (1: none, the rule before it)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
     started = time.perf_counter()
     dev = dev_only(data.DATA_DIR)
-    parts = [f"`python -m bench.learn --sizes {args.sizes} --draws {args.draws} --pool {args.pool}`\n"]
+    parts = [
+        f"`python -m bench.learn --sizes {args.sizes} --draws {args.draws} --pool {args.pool} "
+        f"--max-recall-drop {args.max_recall_drop:g}`\n"
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         commit = evaluate.previous_bundle(DEFAULT_MODEL_DIR, FIRST_GENERATION, Path(tmp) / "first")
         if commit is None:
@@ -222,7 +238,12 @@ def main(argv: list[str] | None = None) -> str:
             first = SentimentModel.load(Path(tmp) / "first")
             probe = dev_probe(first, dev)
             cells = simulate(
-                unseen_pools(first, args.pool, args.seed), sizes, args.draws, args.seed, lambda: probe
+                unseen_pools(first, args.pool, args.seed),
+                sizes,
+                args.draws,
+                args.seed,
+                lambda: probe,
+                args.max_recall_drop,
             )
             parts.append(
                 table(
@@ -232,7 +253,7 @@ def main(argv: list[str] | None = None) -> str:
             )
     bundled = SentimentModel.load()
     probe = dev_probe(bundled, dev)
-    cells = simulate(seen_pools(probe), sizes, args.draws, args.seed, lambda: probe)
+    cells = simulate(seen_pools(probe), sizes, args.draws, args.seed, lambda: probe, args.max_recall_drop)
     parts.append(table(f"Seen domain: {bundled.version} (bundled) on each set's dev split", cells))
     parts.append(f"{time.perf_counter() - started:.0f} s in all.\n")
     text = "\n".join(parts)

@@ -75,7 +75,13 @@ for watch in config.watch_names:
         st.success(plain(headline(current.corrections, current.report)))
         st.caption(plain(calibration_line(current)))
     target = config.learn.min_complaint_recall.get(watch)
-    goal = f"catch at least {target:.0%} of complaints" if target else "the best macro-F1"
+    drop = config.learn.max_recall_drop
+    goal = (
+        f"catch at least {target:.0%} of complaints"
+        if target
+        else "the best macro-F1"
+        + (f" that catches at most {100 * drop:g} points fewer complaints than now" if drop < 1 else "")
+    )
     st.markdown(
         f"**{count_corrections(engine, watch)}** correction(s) so far; learning needs "
         f"{config.learn.min_corrections}. Operating point: {goal}."

@@ -5,6 +5,8 @@ every_hours = 24          # the scheduled `grumble learn`; 0: only by hand or fr
 min_corrections = 30      # a watch with fewer is not learned from yet
 folds = 5                 # cross-validation on the corrections
 max_dev_loss = 0.01       # what a watch's offsets may cost the multi-domain dev score (0.01: a point)
+max_recall_drop = 0.05    # how far the default target (best macro-F1) may lower the share of complaints
+                          # caught on the corrections (0.05: 5 points); 1: no floor
 fine_tune_min_corrections = 200   # with this many, the model is also fine-tuned on them; 0: never
 fine_tune_folds = 3       # cross-validation of fine-tuning (each fold trains: about a minute)
 replay_data = "/srv/grumble/sentiment"   # the labelled sets replayed beside the corrections
@@ -29,6 +31,7 @@ LEARN_KEYS = {
     "min_corrections",
     "folds",
     "max_dev_loss",
+    "max_recall_drop",
     "min_complaint_recall",
     "fine_tune_min_corrections",
     "fine_tune_folds",
@@ -44,6 +47,8 @@ class LearnSettings:
     # A watch's offsets apply to its own mentions only; this bounds how far they may move the model off
     # the five domains' balance (bench/learn.py measures what it refuses).
     max_dev_loss: float = 0.01
+    # The default target may trade at most this much negative recall for macro-F1 (offsets.Target.floor).
+    max_recall_drop: float = 0.05
     # watch name -> the share of complaints (negative recall) it must catch at least.
     min_complaint_recall: Mapping[str, float] = field(default_factory=dict)
     # Fewer corrections than this fine-tune nothing (bench/learn_adapt.py measures where it starts to pay).
@@ -65,6 +70,14 @@ def parse_learn(root: TableReader, watches: tuple[Watch, ...]) -> LearnSettings:
             raise targets.fail(name, "a share of complaints between 0 and 1, like 0.88", value)
         recall[name] = value
     folds = reader.integer("folds", 5, minimum=2, maximum=20)
+    max_recall_drop = reader.number("max_recall_drop", 0.05)
+    if not 0.0 <= max_recall_drop <= 1.0:
+        raise reader.fail(
+            "max_recall_drop",
+            "a share of complaints between 0 and 1, like 0.05 (5 points); 1 lets the default target "
+            "trade any number of caught complaints for macro-F1",
+            max_recall_drop,
+        )
     fine_tune_min = reader.integer("fine_tune_min_corrections", 200, minimum=0)
     if 0 < fine_tune_min < 50:
         raise reader.fail(
@@ -79,6 +92,7 @@ def parse_learn(root: TableReader, watches: tuple[Watch, ...]) -> LearnSettings:
         min_corrections=reader.integer("min_corrections", 30, minimum=3 * folds),
         folds=folds,
         max_dev_loss=reader.number("max_dev_loss", 0.01),
+        max_recall_drop=max_recall_drop,
         min_complaint_recall=recall,
         fine_tune_min_corrections=fine_tune_min,
         fine_tune_folds=reader.integer("fine_tune_folds", 3, minimum=2, maximum=10),

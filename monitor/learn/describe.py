@@ -50,6 +50,12 @@ def outcome_lines(outcome: LearnOutcome) -> list[str]:
     lines = [
         f"{outcome.watch}: {outcome.decision} ({outcome.corrections} corrections, target {outcome.target})"
     ]
+    floor = outcome.report.get("complaint_floor")
+    if floor is not None:
+        lines.append(
+            f"  the best macro-F1 that still catches at least {floor:.0%} of the complaints among the "
+            "corrections ([learn] max_recall_drop below what it catches now)"
+        )
     fine_tuned = outcome.report.get("kind") == "fine-tuned"
     if fine_tuned:
         lines.append("  the model fine-tuned on the corrections, with the general training mix replayed")

@@ -3,18 +3,23 @@ from, activated, its open inbox re-scored with the calibration named, and rolled
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, select
 
+from models.labels import LABELS
+from models.sentiment import log_probabilities
 from monitor.collect.file_import import import_file
 from monitor.config.learn import LearnSettings
+from monitor.learn.describe import outcome_lines
 from monitor.learn.dev_check import DevProbe
+from monitor.learn.offsets import evaluate
 from monitor.learn.run import learn_watch, rollback
 from monitor.score.run import score_pending
 from monitor.sources.tabular import EXPORTED_LABEL
-from monitor.store.calibrations import active_calibration, history
+from monitor.store.calibrations import activate, active_calibration, history, save_calibration
 from monitor.store.corrections import watch_corrections
 from monitor.store.filters import MentionFilter
 from monitor.store.mentions import iter_all
@@ -120,6 +125,43 @@ def test_a_watch_learns_activates_rescores_its_open_inbox_and_rolls_back(
         ("activate", None, active.id),
         ("rollback", active.id, None),
     ]
+
+
+def test_the_default_target_keeps_what_a_watch_catches_now_within_max_recall_drop(
+    sqlite_engine: Engine, tmp_path: Path, tone_model: ToneModel
+) -> None:
+    import_history(sqlite_engine, tmp_path, "acme", history_rows(300, seed=12))
+    score_pending(sqlite_engine, tone_model)
+    # The watch calls nearly everything a complaint now: the best macro-F1 alone would undo most of it.
+    eager = save_calibration(
+        sqlite_engine,
+        watch="acme",
+        model_version=tone_model.version,
+        offsets=(1.5, 0.0, 0.0),
+        target="macro-f1",
+        corrections=300,
+        report={"kind": "offsets"},
+        decision="activated",
+        reason="set by hand",
+        actor="test",
+    )
+    activate(sqlite_engine, "acme", eager, "test")
+    labels = np.array([LABELS.index(c.label) for c in watch_corrections(sqlite_engine, "acme")])
+    log_p = log_probabilities(tone_model.predict([c.text for c in watch_corrections(sqlite_engine, "acme")]))
+    caught_now = evaluate(log_p, labels, (1.5, 0.0, 0.0)).neg_recall
+
+    free = learn_watch(
+        sqlite_engine, tone_model, "acme", replace(SETTINGS, max_recall_drop=1.0), actor="t", dry_run=True
+    )
+    guarded = learn_watch(sqlite_engine, tone_model, "acme", SETTINGS, actor="test", dry_run=True)
+    assert free.report["complaint_floor"] is None
+    assert guarded.report["complaint_floor"] == round(caught_now - 0.05, 4)
+    assert free.offsets is not None and guarded.offsets is not None
+    assert evaluate(log_p, labels, free.offsets).neg_recall < caught_now - 0.1
+    assert evaluate(log_p, labels, guarded.offsets).neg_recall >= caught_now - 0.05
+    assert guarded.decision == "would activate", guarded.reason  # still better macro-F1 than eager
+    said = "\n".join(outcome_lines(guarded))
+    assert f"catches at least {caught_now - 0.05:.0%} of the complaints among the corrections" in said
 
 
 def test_random_labels_and_too_few_corrections_are_refused(

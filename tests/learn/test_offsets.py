@@ -38,6 +38,26 @@ def test_a_complaint_target_is_met_at_the_precision_it_costs() -> None:
     assert strict.neg_precision < best_f1.neg_precision
 
 
+def test_the_default_target_does_not_trade_away_the_complaints_caught_now() -> None:
+    log_p, labels = corrections(400, seed=11)
+    eager = (1.5, 0.0, 0.0)  # a calibration that calls nearly everything a complaint
+    now = evaluate(log_p, labels, eager)
+    unguarded = evaluate(log_p, labels, fit(log_p, labels, Target()))
+    assert unguarded.neg_recall < now.neg_recall - 0.1  # macro-F1 alone buys precision with complaints
+
+    target = Target().with_floor(now, 0.05)
+    assert target.name == "macro-f1" and target.floor == round(now.neg_recall - 0.05, 4)
+    guarded = evaluate(log_p, labels, fit(log_p, labels, target))
+    assert guarded.neg_recall >= now.neg_recall - 0.05
+    assert guarded.macro_f1 > now.macro_f1 + 0.1  # and still the best macro-F1 above the floor
+    # A shortfall below the floor costs in the utility that judges calibrations, as below a target.
+    assert target.utility(unguarded) < Target().utility(unguarded) - 0.1
+
+    assert Target(min_recall=0.9).with_floor(now, 0.05) == Target(min_recall=0.9)  # the team's target
+    assert Target().with_floor(now, 1.0) == Target()  # max_recall_drop = 1: no floor
+    assert Target().with_floor(evaluate(log_p, labels, (-3.0, 0.0, 0.0)), 0.05) == Target()  # none caught
+
+
 def test_offsets_that_generalise_are_accepted_and_random_labels_are_refused() -> None:
     log_p, labels = corrections(300, seed=3)
     cv = cross_validate(log_p, labels, (0.0, 0.0, 0.0), Target(), folds=5)

@@ -21,6 +21,8 @@ def test_defaults_and_a_watchs_complaint_target() -> None:
     settings = learn({"min_complaint_recall": {"acme": 0.88}, "max_dev_loss": 0.03})
     assert (settings.every_hours, settings.min_corrections, settings.folds) == (24.0, 30, 5)
     assert settings.min_complaint_recall == {"acme": 0.88} and settings.max_dev_loss == 0.03
+    assert settings.max_recall_drop == 0.05
+    assert learn({"max_recall_drop": 1}).max_recall_drop == 1.0  # the default target without a floor
     assert (settings.fine_tune_min_corrections, settings.fine_tune_folds, settings.replay_data) == (
         200,
         3,
@@ -53,6 +55,7 @@ def test_fine_tuning_settings() -> None:
         ),
         ({"fine_tune_folds": 1}, "learn.fine_tune_folds: expected a whole number from 2 to 10"),
         ({"replay_data": 3}, "learn.replay_data: expected a string"),
+        ({"max_recall_drop": 5}, "learn.max_recall_drop: expected a share of complaints between 0 and 1"),
     ],
 )
 def test_bad_settings_say_what_to_fix(section: dict[str, Any], said: str) -> None:
