@@ -42,6 +42,9 @@ def test_the_page_says_what_was_learned_and_rolls_it_back(
         "learned from 312 corrections: complaints caught 76% -> 88% on corrections held back"
     ]
     assert "0** correction(s) so far; learning needs 15" in app.markdown[0].value
+    assert (
+        "the best macro-F1 that catches at most 5 points fewer complaints than now" in app.markdown[0].value
+    )
 
     app.button(key="learn_acme").click().run()
     assert "acme: skipped (0 corrections, target macro-f1)" in app.code[0].value
