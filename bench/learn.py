@@ -48,7 +48,7 @@ CACHE = ROOT / ".artifacts" / "learn-cache"
 FIRST_GENERATION = "b190bda"
 SEEN_BY_FIRST = {"tweeteval_sentiment", "sst2"}
 MIN_EVAL = 100  # rows left to measure on, at least
-TARGETS = (Target(), Target(min_recall=0.85))
+TARGETS = (None, 0.85)  # the default target (best macro-F1) and a complaint target
 
 
 @dataclass
@@ -147,8 +147,7 @@ def simulate(
                     )
                 )
                 taken, rest = order[:size], order[size:]
-                now = scores_of(pool.log_p[taken], pool.labels[taken], (0.0, 0.0, 0.0))
-                for target in (t.with_floor(now, max_recall_drop) for t in TARGETS):
+                for target in (Target(t, max_recall_drop) for t in TARGETS):
                     verdict = decide(pool.log_p[taken], pool.labels[taken], (0.0, 0.0, 0.0), target, 5, probe)
                     before = scores_of(pool.log_p[rest], pool.labels[rest], (0.0, 0.0, 0.0))
                     forced = scores_of(pool.log_p[rest], pool.labels[rest], verdict.offsets)

@@ -77,8 +77,6 @@ def run_cell(
     order = random.Random(f"{pool.name}:{size}:{draw}").sample(range(len(labels)), len(labels))
     taken, rest = np.array(order[:size]), np.array(order[size:])
     started = time.time()
-    # As run.py does: the default target keeps what the model catches now, less max_recall_drop.
-    target = target.with_floor(scores_of(log_p[taken], labels[taken], NO_OFFSETS), settings.max_recall_drop)
     offsets = decide(
         log_p[taken], labels[taken], NO_OFFSETS, target, settings.folds, lambda: probe, settings.max_dev_loss
     )
@@ -108,7 +106,7 @@ def run_cell(
         "size": size,
         "draw": draw,
         "target": target_label(target.name, settings.max_recall_drop),
-        "floor": target.floor,
+        "floor": target.floor(scores_of(log_p[taken], labels[taken], NO_OFFSETS)),
         "rest": len(rest),
         "chosen": chosen,
         "base": base.as_dict(),
@@ -203,8 +201,8 @@ def main(argv: list[str] | None = None) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
     done = {(r["set"], r["size"], r["draw"], r["target"]) for r in rows}
-    targets = [Target(None if t == "macro-f1" else float(t)) for t in args.targets.split(",")]
     drop = args.max_recall_drop
+    targets = [Target(None if t == "macro-f1" else float(t), drop) for t in args.targets.split(",")]
     domains = [d.strip() for d in args.domains.split(",")] if not args.report else []
     all_dev = dev_only(data.DATA_DIR) if domains else {}
     for domain in domains:

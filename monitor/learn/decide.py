@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from models.labels import LABELS
 from monitor.learn.dev_check import BUILD_HINT, MAX_DEV_LOSS, DevCheck, DevProbe
-from monitor.learn.offsets import Array, Target, fit
+from monitor.learn.offsets import Array, Target, evaluate, fit
 from monitor.learn.validation import beats, cross_validate, informative
 
 # Relabels in the dashboard record only where people disagreed with the model: a learning set made of
@@ -47,12 +47,12 @@ def decide(
     is a fine-tuned model, `current_log_p` are its scores of the corrections and `current_dev` its dev
     score (the probe holds the shipped model's only)."""
     cv = cross_validate(log_p, labels, current, target, folds, current_log_p=current_log_p)
-    fitted = fit(log_p, labels, target)
+    now = log_p if current_log_p is None else current_log_p
+    fitted = fit(log_p, labels, target, evaluate(now, labels, current))
     offsets = (float(fitted[0]), float(fitted[1]), float(fitted[2]))
     accepted, reason = informative(log_p, labels)
     if accepted:
         accepted, reason = beats(cv)
-    now = log_p if current_log_p is None else current_log_p
     agreed = float(np.mean((now + np.asarray(current)).argmax(axis=1) == labels))
     report: dict[str, Any] = {
         "cross_validation": cv.summary(),

@@ -153,12 +153,12 @@ def fine_tune_check(
     folds = []
     now = log_p if current_log_p is None else current_log_p
     for train, test in splits:
-        shift = fit(held_out[train], labels[train], target)
+        shift = fit(held_out[train], labels[train], target, evaluate(now[train], labels[train], current))
         folds.append(
             Fold(evaluate(now[test], labels[test], current), evaluate(held_out[test], labels[test], shift))
         )
     cv = CrossValidation(folds, target)
-    fitted = fit(held_out, labels, target)
+    fitted = fit(held_out, labels, target, evaluate(now, labels, current))
     offsets = (float(fitted[0]), float(fitted[1]), float(fitted[2]))
     report: dict[str, Any] = {
         "ran": True,

@@ -30,36 +30,38 @@ class Target:
     """The operating point: the best macro-F1, or the best macro-F1 among offsets that catch at least
     `min_recall` of complaints (negative recall).
 
-    `floor` guards the default: the best macro-F1 may be bought by calling fewer things complaints
+    `max_drop` guards the default: the best macro-F1 may be bought by calling fewer things complaints
     (measured: a fine-tuned model took sanders' macro-F1 0.590 -> 0.602 while the complaints it caught
-    fell 75% -> 42%, bench/results/learn-adapt.md). A watch that must not miss complaints should not
-    have that traded away unasked, so the default keeps what it catches now, less
-    `[learn] max_recall_drop` (with_floor); a shortfall below it costs like one below `min_recall`."""
+    fell 75% -> 42%, bench/results/learn-adapt.md). So the default charges, like a shortfall below
+    `min_recall`, every point of negative recall below what the current calibration catches on the same
+    corrections, less `max_drop` ([learn] max_recall_drop). Measured on the same corrections, so a
+    held-back fold with few complaints is compared with itself, not with a line fitted elsewhere."""
 
     min_recall: float | None = None
-    floor: float | None = None
+    max_drop: float | None = None
 
     @property
     def name(self) -> str:
         return "macro-f1" if self.min_recall is None else f"recall>={self.min_recall:.2f}"
 
-    @property
-    def required(self) -> float | None:
-        """The negative recall below which a shortfall is charged, if any."""
-        return self.min_recall if self.min_recall is not None else self.floor
+    def floor(self, now: Scores | None) -> float | None:
+        """The negative recall below which a shortfall is charged, on corrections where the current
+        calibration scores `now` (None: nothing is charged)."""
+        if self.min_recall is not None:
+            return self.min_recall
+        if self.max_drop is None:
+            return None
+        if now is None:
+            raise ValueError("the default target's complaint floor needs the current calibration's scores")
+        return now.neg_recall - self.max_drop if now.neg_recall > self.max_drop else None
 
-    def utility(self, scores: Scores) -> float:
-        """One number to compare two calibrations on the same corrections."""
-        if self.required is None:
+    def utility(self, scores: Scores, now: Scores | None = None) -> float:
+        """One number to compare two calibrations on the same corrections (`now`: the current one's
+        scores on them)."""
+        floor = self.floor(now)
+        if floor is None:
             return scores.macro_f1
-        return scores.macro_f1 - SHORTFALL_WEIGHT * max(0.0, self.required - scores.neg_recall)
-
-    def with_floor(self, now: Scores, max_drop: float) -> Target:
-        """The default target, kept from catching fewer complaints than `now` (the current calibration
-        on the corrections) by more than `max_drop`; a team's own complaint target stays as it is."""
-        if self.min_recall is not None or now.neg_recall - max_drop <= 0.0:
-            return self
-        return Target(floor=round(now.neg_recall - max_drop, 4))
+        return scores.macro_f1 - SHORTFALL_WEIGHT * max(0.0, floor - scores.neg_recall)
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,21 @@ def evaluate(log_p: Array, labels: npt.NDArray[np.int64], offsets: Sequence[floa
     return Scores(float(recall[0]), float(precision[0]), float(f1[0]))
 
 
-def fit(log_p: Array, labels: npt.NDArray[np.int64], target: Target, chunk: int = 512) -> Array:
-    """The grid's offsets with the best utility on these corrections; ties go to the smaller shift, so
-    a few corrections move the model no further than they must."""
+def fit(
+    log_p: Array, labels: npt.NDArray[np.int64], target: Target, now: Scores | None = None, chunk: int = 512
+) -> Array:
+    """The grid's offsets with the best utility on these corrections (`now`: the current calibration's
+    scores on them, which the default target's floor needs); ties go to the smaller shift, so a few
+    corrections move the model no further than they must."""
+    floor = target.floor(now)
     classes = sorted(set(labels.tolist())) or [0, 1, 2]
     candidates = np.array([[neg, 0.0, pos] for neg in GRID for pos in GRID], dtype=np.float64)
     utility = np.empty(len(candidates))
     for start in range(0, len(candidates), chunk):
         part = candidates[start : start + chunk]
         recall, _, f1 = _scores(_confusions(log_p, labels, part), classes)
-        if target.required is not None:
-            f1 = f1 - SHORTFALL_WEIGHT * np.maximum(0.0, target.required - recall)
+        if floor is not None:
+            f1 = f1 - SHORTFALL_WEIGHT * np.maximum(0.0, floor - recall)
         utility[start : start + chunk] = f1
     shift = np.abs(candidates).sum(axis=1)
     best = np.lexsort((shift, -np.round(utility, 6)))[0]

@@ -38,7 +38,12 @@ class CrossValidation:
     target: Target
 
     def gains(self) -> npt.NDArray[np.float64]:
-        return np.array([self.target.utility(f.after) - self.target.utility(f.before) for f in self.folds])
+        return np.array(
+            [
+                self.target.utility(f.after, f.before) - self.target.utility(f.before, f.before)
+                for f in self.folds
+            ]
+        )
 
     def summary(self) -> dict[str, Any]:
         """Mean and spread (standard deviation across folds) of each figure, before and after."""
@@ -95,7 +100,7 @@ def cross_validate(
     now = log_p if current_log_p is None else current_log_p
     results: list[Fold] = []
     for train, test in stratified_folds(labels, folds, seed):
-        fitted = fit(log_p[train], labels[train], target)
+        fitted = fit(log_p[train], labels[train], target, evaluate(now[train], labels[train], current))
         results.append(
             Fold(evaluate(now[test], labels[test], current), evaluate(log_p[test], labels[test], fitted))
         )

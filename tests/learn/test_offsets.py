@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models import Score
 from models.sentiment import log_probabilities, shifted
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevCheck
-from monitor.learn.offsets import Target, evaluate, fit
-from monitor.learn.validation import beats, cross_validate, informative
+from monitor.learn.offsets import Scores, Target, evaluate, fit
+from monitor.learn.validation import CrossValidation, Fold, beats, cross_validate, informative
 from tests.learn.conftest import ToneModel, history_rows
 
 
@@ -45,17 +46,38 @@ def test_the_default_target_does_not_trade_away_the_complaints_caught_now() -> N
     unguarded = evaluate(log_p, labels, fit(log_p, labels, Target()))
     assert unguarded.neg_recall < now.neg_recall - 0.1  # macro-F1 alone buys precision with complaints
 
-    target = Target().with_floor(now, 0.05)
-    assert target.name == "macro-f1" and target.floor == round(now.neg_recall - 0.05, 4)
-    guarded = evaluate(log_p, labels, fit(log_p, labels, target))
+    target = Target(max_drop=0.05)
+    assert target.name == "macro-f1" and target.floor(now) == now.neg_recall - 0.05
+    guarded = evaluate(log_p, labels, fit(log_p, labels, target, now))
     assert guarded.neg_recall >= now.neg_recall - 0.05
     assert guarded.macro_f1 > now.macro_f1 + 0.1  # and still the best macro-F1 above the floor
     # A shortfall below the floor costs in the utility that judges calibrations, as below a target.
-    assert target.utility(unguarded) < Target().utility(unguarded) - 0.1
+    assert target.utility(unguarded, now) < target.utility(guarded, now) < Target().utility(unguarded)
 
-    assert Target(min_recall=0.9).with_floor(now, 0.05) == Target(min_recall=0.9)  # the team's target
-    assert Target().with_floor(now, 1.0) == Target()  # max_recall_drop = 1: no floor
-    assert Target().with_floor(evaluate(log_p, labels, (-3.0, 0.0, 0.0)), 0.05) == Target()  # none caught
+    assert Target(0.9, max_drop=0.05).floor(now) == 0.9  # the team's own target stands
+    assert Target(max_drop=1.0).floor(now) is None  # max_recall_drop = 1: no floor
+    assert Target(max_drop=0.05).floor(evaluate(log_p, labels, (-3.0, 0.0, 0.0))) is None  # none caught
+    with pytest.raises(ValueError, match="needs the current calibration's scores"):
+        fit(log_p, labels, target)
+
+
+def test_the_floor_is_charged_against_the_current_calibration_on_the_same_fold() -> None:
+    # Offsets that keep the floor on the corrections they were fitted on scatter around it on a
+    # held-back fold; compared with the current calibration on that same fold, a fold with few
+    # complaints is not charged for its own luck.
+    now = Scores(neg_recall=0.90, neg_precision=0.50, macro_f1=0.50)
+    kept = Scores(neg_recall=0.87, neg_precision=0.60, macro_f1=0.60)  # 3 points fewer: within 5
+    traded = Scores(neg_recall=0.70, neg_precision=0.80, macro_f1=0.65)  # 20 points fewer
+    unlucky_now = Scores(neg_recall=0.60, neg_precision=0.50, macro_f1=0.50)
+    unlucky = Scores(neg_recall=0.58, neg_precision=0.60, macro_f1=0.60)
+    folds = [Fold(now, kept), Fold(now, traded), Fold(unlucky_now, unlucky)]
+    gains = CrossValidation(folds, Target(max_drop=0.05)).gains()
+    assert gains == pytest.approx([0.10, 0.15 - 2 * 0.15, 0.10])
+    assert CrossValidation(folds, Target()).gains() == pytest.approx([0.10, 0.15, 0.10])
+
+    log_p, labels = corrections(300, seed=13)
+    accepted, reason = beats(cross_validate(log_p, labels, (1.5, 0.0, 0.0), Target(max_drop=0.05), folds=5))
+    assert accepted, reason
 
 
 def test_offsets_that_generalise_are_accepted_and_random_labels_are_refused() -> None:
