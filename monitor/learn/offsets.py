@@ -32,10 +32,10 @@ class Target:
 
     `max_drop` guards the default: the best macro-F1 may be bought by calling fewer things complaints
     (measured: a fine-tuned model took sanders' macro-F1 0.590 -> 0.602 while the complaints it caught
-    fell 75% -> 42%, bench/results/learn-adapt.md). So the default charges, like a shortfall below
-    `min_recall`, every point of negative recall below what the current calibration catches on the same
-    corrections, less `max_drop` ([learn] max_recall_drop). Measured on the same corrections, so a
-    held-back fold with few complaints is compared with itself, not with a line fitted elsewhere."""
+    fell 75% -> 42%, bench/results/learn-adapt.md). With it, the fit charges every point of negative
+    recall below what the current calibration catches on the same corrections, less `max_drop`
+    ([learn] max_recall_drop), like a shortfall below `min_recall`; and validation.beats refuses a
+    calibration that catches more than `max_drop` fewer complaints on corrections held back."""
 
     min_recall: float | None = None
     max_drop: float | None = None
@@ -44,24 +44,28 @@ class Target:
     def name(self) -> str:
         return "macro-f1" if self.min_recall is None else f"recall>={self.min_recall:.2f}"
 
+    @property
+    def keeps_complaints(self) -> bool:
+        """Whether the default's complaint floor applies (a team's own target replaces it)."""
+        return self.min_recall is None and self.max_drop is not None and self.max_drop < 1.0
+
     def floor(self, now: Scores | None) -> float | None:
-        """The negative recall below which a shortfall is charged, on corrections where the current
+        """The negative recall below which the fit charges a shortfall, on corrections where the current
         calibration scores `now` (None: nothing is charged)."""
         if self.min_recall is not None:
             return self.min_recall
-        if self.max_drop is None:
+        if not self.keeps_complaints:
             return None
         if now is None:
             raise ValueError("the default target's complaint floor needs the current calibration's scores")
+        assert self.max_drop is not None
         return now.neg_recall - self.max_drop if now.neg_recall > self.max_drop else None
 
-    def utility(self, scores: Scores, now: Scores | None = None) -> float:
-        """One number to compare two calibrations on the same corrections (`now`: the current one's
-        scores on them)."""
-        floor = self.floor(now)
-        if floor is None:
+    def utility(self, scores: Scores) -> float:
+        """One number to compare two calibrations on the same corrections."""
+        if self.min_recall is None:
             return scores.macro_f1
-        return scores.macro_f1 - SHORTFALL_WEIGHT * max(0.0, floor - scores.neg_recall)
+        return scores.macro_f1 - SHORTFALL_WEIGHT * max(0.0, self.min_recall - scores.neg_recall)
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,13 @@ class CrossValidation:
     target: Target
 
     def gains(self) -> npt.NDArray[np.float64]:
-        return np.array(
-            [
-                self.target.utility(f.after, f.before) - self.target.utility(f.before, f.before)
-                for f in self.folds
-            ]
-        )
+        return np.array([self.target.utility(f.after) - self.target.utility(f.before) for f in self.folds])
+
+    def recall_drop(self) -> tuple[float, float]:
+        """How many fewer complaints (negative recall) the new calibration catches than the current one
+        on the held-back folds: the mean (negative: more) and its standard error."""
+        drops = np.array([f.before.neg_recall - f.after.neg_recall for f in self.folds])
+        return float(drops.mean()), _stderr(drops)
 
     def summary(self) -> dict[str, Any]:
         """Mean and spread (standard deviation across folds) of each figure, before and after."""
@@ -116,6 +117,16 @@ def beats(cv: CrossValidation) -> tuple[bool, str]:
         return False, f"it does not beat the current calibration on corrections held back: {said}"
     if mean <= stderr:
         return False, f"its gain on corrections held back is within their noise: {said}"
+    # The fit keeps the floor on the corrections it saw, so held-back folds land around it: only a drop
+    # beyond the floor by more than its own noise is refused, as a gain must beat its noise.
+    drop, noise = cv.recall_drop()
+    allowed = cv.target.max_drop if cv.target.keeps_complaints else None
+    if allowed is not None and drop - noise > allowed:
+        return False, (
+            f"on corrections held back it catches {100 * drop:.0f} ± {100 * noise:.0f} points fewer "
+            f"complaints than now ({said}); the default target gives up at most {100 * allowed:g} "
+            "([learn] max_recall_drop; a watch that prefers precision can raise it)"
+        )
     return True, f"it beats the current calibration on corrections held back: {said}"
 
 
