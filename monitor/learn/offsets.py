@@ -45,21 +45,24 @@ class Target:
         return "macro-f1" if self.min_recall is None else f"recall>={self.min_recall:.2f}"
 
     @property
-    def keeps_complaints(self) -> bool:
-        """Whether the default's complaint floor applies (a team's own target replaces it)."""
-        return self.min_recall is None and self.max_drop is not None and self.max_drop < 1.0
+    def allowed_drop(self) -> float | None:
+        """The negative recall the default target may give up; None where no floor applies (a team's own
+        target replaces it; max_drop 1 is none)."""
+        if self.min_recall is not None or self.max_drop is None or self.max_drop >= 1.0:
+            return None
+        return self.max_drop
 
     def floor(self, now: Scores | None) -> float | None:
         """The negative recall below which the fit charges a shortfall, on corrections where the current
         calibration scores `now` (None: nothing is charged)."""
         if self.min_recall is not None:
             return self.min_recall
-        if not self.keeps_complaints:
+        drop = self.allowed_drop
+        if drop is None:
             return None
         if now is None:
             raise ValueError("the default target's complaint floor needs the current calibration's scores")
-        assert self.max_drop is not None
-        return now.neg_recall - self.max_drop if now.neg_recall > self.max_drop else None
+        return now.neg_recall - drop if now.neg_recall > drop else None
 
     def utility(self, scores: Scores) -> float:
         """One number to compare two calibrations on the same corrections."""

@@ -120,7 +120,7 @@ def beats(cv: CrossValidation) -> tuple[bool, str]:
     # The fit keeps the floor on the corrections it saw, so held-back folds land around it: only a drop
     # beyond the floor by more than its own noise is refused, as a gain must beat its noise.
     drop, noise = cv.recall_drop()
-    allowed = cv.target.max_drop if cv.target.keeps_complaints else None
+    allowed = cv.target.allowed_drop
     if allowed is not None and drop - noise > allowed:
         return False, (
             f"on corrections held back it catches {100 * drop:.0f} ± {100 * noise:.0f} points fewer "
