@@ -31,9 +31,8 @@ from monitor.config.learn import LearnSettings
 from monitor.learn.dev_check import DevCheck, DevProbe
 from monitor.learn.offsets import NO_OFFSETS, Array, Target, evaluate, fit
 from monitor.learn.validation import (
-    CrossValidation,
-    Fold,
     beats,
+    cross_validate,
     held_back_gain,
     informative,
     stratified_folds,
@@ -149,15 +148,10 @@ def fine_tune_check(
         log.info(
             "fine-tuning fold %d of %d done (%.1f min)", number, len(splits), (time.time() - started) / 60
         )
-    # The operating point on top: offsets fitted on the other folds' held-out scores, judged on this fold's.
-    folds = []
+    # The operating point on top: offsets fitted on the other folds' held-out scores, judged on this fold's
+    # (the same seeded splits the models were fine-tuned on), against the current calibration's scores.
     now = log_p if current_log_p is None else current_log_p
-    for train, test in splits:
-        shift = fit(held_out[train], labels[train], target, evaluate(now[train], labels[train], current))
-        folds.append(
-            Fold(evaluate(now[test], labels[test], current), evaluate(held_out[test], labels[test], shift))
-        )
-    cv = CrossValidation(folds, target)
+    cv = cross_validate(held_out, labels, current, target, settings.fine_tune_folds, current_log_p=now)
     fitted = fit(held_out, labels, target, evaluate(now, labels, current))
     offsets = (float(fitted[0]), float(fitted[1]), float(fitted[2]))
     report: dict[str, Any] = {
