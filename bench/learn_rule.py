@@ -106,7 +106,7 @@ def run_cell(
         "size": size,
         "draw": draw,
         "target": target_label(target.name, settings.max_recall_drop),
-        "floor": target.floor(scores_of(log_p[taken], labels[taken], NO_OFFSETS)),
+        "floor": offsets.report["complaint_floor"],
         "rest": len(rest),
         "chosen": chosen,
         "base": base.as_dict(),

@@ -48,7 +48,9 @@ def decide(
     score (the probe holds the shipped model's only)."""
     cv = cross_validate(log_p, labels, current, target, folds, current_log_p=current_log_p)
     now = log_p if current_log_p is None else current_log_p
-    fitted = fit(log_p, labels, target, evaluate(now, labels, current))
+    scores_now = evaluate(now, labels, current)
+    fitted = fit(log_p, labels, target, scores_now)
+    floor = target.floor(scores_now) if target.allowed_drop is not None else None
     offsets = (float(fitted[0]), float(fitted[1]), float(fitted[2]))
     accepted, reason = informative(log_p, labels)
     if accepted:
@@ -59,6 +61,7 @@ def decide(
         "current_offsets": [float(x) for x in current],
         "classes": {name: int((labels == i).sum()) for i, name in enumerate(LABELS)},
         "model_agreed": round(agreed, 4),
+        "complaint_floor": None if floor is None else round(floor, 4),  # the default target's; else None
     }
     dev = probe() if accepted else None
     if dev is None:

@@ -25,7 +25,7 @@ from monitor.config.learn import LearnSettings
 from monitor.learn.decide import decide
 from monitor.learn.dev_check import DevProbe
 from monitor.learn.fine_tune import FineTuneVerdict, fine_tune_check, prefer_fine_tuned, unavailable
-from monitor.learn.offsets import NO_OFFSETS, Array, Scores, Target, evaluate
+from monitor.learn.offsets import NO_OFFSETS, Array, Target
 from monitor.score.adapted import adapted_model
 from monitor.score.run import Model, score_claimed
 from monitor.store.adapted_models import adapted_sha
@@ -94,7 +94,6 @@ def learn_watch(
     current = current if current and current.model_version == model.version else None
     current_offsets = current.offsets if current else NO_OFFSETS
     now_log_p, now_dev = _current_scores(engine, model, current, [c.text for c in corrections])
-    now = evaluate(log_p if now_log_p is None else now_log_p, labels, current_offsets)
     verdict = decide(
         log_p,
         labels,
@@ -107,12 +106,7 @@ def learn_watch(
         now_dev,
     )
     ok, reason, offsets = verdict.accepted, verdict.reason, verdict.offsets
-    report = {
-        **verdict.report,
-        "current_id": current.id if current else None,
-        "kind": "offsets",
-        "complaint_floor": _floor(target, now),
-    }
+    report = {**verdict.report, "current_id": current.id if current else None, "kind": "offsets"}
     tuned = None
     if fine_tune:
         tuned = _fine_tune(
@@ -158,13 +152,6 @@ def learn_watch(
     return LearnOutcome(
         watch, len(corrections), decision, reason, target.name, offsets, report, calibration_id, rescored
     )
-
-
-def _floor(target: Target, now: Scores) -> float | None:
-    """The default target's complaint floor on these corrections, for the report (None with a team's
-    own target, or none to keep)."""
-    floor = target.floor(now)
-    return None if target.min_recall is not None or floor is None else round(floor, 4)
 
 
 def _current_scores(
