@@ -105,7 +105,7 @@ def run_cell(
         "set": pool.name,
         "size": size,
         "draw": draw,
-        "target": target_label(target.name, settings.max_recall_drop),
+        "target": target_label(target),
         "floor": offsets.report["complaint_floor"],
         "rest": len(rest),
         "chosen": chosen,
@@ -119,12 +119,11 @@ def run_cell(
     }
 
 
-def target_label(name: str, max_recall_drop: float) -> str:
+def target_label(target: Target) -> str:
     """A cell's target as the tables group it: the default with its complaint floor named (cells run
     before the floor existed, or with max_recall_drop 1, are the bare "macro-f1")."""
-    if name != "macro-f1" or max_recall_drop >= 1.0:
-        return name
-    return f"macro-f1, recall drop <= {max_recall_drop:g}"
+    drop = target.allowed_drop
+    return target.name if drop is None else f"{target.name}, recall drop <= {drop:g}"
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -226,7 +225,7 @@ def main(argv: list[str] | None = None) -> str:
                 for target in targets:
                     for size in (int(s) for s in args.sizes.split(",")):
                         for draw in range(args.draws):
-                            key = (item.name, size, draw, target_label(target.name, drop))
+                            key = (item.name, size, draw, target_label(target))
                             if key in done or size > len(pool) - 100:
                                 continue
                             row = run_cell(checkpoint, pool, log_p, size, draw, target, settings, probe)

@@ -10,6 +10,7 @@ from dashboard import context
 from dashboard.safe import plain
 from monitor.config import Config
 from monitor.learn.describe import calibration_line, headline, outcome_lines
+from monitor.learn.offsets import Target
 from monitor.score.run import Model, load_model
 from monitor.store.calibrations import CalibrationError, active_calibration, history
 from monitor.store.corrections import count_corrections
@@ -75,12 +76,16 @@ for watch in config.watch_names:
         st.success(plain(headline(current.corrections, current.report)))
         st.caption(plain(calibration_line(current)))
     target = config.learn.min_complaint_recall.get(watch)
-    drop = config.learn.max_recall_drop
+    drop = Target(target, config.learn.max_recall_drop).allowed_drop
     goal = (
         f"catch at least {target:.0%} of complaints"
         if target
         else "the best macro-F1"
-        + (f" that catches at most {100 * drop:g} points fewer complaints than now" if drop < 1 else "")
+        + (
+            f" that catches at most {100 * drop:g} points fewer complaints than now"
+            if drop is not None
+            else ""
+        )
     )
     st.markdown(
         f"**{count_corrections(engine, watch)}** correction(s) so far; learning needs "
